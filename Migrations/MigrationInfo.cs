@@ -1,0 +1,40 @@
+using System.Reflection;
+using FluentMigrator;
+
+namespace Coderd.Database.Migrations;
+
+/// <summary>A migration this build knows: its version and description.</summary>
+/// <param name="Version">The version, <c>yyyyMMddnnnn</c>; unique and increasing.</param>
+/// <param name="Description">What it does, one line.</param>
+public sealed record MigrationInfo(long Version, string Description)
+{
+    internal Type Type { get; init; } = null!;
+
+    internal IReadOnlyList<string> RenderUp() => SqlRenderer.Render(Create(), up: true);
+
+    internal IReadOnlyList<string> RenderDown() => SqlRenderer.Render(Create(), up: false);
+
+    private IMigration Create() => (IMigration)Activator.CreateInstance(Type)!;
+
+    /// <summary>Every <c>[Migration]</c> class in the assemblies, ordered by version.</summary>
+    /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
+    internal static IReadOnlyList<MigrationInfo> Discover(IEnumerable<Assembly> assemblies)
+    {
+        var found = assemblies
+            .SelectMany(a => a.GetTypes())
+            .Where(t => !t.IsAbstract && typeof(IMigration).IsAssignableFrom(t))
+            .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MigrationAttribute>()))
+            .Where(x => x.Attribute is not null)
+            .Select(x => new MigrationInfo(x.Attribute!.Version, x.Attribute.Description ?? "") { Type = x.Type })
+            .OrderBy(m => m.Version)
+            .ToList();
+        var duplicate = found.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException(
+                $"Migrations {string.Join(" and ", duplicate.Select(m => m.Type.Name))} share version {duplicate.Key}; give each its own.");
+        }
+
+        return found;
+    }
+}
