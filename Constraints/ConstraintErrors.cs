@@ -28,7 +28,7 @@ public static class ConstraintErrors
     public static bool IsCheckViolation(this Exception? e, params ReadOnlySpan<CheckConstraint> any)
     {
         var filter = new CheckFilter(any);
-        return Find(e, ref filter, 0) is not null;
+        return e is PostgresException postgres ? filter.Matches(postgres) : Find(e, ref filter, 0) is not null;
     }
 
     /// <summary>
@@ -38,7 +38,7 @@ public static class ConstraintErrors
     public static bool IsUniqueViolation(this Exception? e, params ReadOnlySpan<UniqueConstraint> any)
     {
         var filter = new UniqueFilter(any);
-        return Find(e, ref filter, 0) is not null;
+        return e is PostgresException postgres ? filter.Matches(postgres) : Find(e, ref filter, 0) is not null;
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public static class ConstraintErrors
     public static bool IsForeignKeyViolation(this Exception? e, params ReadOnlySpan<ForeignKeyConstraint> any)
     {
         var filter = new ForeignKeyFilter(any);
-        return Find(e, ref filter, 0) is not null;
+        return e is PostgresException postgres ? filter.Matches(postgres) : Find(e, ref filter, 0) is not null;
     }
 
     /// <summary>

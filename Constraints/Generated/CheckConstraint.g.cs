@@ -68,6 +68,67 @@ public enum CheckConstraint
 /// <summary>SQL and table names of <see cref="CheckConstraint"/> members, and the way back from a SQL name.</summary>
 public static class CheckConstraints
 {
+    // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.
+    private static readonly string[] SqlNames =
+    [
+        "api_keys_allow_list_not_empty", // ApiKeysAllowListNotEmpty
+        "chat_model_configs_compression_threshold_check", // ChatModelConfigsCompressionThresholdCheck
+        "chat_model_configs_context_limit_check", // ChatModelConfigsContextLimitCheck
+        "chat_providers_provider_check", // ChatProvidersProviderCheck
+        "chat_usage_limit_config_default_limit_micros_check", // ChatUsageLimitConfigDefaultLimitMicrosCheck
+        "chat_usage_limit_config_period_check", // ChatUsageLimitConfigPeriodCheck
+        "chat_usage_limit_config_singleton_check", // ChatUsageLimitConfigSingletonCheck
+        "group_acl_is_object", // GroupAclIsObject
+        "groups_chat_spend_limit_micros_check", // GroupsChatSpendLimitMicrosCheck
+        "max_logs_length", // MaxLogsLength
+        "max_provisioner_logs_length", // MaxProvisionerLogsLength
+        "mcp_server_configs_auth_type_check", // McpServerConfigsAuthTypeCheck
+        "mcp_server_configs_availability_check", // McpServerConfigsAvailabilityCheck
+        "mcp_server_configs_transport_check", // McpServerConfigsTransportCheck
+        "one_time_passcode_set", // OneTimePasscodeSet
+        "organization_id_not_zero", // OrganizationIdNotZero
+        "subsystems_not_none", // SubsystemsNotNone
+        "telemetry_lock_event_type_constraint", // TelemetryLockEventTypeConstraint
+        "usage_event_type_check", // UsageEventTypeCheck
+        "user_acl_is_object", // UserAclIsObject
+        "users_chat_spend_limit_micros_check", // UsersChatSpendLimitMicrosCheck
+        "users_email_not_empty", // UsersEmailNotEmpty
+        "users_service_account_login_type", // UsersServiceAccountLoginType
+        "users_username_min_length", // UsersUsernameMinLength
+        "validation_monotonic_order", // ValidationMonotonicOrder
+        "workspace_builds_deadline_below_max_deadline", // WorkspaceBuildsDeadlineBelowMaxDeadline
+    ];
+
+    private static readonly string[] TableNames =
+    [
+        "api_keys", // ApiKeysAllowListNotEmpty
+        "chat_model_configs", // ChatModelConfigsCompressionThresholdCheck
+        "chat_model_configs", // ChatModelConfigsContextLimitCheck
+        "chat_providers", // ChatProvidersProviderCheck
+        "chat_usage_limit_config", // ChatUsageLimitConfigDefaultLimitMicrosCheck
+        "chat_usage_limit_config", // ChatUsageLimitConfigPeriodCheck
+        "chat_usage_limit_config", // ChatUsageLimitConfigSingletonCheck
+        "workspaces", // GroupAclIsObject
+        "groups", // GroupsChatSpendLimitMicrosCheck
+        "workspace_agents", // MaxLogsLength
+        "provisioner_jobs", // MaxProvisionerLogsLength
+        "mcp_server_configs", // McpServerConfigsAuthTypeCheck
+        "mcp_server_configs", // McpServerConfigsAvailabilityCheck
+        "mcp_server_configs", // McpServerConfigsTransportCheck
+        "users", // OneTimePasscodeSet
+        "custom_roles", // OrganizationIdNotZero
+        "workspace_agents", // SubsystemsNotNone
+        "telemetry_locks", // TelemetryLockEventTypeConstraint
+        "usage_events", // UsageEventTypeCheck
+        "workspaces", // UserAclIsObject
+        "users", // UsersChatSpendLimitMicrosCheck
+        "users", // UsersEmailNotEmpty
+        "users", // UsersServiceAccountLoginType
+        "users", // UsersUsernameMinLength
+        "template_version_parameters", // ValidationMonotonicOrder
+        "workspace_builds", // WorkspaceBuildsDeadlineBelowMaxDeadline
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="CheckConstraint"/>.</exception>
     public static string SqlName(this CheckConstraint constraint) =>
@@ -75,40 +136,15 @@ public static class CheckConstraints
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="CheckConstraint"/>.</exception>
-    public static string TableName(this CheckConstraint constraint) => constraint switch
-    {
-        CheckConstraint.ApiKeysAllowListNotEmpty => "api_keys",
-        CheckConstraint.ChatModelConfigsCompressionThresholdCheck => "chat_model_configs",
-        CheckConstraint.ChatModelConfigsContextLimitCheck => "chat_model_configs",
-        CheckConstraint.ChatProvidersProviderCheck => "chat_providers",
-        CheckConstraint.ChatUsageLimitConfigDefaultLimitMicrosCheck => "chat_usage_limit_config",
-        CheckConstraint.ChatUsageLimitConfigPeriodCheck => "chat_usage_limit_config",
-        CheckConstraint.ChatUsageLimitConfigSingletonCheck => "chat_usage_limit_config",
-        CheckConstraint.GroupAclIsObject => "workspaces",
-        CheckConstraint.GroupsChatSpendLimitMicrosCheck => "groups",
-        CheckConstraint.MaxLogsLength => "workspace_agents",
-        CheckConstraint.MaxProvisionerLogsLength => "provisioner_jobs",
-        CheckConstraint.McpServerConfigsAuthTypeCheck => "mcp_server_configs",
-        CheckConstraint.McpServerConfigsAvailabilityCheck => "mcp_server_configs",
-        CheckConstraint.McpServerConfigsTransportCheck => "mcp_server_configs",
-        CheckConstraint.OneTimePasscodeSet => "users",
-        CheckConstraint.OrganizationIdNotZero => "custom_roles",
-        CheckConstraint.SubsystemsNotNone => "workspace_agents",
-        CheckConstraint.TelemetryLockEventTypeConstraint => "telemetry_locks",
-        CheckConstraint.UsageEventTypeCheck => "usage_events",
-        CheckConstraint.UserAclIsObject => "workspaces",
-        CheckConstraint.UsersChatSpendLimitMicrosCheck => "users",
-        CheckConstraint.UsersEmailNotEmpty => "users",
-        CheckConstraint.UsersServiceAccountLoginType => "users",
-        CheckConstraint.UsersUsernameMinLength => "users",
-        CheckConstraint.ValidationMonotonicOrder => "template_version_parameters",
-        CheckConstraint.WorkspaceBuildsDeadlineBelowMaxDeadline => "workspace_builds",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of CheckConstraint."),
-    };
+    public static string TableName(this CheckConstraint constraint) =>
+        (uint)constraint < (uint)TableNames.Length
+            ? TableNames[(int)constraint]
+            : throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of CheckConstraint.");
 
     /// <summary>The member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParse(string? sqlName, out CheckConstraint constraint)
     {
+        // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
             case "api_keys_allow_list_not_empty": constraint = CheckConstraint.ApiKeysAllowListNotEmpty; return true;
@@ -141,34 +177,6 @@ public static class CheckConstraints
         }
     }
 
-    internal static string? SqlNameOrNull(CheckConstraint constraint) => constraint switch
-    {
-        CheckConstraint.ApiKeysAllowListNotEmpty => "api_keys_allow_list_not_empty",
-        CheckConstraint.ChatModelConfigsCompressionThresholdCheck => "chat_model_configs_compression_threshold_check",
-        CheckConstraint.ChatModelConfigsContextLimitCheck => "chat_model_configs_context_limit_check",
-        CheckConstraint.ChatProvidersProviderCheck => "chat_providers_provider_check",
-        CheckConstraint.ChatUsageLimitConfigDefaultLimitMicrosCheck => "chat_usage_limit_config_default_limit_micros_check",
-        CheckConstraint.ChatUsageLimitConfigPeriodCheck => "chat_usage_limit_config_period_check",
-        CheckConstraint.ChatUsageLimitConfigSingletonCheck => "chat_usage_limit_config_singleton_check",
-        CheckConstraint.GroupAclIsObject => "group_acl_is_object",
-        CheckConstraint.GroupsChatSpendLimitMicrosCheck => "groups_chat_spend_limit_micros_check",
-        CheckConstraint.MaxLogsLength => "max_logs_length",
-        CheckConstraint.MaxProvisionerLogsLength => "max_provisioner_logs_length",
-        CheckConstraint.McpServerConfigsAuthTypeCheck => "mcp_server_configs_auth_type_check",
-        CheckConstraint.McpServerConfigsAvailabilityCheck => "mcp_server_configs_availability_check",
-        CheckConstraint.McpServerConfigsTransportCheck => "mcp_server_configs_transport_check",
-        CheckConstraint.OneTimePasscodeSet => "one_time_passcode_set",
-        CheckConstraint.OrganizationIdNotZero => "organization_id_not_zero",
-        CheckConstraint.SubsystemsNotNone => "subsystems_not_none",
-        CheckConstraint.TelemetryLockEventTypeConstraint => "telemetry_lock_event_type_constraint",
-        CheckConstraint.UsageEventTypeCheck => "usage_event_type_check",
-        CheckConstraint.UserAclIsObject => "user_acl_is_object",
-        CheckConstraint.UsersChatSpendLimitMicrosCheck => "users_chat_spend_limit_micros_check",
-        CheckConstraint.UsersEmailNotEmpty => "users_email_not_empty",
-        CheckConstraint.UsersServiceAccountLoginType => "users_service_account_login_type",
-        CheckConstraint.UsersUsernameMinLength => "users_username_min_length",
-        CheckConstraint.ValidationMonotonicOrder => "validation_monotonic_order",
-        CheckConstraint.WorkspaceBuildsDeadlineBelowMaxDeadline => "workspace_builds_deadline_below_max_deadline",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(CheckConstraint constraint) =>
+        (uint)constraint < (uint)SqlNames.Length ? SqlNames[(int)constraint] : null;
 }

@@ -90,6 +90,89 @@ public enum ForeignKeyConstraint
 /// <summary>SQL and table names of <see cref="ForeignKeyConstraint"/> members, and the way back from a SQL name.</summary>
 public static class ForeignKeyConstraints
 {
+    // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.
+    private static readonly string[] SqlNames =
+    [
+        "api_keys_user_id_uuid_fkey", // ApiKeysUserIdUuidFkey
+        "chat_model_configs_created_by_fkey", // ChatModelConfigsCreatedByFkey
+        "chat_model_configs_provider_fkey", // ChatModelConfigsProviderFkey
+        "chat_model_configs_updated_by_fkey", // ChatModelConfigsUpdatedByFkey
+        "chat_providers_api_key_key_id_fkey", // ChatProvidersApiKeyKeyIdFkey
+        "chat_providers_created_by_fkey", // ChatProvidersCreatedByFkey
+        "chats_last_model_config_id_fkey", // ChatsLastModelConfigIdFkey
+        "chats_owner_id_fkey", // ChatsOwnerIdFkey
+        "chats_parent_chat_id_fkey", // ChatsParentChatIdFkey
+        "chats_root_chat_id_fkey", // ChatsRootChatIdFkey
+        "chats_workspace_id_fkey", // ChatsWorkspaceIdFkey
+        "groups_organization_id_fkey", // GroupsOrganizationIdFkey
+        "mcp_server_configs_api_key_value_key_id_fkey", // McpServerConfigsApiKeyValueKeyIdFkey
+        "mcp_server_configs_created_by_fkey", // McpServerConfigsCreatedByFkey
+        "mcp_server_configs_custom_headers_key_id_fkey", // McpServerConfigsCustomHeadersKeyIdFkey
+        "mcp_server_configs_oauth2_client_secret_key_id_fkey", // McpServerConfigsOauth2ClientSecretKeyIdFkey
+        "mcp_server_configs_updated_by_fkey", // McpServerConfigsUpdatedByFkey
+        "mcp_server_user_tokens_access_token_key_id_fkey", // McpServerUserTokensAccessTokenKeyIdFkey
+        "mcp_server_user_tokens_mcp_server_config_id_fkey", // McpServerUserTokensMcpServerConfigIdFkey
+        "mcp_server_user_tokens_refresh_token_key_id_fkey", // McpServerUserTokensRefreshTokenKeyIdFkey
+        "mcp_server_user_tokens_user_id_fkey", // McpServerUserTokensUserIdFkey
+        "provisioner_jobs_organization_id_fkey", // ProvisionerJobsOrganizationIdFkey
+        "template_version_parameters_template_version_id_fkey", // TemplateVersionParametersTemplateVersionIdFkey
+        "template_versions_created_by_fkey", // TemplateVersionsCreatedByFkey
+        "template_versions_organization_id_fkey", // TemplateVersionsOrganizationIdFkey
+        "template_versions_template_id_fkey", // TemplateVersionsTemplateIdFkey
+        "templates_created_by_fkey", // TemplatesCreatedByFkey
+        "templates_organization_id_fkey", // TemplatesOrganizationIdFkey
+        "workspace_agents_parent_id_fkey", // WorkspaceAgentsParentIdFkey
+        "workspace_agents_resource_id_fkey", // WorkspaceAgentsResourceIdFkey
+        "workspace_builds_job_id_fkey", // WorkspaceBuildsJobIdFkey
+        "workspace_builds_template_version_id_fkey", // WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds_workspace_id_fkey", // WorkspaceBuildsWorkspaceIdFkey
+        "workspace_resources_job_id_fkey", // WorkspaceResourcesJobIdFkey
+        "workspaces_organization_id_fkey", // WorkspacesOrganizationIdFkey
+        "workspaces_owner_id_fkey", // WorkspacesOwnerIdFkey
+        "workspaces_template_id_fkey", // WorkspacesTemplateIdFkey
+    ];
+
+    private static readonly string[] TableNames =
+    [
+        "api_keys", // ApiKeysUserIdUuidFkey
+        "chat_model_configs", // ChatModelConfigsCreatedByFkey
+        "chat_model_configs", // ChatModelConfigsProviderFkey
+        "chat_model_configs", // ChatModelConfigsUpdatedByFkey
+        "chat_providers", // ChatProvidersApiKeyKeyIdFkey
+        "chat_providers", // ChatProvidersCreatedByFkey
+        "chats", // ChatsLastModelConfigIdFkey
+        "chats", // ChatsOwnerIdFkey
+        "chats", // ChatsParentChatIdFkey
+        "chats", // ChatsRootChatIdFkey
+        "chats", // ChatsWorkspaceIdFkey
+        "groups", // GroupsOrganizationIdFkey
+        "mcp_server_configs", // McpServerConfigsApiKeyValueKeyIdFkey
+        "mcp_server_configs", // McpServerConfigsCreatedByFkey
+        "mcp_server_configs", // McpServerConfigsCustomHeadersKeyIdFkey
+        "mcp_server_configs", // McpServerConfigsOauth2ClientSecretKeyIdFkey
+        "mcp_server_configs", // McpServerConfigsUpdatedByFkey
+        "mcp_server_user_tokens", // McpServerUserTokensAccessTokenKeyIdFkey
+        "mcp_server_user_tokens", // McpServerUserTokensMcpServerConfigIdFkey
+        "mcp_server_user_tokens", // McpServerUserTokensRefreshTokenKeyIdFkey
+        "mcp_server_user_tokens", // McpServerUserTokensUserIdFkey
+        "provisioner_jobs", // ProvisionerJobsOrganizationIdFkey
+        "template_version_parameters", // TemplateVersionParametersTemplateVersionIdFkey
+        "template_versions", // TemplateVersionsCreatedByFkey
+        "template_versions", // TemplateVersionsOrganizationIdFkey
+        "template_versions", // TemplateVersionsTemplateIdFkey
+        "templates", // TemplatesCreatedByFkey
+        "templates", // TemplatesOrganizationIdFkey
+        "workspace_agents", // WorkspaceAgentsParentIdFkey
+        "workspace_agents", // WorkspaceAgentsResourceIdFkey
+        "workspace_builds", // WorkspaceBuildsJobIdFkey
+        "workspace_builds", // WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds", // WorkspaceBuildsWorkspaceIdFkey
+        "workspace_resources", // WorkspaceResourcesJobIdFkey
+        "workspaces", // WorkspacesOrganizationIdFkey
+        "workspaces", // WorkspacesOwnerIdFkey
+        "workspaces", // WorkspacesTemplateIdFkey
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="ForeignKeyConstraint"/>.</exception>
     public static string SqlName(this ForeignKeyConstraint constraint) =>
@@ -97,51 +180,15 @@ public static class ForeignKeyConstraints
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="ForeignKeyConstraint"/>.</exception>
-    public static string TableName(this ForeignKeyConstraint constraint) => constraint switch
-    {
-        ForeignKeyConstraint.ApiKeysUserIdUuidFkey => "api_keys",
-        ForeignKeyConstraint.ChatModelConfigsCreatedByFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatModelConfigsProviderFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey => "chat_providers",
-        ForeignKeyConstraint.ChatProvidersCreatedByFkey => "chat_providers",
-        ForeignKeyConstraint.ChatsLastModelConfigIdFkey => "chats",
-        ForeignKeyConstraint.ChatsOwnerIdFkey => "chats",
-        ForeignKeyConstraint.ChatsParentChatIdFkey => "chats",
-        ForeignKeyConstraint.ChatsRootChatIdFkey => "chats",
-        ForeignKeyConstraint.ChatsWorkspaceIdFkey => "chats",
-        ForeignKeyConstraint.GroupsOrganizationIdFkey => "groups",
-        ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsCreatedByFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsOauth2ClientSecretKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsUpdatedByFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerUserTokensAccessTokenKeyIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensUserIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey => "provisioner_jobs",
-        ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey => "template_version_parameters",
-        ForeignKeyConstraint.TemplateVersionsCreatedByFkey => "template_versions",
-        ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey => "template_versions",
-        ForeignKeyConstraint.TemplateVersionsTemplateIdFkey => "template_versions",
-        ForeignKeyConstraint.TemplatesCreatedByFkey => "templates",
-        ForeignKeyConstraint.TemplatesOrganizationIdFkey => "templates",
-        ForeignKeyConstraint.WorkspaceAgentsParentIdFkey => "workspace_agents",
-        ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey => "workspace_agents",
-        ForeignKeyConstraint.WorkspaceBuildsJobIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceResourcesJobIdFkey => "workspace_resources",
-        ForeignKeyConstraint.WorkspacesOrganizationIdFkey => "workspaces",
-        ForeignKeyConstraint.WorkspacesOwnerIdFkey => "workspaces",
-        ForeignKeyConstraint.WorkspacesTemplateIdFkey => "workspaces",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of ForeignKeyConstraint."),
-    };
+    public static string TableName(this ForeignKeyConstraint constraint) =>
+        (uint)constraint < (uint)TableNames.Length
+            ? TableNames[(int)constraint]
+            : throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of ForeignKeyConstraint.");
 
     /// <summary>The member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParse(string? sqlName, out ForeignKeyConstraint constraint)
     {
+        // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
             case "api_keys_user_id_uuid_fkey": constraint = ForeignKeyConstraint.ApiKeysUserIdUuidFkey; return true;
@@ -185,45 +232,6 @@ public static class ForeignKeyConstraints
         }
     }
 
-    internal static string? SqlNameOrNull(ForeignKeyConstraint constraint) => constraint switch
-    {
-        ForeignKeyConstraint.ApiKeysUserIdUuidFkey => "api_keys_user_id_uuid_fkey",
-        ForeignKeyConstraint.ChatModelConfigsCreatedByFkey => "chat_model_configs_created_by_fkey",
-        ForeignKeyConstraint.ChatModelConfigsProviderFkey => "chat_model_configs_provider_fkey",
-        ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey => "chat_model_configs_updated_by_fkey",
-        ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey => "chat_providers_api_key_key_id_fkey",
-        ForeignKeyConstraint.ChatProvidersCreatedByFkey => "chat_providers_created_by_fkey",
-        ForeignKeyConstraint.ChatsLastModelConfigIdFkey => "chats_last_model_config_id_fkey",
-        ForeignKeyConstraint.ChatsOwnerIdFkey => "chats_owner_id_fkey",
-        ForeignKeyConstraint.ChatsParentChatIdFkey => "chats_parent_chat_id_fkey",
-        ForeignKeyConstraint.ChatsRootChatIdFkey => "chats_root_chat_id_fkey",
-        ForeignKeyConstraint.ChatsWorkspaceIdFkey => "chats_workspace_id_fkey",
-        ForeignKeyConstraint.GroupsOrganizationIdFkey => "groups_organization_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey => "mcp_server_configs_api_key_value_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsCreatedByFkey => "mcp_server_configs_created_by_fkey",
-        ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey => "mcp_server_configs_custom_headers_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsOauth2ClientSecretKeyIdFkey => "mcp_server_configs_oauth2_client_secret_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsUpdatedByFkey => "mcp_server_configs_updated_by_fkey",
-        ForeignKeyConstraint.McpServerUserTokensAccessTokenKeyIdFkey => "mcp_server_user_tokens_access_token_key_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey => "mcp_server_user_tokens_mcp_server_config_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey => "mcp_server_user_tokens_refresh_token_key_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensUserIdFkey => "mcp_server_user_tokens_user_id_fkey",
-        ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey => "provisioner_jobs_organization_id_fkey",
-        ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey => "template_version_parameters_template_version_id_fkey",
-        ForeignKeyConstraint.TemplateVersionsCreatedByFkey => "template_versions_created_by_fkey",
-        ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey => "template_versions_organization_id_fkey",
-        ForeignKeyConstraint.TemplateVersionsTemplateIdFkey => "template_versions_template_id_fkey",
-        ForeignKeyConstraint.TemplatesCreatedByFkey => "templates_created_by_fkey",
-        ForeignKeyConstraint.TemplatesOrganizationIdFkey => "templates_organization_id_fkey",
-        ForeignKeyConstraint.WorkspaceAgentsParentIdFkey => "workspace_agents_parent_id_fkey",
-        ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey => "workspace_agents_resource_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsJobIdFkey => "workspace_builds_job_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey => "workspace_builds_template_version_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey => "workspace_builds_workspace_id_fkey",
-        ForeignKeyConstraint.WorkspaceResourcesJobIdFkey => "workspace_resources_job_id_fkey",
-        ForeignKeyConstraint.WorkspacesOrganizationIdFkey => "workspaces_organization_id_fkey",
-        ForeignKeyConstraint.WorkspacesOwnerIdFkey => "workspaces_owner_id_fkey",
-        ForeignKeyConstraint.WorkspacesTemplateIdFkey => "workspaces_template_id_fkey",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(ForeignKeyConstraint constraint) =>
+        (uint)constraint < (uint)SqlNames.Length ? SqlNames[(int)constraint] : null;
 }

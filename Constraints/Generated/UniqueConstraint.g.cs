@@ -98,6 +98,97 @@ public enum UniqueConstraint
 /// <summary>SQL and table names of <see cref="UniqueConstraint"/> members, and the way back from a SQL name.</summary>
 public static class UniqueConstraints
 {
+    // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.
+    private static readonly string[] SqlNames =
+    [
+        "api_keys_pkey", // ApiKeysPkey
+        "chat_model_configs_pkey", // ChatModelConfigsPkey
+        "chat_providers_pkey", // ChatProvidersPkey
+        "chat_providers_provider_key", // ChatProvidersProviderKey
+        "chat_usage_limit_config_pkey", // ChatUsageLimitConfigPkey
+        "chat_usage_limit_config_singleton_key", // ChatUsageLimitConfigSingletonKey
+        "chats_pkey", // ChatsPkey
+        "custom_roles_unique_key", // CustomRolesUniqueKey
+        "dbcrypt_keys_active_key_digest_key", // DbcryptKeysActiveKeyDigestKey
+        "dbcrypt_keys_pkey", // DbcryptKeysPkey
+        "dbcrypt_keys_revoked_key_digest_key", // DbcryptKeysRevokedKeyDigestKey
+        "groups_name_organization_id_key", // GroupsNameOrganizationIdKey
+        "groups_pkey", // GroupsPkey
+        "idx_api_key_name", // IdxApiKeyName
+        "idx_chat_model_configs_single_default", // IdxChatModelConfigsSingleDefault
+        "idx_custom_roles_name_lower_organization_id", // IdxCustomRolesNameLowerOrganizationId
+        "idx_organization_name_lower", // IdxOrganizationNameLower
+        "idx_users_email", // IdxUsersEmail
+        "idx_users_username", // IdxUsersUsername
+        "mcp_server_configs_pkey", // McpServerConfigsPkey
+        "mcp_server_configs_slug_key", // McpServerConfigsSlugKey
+        "mcp_server_user_tokens_mcp_server_config_id_user_id_key", // McpServerUserTokensMcpServerConfigIdUserIdKey
+        "mcp_server_user_tokens_pkey", // McpServerUserTokensPkey
+        "organizations_pkey", // OrganizationsPkey
+        "organizations_single_default_org", // OrganizationsSingleDefaultOrg
+        "provisioner_jobs_pkey", // ProvisionerJobsPkey
+        "telemetry_locks_pkey", // TelemetryLocksPkey
+        "template_version_parameters_template_version_id_name_key", // TemplateVersionParametersTemplateVersionIdNameKey
+        "template_versions_pkey", // TemplateVersionsPkey
+        "templates_pkey", // TemplatesPkey
+        "usage_events_pkey", // UsageEventsPkey
+        "users_email_lower_idx", // UsersEmailLowerIdx
+        "users_pkey", // UsersPkey
+        "users_username_lower_idx", // UsersUsernameLowerIdx
+        "workspace_agents_pkey", // WorkspaceAgentsPkey
+        "workspace_builds_job_id_key", // WorkspaceBuildsJobIdKey
+        "workspace_builds_pkey", // WorkspaceBuildsPkey
+        "workspace_builds_workspace_id_build_number_key", // WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_resources_pkey", // WorkspaceResourcesPkey
+        "workspaces_owner_id_lower_idx", // WorkspacesOwnerIdLowerIdx
+        "workspaces_pkey", // WorkspacesPkey
+    ];
+
+    private static readonly string[] TableNames =
+    [
+        "api_keys", // ApiKeysPkey
+        "chat_model_configs", // ChatModelConfigsPkey
+        "chat_providers", // ChatProvidersPkey
+        "chat_providers", // ChatProvidersProviderKey
+        "chat_usage_limit_config", // ChatUsageLimitConfigPkey
+        "chat_usage_limit_config", // ChatUsageLimitConfigSingletonKey
+        "chats", // ChatsPkey
+        "custom_roles", // CustomRolesUniqueKey
+        "dbcrypt_keys", // DbcryptKeysActiveKeyDigestKey
+        "dbcrypt_keys", // DbcryptKeysPkey
+        "dbcrypt_keys", // DbcryptKeysRevokedKeyDigestKey
+        "groups", // GroupsNameOrganizationIdKey
+        "groups", // GroupsPkey
+        "api_keys", // IdxApiKeyName
+        "chat_model_configs", // IdxChatModelConfigsSingleDefault
+        "custom_roles", // IdxCustomRolesNameLowerOrganizationId
+        "organizations", // IdxOrganizationNameLower
+        "users", // IdxUsersEmail
+        "users", // IdxUsersUsername
+        "mcp_server_configs", // McpServerConfigsPkey
+        "mcp_server_configs", // McpServerConfigsSlugKey
+        "mcp_server_user_tokens", // McpServerUserTokensMcpServerConfigIdUserIdKey
+        "mcp_server_user_tokens", // McpServerUserTokensPkey
+        "organizations", // OrganizationsPkey
+        "organizations", // OrganizationsSingleDefaultOrg
+        "provisioner_jobs", // ProvisionerJobsPkey
+        "telemetry_locks", // TelemetryLocksPkey
+        "template_version_parameters", // TemplateVersionParametersTemplateVersionIdNameKey
+        "template_versions", // TemplateVersionsPkey
+        "templates", // TemplatesPkey
+        "usage_events", // UsageEventsPkey
+        "users", // UsersEmailLowerIdx
+        "users", // UsersPkey
+        "users", // UsersUsernameLowerIdx
+        "workspace_agents", // WorkspaceAgentsPkey
+        "workspace_builds", // WorkspaceBuildsJobIdKey
+        "workspace_builds", // WorkspaceBuildsPkey
+        "workspace_builds", // WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_resources", // WorkspaceResourcesPkey
+        "workspaces", // WorkspacesOwnerIdLowerIdx
+        "workspaces", // WorkspacesPkey
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="UniqueConstraint"/>.</exception>
     public static string SqlName(this UniqueConstraint constraint) =>
@@ -105,55 +196,15 @@ public static class UniqueConstraints
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="UniqueConstraint"/>.</exception>
-    public static string TableName(this UniqueConstraint constraint) => constraint switch
-    {
-        UniqueConstraint.ApiKeysPkey => "api_keys",
-        UniqueConstraint.ChatModelConfigsPkey => "chat_model_configs",
-        UniqueConstraint.ChatProvidersPkey => "chat_providers",
-        UniqueConstraint.ChatProvidersProviderKey => "chat_providers",
-        UniqueConstraint.ChatUsageLimitConfigPkey => "chat_usage_limit_config",
-        UniqueConstraint.ChatUsageLimitConfigSingletonKey => "chat_usage_limit_config",
-        UniqueConstraint.ChatsPkey => "chats",
-        UniqueConstraint.CustomRolesUniqueKey => "custom_roles",
-        UniqueConstraint.DbcryptKeysActiveKeyDigestKey => "dbcrypt_keys",
-        UniqueConstraint.DbcryptKeysPkey => "dbcrypt_keys",
-        UniqueConstraint.DbcryptKeysRevokedKeyDigestKey => "dbcrypt_keys",
-        UniqueConstraint.GroupsNameOrganizationIdKey => "groups",
-        UniqueConstraint.GroupsPkey => "groups",
-        UniqueConstraint.IdxApiKeyName => "api_keys",
-        UniqueConstraint.IdxChatModelConfigsSingleDefault => "chat_model_configs",
-        UniqueConstraint.IdxCustomRolesNameLowerOrganizationId => "custom_roles",
-        UniqueConstraint.IdxOrganizationNameLower => "organizations",
-        UniqueConstraint.IdxUsersEmail => "users",
-        UniqueConstraint.IdxUsersUsername => "users",
-        UniqueConstraint.McpServerConfigsPkey => "mcp_server_configs",
-        UniqueConstraint.McpServerConfigsSlugKey => "mcp_server_configs",
-        UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey => "mcp_server_user_tokens",
-        UniqueConstraint.McpServerUserTokensPkey => "mcp_server_user_tokens",
-        UniqueConstraint.OrganizationsPkey => "organizations",
-        UniqueConstraint.OrganizationsSingleDefaultOrg => "organizations",
-        UniqueConstraint.ProvisionerJobsPkey => "provisioner_jobs",
-        UniqueConstraint.TelemetryLocksPkey => "telemetry_locks",
-        UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey => "template_version_parameters",
-        UniqueConstraint.TemplateVersionsPkey => "template_versions",
-        UniqueConstraint.TemplatesPkey => "templates",
-        UniqueConstraint.UsageEventsPkey => "usage_events",
-        UniqueConstraint.UsersEmailLowerIdx => "users",
-        UniqueConstraint.UsersPkey => "users",
-        UniqueConstraint.UsersUsernameLowerIdx => "users",
-        UniqueConstraint.WorkspaceAgentsPkey => "workspace_agents",
-        UniqueConstraint.WorkspaceBuildsJobIdKey => "workspace_builds",
-        UniqueConstraint.WorkspaceBuildsPkey => "workspace_builds",
-        UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey => "workspace_builds",
-        UniqueConstraint.WorkspaceResourcesPkey => "workspace_resources",
-        UniqueConstraint.WorkspacesOwnerIdLowerIdx => "workspaces",
-        UniqueConstraint.WorkspacesPkey => "workspaces",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of UniqueConstraint."),
-    };
+    public static string TableName(this UniqueConstraint constraint) =>
+        (uint)constraint < (uint)TableNames.Length
+            ? TableNames[(int)constraint]
+            : throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of UniqueConstraint.");
 
     /// <summary>The member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParse(string? sqlName, out UniqueConstraint constraint)
     {
+        // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
             case "api_keys_pkey": constraint = UniqueConstraint.ApiKeysPkey; return true;
@@ -201,49 +252,6 @@ public static class UniqueConstraints
         }
     }
 
-    internal static string? SqlNameOrNull(UniqueConstraint constraint) => constraint switch
-    {
-        UniqueConstraint.ApiKeysPkey => "api_keys_pkey",
-        UniqueConstraint.ChatModelConfigsPkey => "chat_model_configs_pkey",
-        UniqueConstraint.ChatProvidersPkey => "chat_providers_pkey",
-        UniqueConstraint.ChatProvidersProviderKey => "chat_providers_provider_key",
-        UniqueConstraint.ChatUsageLimitConfigPkey => "chat_usage_limit_config_pkey",
-        UniqueConstraint.ChatUsageLimitConfigSingletonKey => "chat_usage_limit_config_singleton_key",
-        UniqueConstraint.ChatsPkey => "chats_pkey",
-        UniqueConstraint.CustomRolesUniqueKey => "custom_roles_unique_key",
-        UniqueConstraint.DbcryptKeysActiveKeyDigestKey => "dbcrypt_keys_active_key_digest_key",
-        UniqueConstraint.DbcryptKeysPkey => "dbcrypt_keys_pkey",
-        UniqueConstraint.DbcryptKeysRevokedKeyDigestKey => "dbcrypt_keys_revoked_key_digest_key",
-        UniqueConstraint.GroupsNameOrganizationIdKey => "groups_name_organization_id_key",
-        UniqueConstraint.GroupsPkey => "groups_pkey",
-        UniqueConstraint.IdxApiKeyName => "idx_api_key_name",
-        UniqueConstraint.IdxChatModelConfigsSingleDefault => "idx_chat_model_configs_single_default",
-        UniqueConstraint.IdxCustomRolesNameLowerOrganizationId => "idx_custom_roles_name_lower_organization_id",
-        UniqueConstraint.IdxOrganizationNameLower => "idx_organization_name_lower",
-        UniqueConstraint.IdxUsersEmail => "idx_users_email",
-        UniqueConstraint.IdxUsersUsername => "idx_users_username",
-        UniqueConstraint.McpServerConfigsPkey => "mcp_server_configs_pkey",
-        UniqueConstraint.McpServerConfigsSlugKey => "mcp_server_configs_slug_key",
-        UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey => "mcp_server_user_tokens_mcp_server_config_id_user_id_key",
-        UniqueConstraint.McpServerUserTokensPkey => "mcp_server_user_tokens_pkey",
-        UniqueConstraint.OrganizationsPkey => "organizations_pkey",
-        UniqueConstraint.OrganizationsSingleDefaultOrg => "organizations_single_default_org",
-        UniqueConstraint.ProvisionerJobsPkey => "provisioner_jobs_pkey",
-        UniqueConstraint.TelemetryLocksPkey => "telemetry_locks_pkey",
-        UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey => "template_version_parameters_template_version_id_name_key",
-        UniqueConstraint.TemplateVersionsPkey => "template_versions_pkey",
-        UniqueConstraint.TemplatesPkey => "templates_pkey",
-        UniqueConstraint.UsageEventsPkey => "usage_events_pkey",
-        UniqueConstraint.UsersEmailLowerIdx => "users_email_lower_idx",
-        UniqueConstraint.UsersPkey => "users_pkey",
-        UniqueConstraint.UsersUsernameLowerIdx => "users_username_lower_idx",
-        UniqueConstraint.WorkspaceAgentsPkey => "workspace_agents_pkey",
-        UniqueConstraint.WorkspaceBuildsJobIdKey => "workspace_builds_job_id_key",
-        UniqueConstraint.WorkspaceBuildsPkey => "workspace_builds_pkey",
-        UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey => "workspace_builds_workspace_id_build_number_key",
-        UniqueConstraint.WorkspaceResourcesPkey => "workspace_resources_pkey",
-        UniqueConstraint.WorkspacesOwnerIdLowerIdx => "workspaces_owner_id_lower_idx",
-        UniqueConstraint.WorkspacesPkey => "workspaces_pkey",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(UniqueConstraint constraint) =>
+        (uint)constraint < (uint)SqlNames.Length ? SqlNames[(int)constraint] : null;
 }

@@ -98,6 +98,25 @@ internal static class ConstraintFileRenderer
         Line($"/// <summary>SQL and table names of <see cref=\"{spec.Name}\"/> members, and the way back from a SQL name.</summary>");
         Line($"public static class {lookups}");
         Line("{");
+        Line("    // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.");
+        Line("    private static readonly string[] SqlNames =");
+        Line("    [");
+        foreach (var (row, member) in members)
+        {
+            Line($"        {Literal(row.Name)}, // {member}");
+        }
+
+        Line("    ];");
+        Line();
+        Line("    private static readonly string[] TableNames =");
+        Line("    [");
+        foreach (var (row, member) in members)
+        {
+            Line($"        {Literal(row.Table)}, // {member}");
+        }
+
+        Line("    ];");
+        Line();
         Line("    /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>");
         Line($"    /// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"constraint\"/> is not a member of <see cref=\"{spec.Name}\"/>.</exception>");
         Line($"    public static string SqlName(this {spec.Name} constraint) =>");
@@ -105,19 +124,15 @@ internal static class ConstraintFileRenderer
         Line();
         Line("    /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>");
         Line($"    /// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"constraint\"/> is not a member of <see cref=\"{spec.Name}\"/>.</exception>");
-        Line($"    public static string TableName(this {spec.Name} constraint) => constraint switch");
-        Line("    {");
-        foreach (var (row, member) in members)
-        {
-            Line($"        {spec.Name}.{member} => {Literal(row.Table)},");
-        }
-
-        Line($"        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, \"Not a member of {spec.Name}.\"),");
-        Line("    };");
+        Line($"    public static string TableName(this {spec.Name} constraint) =>");
+        Line("        (uint)constraint < (uint)TableNames.Length");
+        Line("            ? TableNames[(int)constraint]");
+        Line($"            : throw new ArgumentOutOfRangeException(nameof(constraint), constraint, \"Not a member of {spec.Name}.\");");
         Line();
         Line("    /// <summary>The member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>");
         Line($"    public static bool TryParse(string? sqlName, out {spec.Name} constraint)");
         Line("    {");
+        Line("        // The compiler turns this into a dispatch on length and characters: no allocation.");
         Line("        switch (sqlName)");
         Line("        {");
         foreach (var (row, member) in members)
@@ -129,15 +144,8 @@ internal static class ConstraintFileRenderer
         Line("        }");
         Line("    }");
         Line();
-        Line($"    internal static string? SqlNameOrNull({spec.Name} constraint) => constraint switch");
-        Line("    {");
-        foreach (var (row, member) in members)
-        {
-            Line($"        {spec.Name}.{member} => {Literal(row.Name)},");
-        }
-
-        Line("        _ => null,");
-        Line("    };");
+        Line($"    internal static string? SqlNameOrNull({spec.Name} constraint) =>");
+        Line("        (uint)constraint < (uint)SqlNames.Length ? SqlNames[(int)constraint] : null;");
         Line("}");
         return text.ToString();
     }
