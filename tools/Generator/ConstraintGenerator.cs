@@ -1,4 +1,5 @@
 using Coderd.Database.Migrations;
+using Coderd.Database.Server;
 using Npgsql;
 
 namespace Coderd.Database.Generator;
@@ -13,22 +14,54 @@ public static class ConstraintGenerator
     /// <summary>The command that regenerates every generated file.</summary>
     public const string Command = ConstraintFileRenderer.Command;
 
+    /// <summary>The schema dump, relative to the repository root.</summary>
+    public const string SchemaDumpFile = "schema-dump.sql";
+
+    /// <summary>The file that marks the repository root.</summary>
+    public const string SolutionFile = "Coderd.Database.slnx";
+
+    /// <summary>
+    /// Creates a scratch database on the same server the tests would use (<c>TEST_DATABASE_URL</c>,
+    /// else a container, else a throwaway local cluster), migrates it to the latest version, and
+    /// rewrites each generated file whose bytes differ. Running it twice changes nothing.
+    /// </summary>
+    /// <param name="repositoryRoot">The folder holding <c>Coderd.Database.slnx</c>.</param>
+    /// <param name="log">Progress: the server chosen, the migrations, the files written.</param>
+    /// <param name="cancellationToken">Stops the run; files already written stay written, each one whole.</param>
+    /// <returns>The files written, relative to <paramref name="repositoryRoot"/> with '/' separators; empty when all were up to date.</returns>
+    /// <exception cref="ArgumentException"><paramref name="repositoryRoot"/> holds no <c>Coderd.Database.slnx</c>.</exception>
+    public static async Task<IReadOnlyList<string>> RunAsync(string repositoryRoot, TextWriter log, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repositoryRoot);
+        ArgumentNullException.ThrowIfNull(log);
+        if (!File.Exists(Path.Combine(repositoryRoot, SolutionFile)))
+        {
+            throw new ArgumentException(
+                $"'{repositoryRoot}' is not the repository root (it has no {SolutionFile}); run from the root or pass it.", nameof(repositoryRoot));
+        }
+
+        // Disposing drops the database (TEST_DATABASE_URL) or stops the container or cluster with it.
+        await using var server = await ScratchServer.StartAsync(log, cancellationToken);
+        var connectionString = await server.CreateDatabaseAsync("coderd_gen", cancellationToken: cancellationToken);
+        var changed = new List<string>(await WriteEnumsAsync(connectionString, repositoryRoot, log, cancellationToken));
+        var dump = await SchemaDump.DumpAsync(connectionString, Command, server, cancellationToken);
+        if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, SchemaDumpFile), dump, cancellationToken))
+        {
+            changed.Add(SchemaDumpFile);
+        }
+
+        await log.WriteLineAsync(changed.Count == 0 ? "Generated files are up to date." : $"Wrote {string.Join(", ", changed)}.");
+        return changed;
+    }
+
     /// <summary>Migrates the (empty) database, reads its catalog and writes the enum files under <paramref name="repositoryRoot"/>.</summary>
     /// <returns>The enum files written, relative to <paramref name="repositoryRoot"/> with '/' separators.</returns>
     internal static async Task<IReadOnlyList<string>> WriteEnumsAsync(
         string connectionString, string repositoryRoot, TextWriter log, CancellationToken cancellationToken)
     {
         await new SchemaMigrator(new MigratorOptions { ConnectionString = connectionString, Log = log }).UpAsync(cancellationToken: cancellationToken);
-
-        IReadOnlyList<CatalogConstraint> rows;
-        await using (var connection = new NpgsqlConnection(connectionString))
-        {
-            await connection.OpenAsync(cancellationToken);
-            rows = await CatalogQuery.ReadAsync(connection, cancellationToken);
-        }
-
         var changed = new List<string>();
-        foreach (var (relativePath, text) in ConstraintFileRenderer.Render(rows))
+        foreach (var (relativePath, text) in await RenderAsync(connectionString, cancellationToken))
         {
             if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, relativePath), text, cancellationToken))
             {
@@ -37,5 +70,13 @@ public static class ConstraintGenerator
         }
 
         return changed;
+    }
+
+    /// <summary>The enum files for an already migrated database, keyed by path relative to the repository root.</summary>
+    internal static async Task<IReadOnlyDictionary<string, string>> RenderAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return ConstraintFileRenderer.Render(await CatalogQuery.ReadAsync(connection, cancellationToken));
     }
 }
