@@ -1,0 +1,68 @@
+using Coderd.Database.Constraints;
+
+namespace Coderd.Database.Tests.Constraints;
+
+/// <summary>The generated name lookups agree with each other for every member of every enum.</summary>
+public sealed class ConstraintLookupTests
+{
+    [Fact]
+    public void CheckConstraintHasTheTwentySixOfTheSpec()
+    {
+        Assert.Equal(26, Enum.GetValues<CheckConstraint>().Length);
+    }
+
+    [Fact]
+    public void EveryMemberRoundTripsThroughItsSqlName()
+    {
+        foreach (var c in Enum.GetValues<CheckConstraint>())
+        {
+            Assert.True(CheckConstraints.TryParse(c.SqlName(), out var parsed));
+            Assert.Equal(c, parsed);
+            Assert.Equal(c.ToString(), Pascal(c.SqlName()));
+        }
+
+        foreach (var u in Enum.GetValues<UniqueConstraint>())
+        {
+            Assert.True(UniqueConstraints.TryParse(u.SqlName(), out var parsed));
+            Assert.Equal(u, parsed);
+            Assert.Equal(u.ToString(), Pascal(u.SqlName()));
+        }
+
+        foreach (var f in Enum.GetValues<ForeignKeyConstraint>())
+        {
+            Assert.True(ForeignKeyConstraints.TryParse(f.SqlName(), out var parsed));
+            Assert.Equal(f, parsed);
+            Assert.Equal(f.ToString(), Pascal(f.SqlName()));
+        }
+    }
+
+    [Fact]
+    public void TableNamesAreThoseOfTheSpec()
+    {
+        Assert.Equal("mcp_server_configs", CheckConstraint.McpServerConfigsTransportCheck.TableName());
+        Assert.Equal("custom_roles", CheckConstraint.OrganizationIdNotZero.TableName());
+        Assert.Equal("workspaces", CheckConstraint.GroupAclIsObject.TableName());
+        Assert.Equal("mcp_server_user_tokens", UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey.TableName());
+        Assert.Equal("users", UniqueConstraint.UsersEmailLowerIdx.TableName());
+        Assert.Equal("api_keys", ForeignKeyConstraint.ApiKeysUserIdUuidFkey.TableName());
+    }
+
+    [Fact]
+    public void UnknownOrMiscasedNameDoesNotParse()
+    {
+        Assert.False(CheckConstraints.TryParse("mcp_server_configs_url_check", out _));
+        Assert.False(CheckConstraints.TryParse("MCP_SERVER_CONFIGS_TRANSPORT_CHECK", out _));
+        Assert.False(CheckConstraints.TryParse(null, out _));
+        Assert.False(UniqueConstraints.TryParse("", out _));
+        Assert.False(ForeignKeyConstraints.TryParse("mcp_server_configs_slug_key", out _));
+    }
+
+    [Fact]
+    public void ValueOutsideTheEnumThrowsFromSqlNameAndTableName()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((CheckConstraint)(-1)).SqlName());
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((UniqueConstraint)1000).TableName());
+    }
+
+    private static string Pascal(string sqlName) => Generator.ConstraintNaming.ToMemberName(sqlName);
+}
