@@ -1,3 +1,4 @@
+using Coderd.Database.Server;
 using Npgsql;
 
 namespace Coderd.Database.Bench;
@@ -27,7 +28,8 @@ internal static class ViolationSource
     /// </summary>
     private static PostgresException FromServer(string connectionString)
     {
-        using var connection = new NpgsqlConnection(connectionString);
+        // Keyword form or postgres:// URL, as the tests accept it.
+        using var connection = new NpgsqlConnection(ConnectionStrings.Parse(connectionString).ConnectionString);
         connection.Open();
         using var command = new NpgsqlCommand(
             $"CREATE TEMP TABLE {Table} (transport text NOT NULL CONSTRAINT {Constraint} CHECK (transport IN ('streamable_http', 'sse')));" +
