@@ -24,6 +24,17 @@ public static class ConstraintErrors
     private const int MaxDepth = 32;
 
     /// <summary>
+    /// Whether <paramref name="e"/> holds a CHECK violation (23514) of <paramref name="constraint"/>: the
+    /// answer of the <c>params</c> overload given that one member, without building a span for the
+    /// most common call.
+    /// </summary>
+    public static bool IsCheckViolation(this Exception? e, CheckConstraint constraint) =>
+        e is PostgresException postgres
+            ? postgres.SqlState == PostgresErrorCodes.CheckViolation && postgres.ConstraintName is { } name
+              && SameName(name, CheckConstraints.SqlNameOrNull(constraint))
+            : IsCheckViolation(e, [constraint]);
+
+    /// <summary>
     /// Whether <paramref name="e"/> holds a CHECK violation (23514) of one of <paramref name="any"/>,
     /// or of any CHECK constraint when none is given. False for null and for values that are not
     /// members of <see cref="CheckConstraint"/>.
@@ -35,6 +46,17 @@ public static class ConstraintErrors
     }
 
     /// <summary>
+    /// Whether <paramref name="e"/> holds a unique violation (23505) of <paramref name="constraint"/>: the
+    /// answer of the <c>params</c> overload given that one member, without building a span for the
+    /// most common call.
+    /// </summary>
+    public static bool IsUniqueViolation(this Exception? e, UniqueConstraint constraint) =>
+        e is PostgresException postgres
+            ? postgres.SqlState == PostgresErrorCodes.UniqueViolation && postgres.ConstraintName is { } name
+              && SameName(name, UniqueConstraints.SqlNameOrNull(constraint))
+            : IsUniqueViolation(e, [constraint]);
+
+    /// <summary>
     /// Whether <paramref name="e"/> holds a unique violation (23505) of one of <paramref name="any"/>,
     /// or of any primary key, UNIQUE constraint or unique index when none is given. False for null.
     /// </summary>
@@ -43,6 +65,17 @@ public static class ConstraintErrors
         var filter = new UniqueFilter(any);
         return e is PostgresException postgres ? filter.Matches(postgres) : Find(e, ref filter, 0) is not null;
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> holds a foreign-key violation (23503) of <paramref name="constraint"/>: the
+    /// answer of the <c>params</c> overload given that one member, without building a span for the
+    /// most common call.
+    /// </summary>
+    public static bool IsForeignKeyViolation(this Exception? e, ForeignKeyConstraint constraint) =>
+        e is PostgresException postgres
+            ? postgres.SqlState == PostgresErrorCodes.ForeignKeyViolation && postgres.ConstraintName is { } name
+              && SameName(name, ForeignKeyConstraints.SqlNameOrNull(constraint))
+            : IsForeignKeyViolation(e, [constraint]);
 
     /// <summary>
     /// Whether <paramref name="e"/> holds a foreign-key violation (23503) of one of
