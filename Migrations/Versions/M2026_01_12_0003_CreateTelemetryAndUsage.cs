@@ -9,10 +9,10 @@ public sealed class M2026_01_12_0003_CreateTelemetryAndUsage : SchemaMigration
     /// <inheritdoc/>
     public override void Up()
     {
+        // Both columns name the same key: one composite primary key, created with the table.
         Create.Table("telemetry_locks")
-            .WithColumn("event_type").AsString().NotNullable()
-            .WithColumn("period_ending_at").AsDateTimeOffset().NotNullable();
-        Create.PrimaryKey("telemetry_locks_pkey").OnTable("telemetry_locks").Columns("event_type", "period_ending_at");
+            .WithColumn("event_type").AsString().NotNullable().PrimaryKey("telemetry_locks_pkey")
+            .WithColumn("period_ending_at").AsDateTimeOffset().NotNullable().PrimaryKey("telemetry_locks_pkey");
         AddCheck("telemetry_locks", "telemetry_lock_event_type_constraint",
             "event_type IN ('aibridge_interceptions_summary', 'boundary_usage_summary')");
         Create.Index("idx_telemetry_locks_period_ending_at").OnTable("telemetry_locks").OnColumn("period_ending_at");

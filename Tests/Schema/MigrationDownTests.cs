@@ -1,0 +1,33 @@
+using static Coderd.Database.Tests.Schema.MigrationDatabases;
+
+namespace Coderd.Database.Tests.Schema;
+
+/// <summary>Every migration's Down is real: it restores exactly the schema its Up started from.</summary>
+public sealed class MigrationDownTests(PostgresFixture postgres) : IAsyncDisposable
+{
+    private readonly MigrationDatabases databases = new(postgres);
+
+    public static TheoryData<long> Versions => new(History.Select(m => m.Version));
+
+    public ValueTask DisposeAsync() => databases.DisposeAsync();
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task DownRestoresTheSchemaBeforeUp(long version)
+    {
+        var (connectionString, migrator) = await databases.CreateAsync();
+        var previous = History.Where(m => m.Version < version).Select(m => m.Version).DefaultIfEmpty(0).Max();
+        if (previous != 0) await migrator.UpAsync(previous, Token);
+        var before = (await Catalog.ReadAsync(connectionString, Token)).Render();
+
+        await migrator.UpAsync(version, Token);
+        var after = (await Catalog.ReadAsync(connectionString, Token)).Render();
+        await migrator.DownAsync(previous, Token);
+
+        Assert.NotEqual(before, after);
+        Assert.Equal(before, (await Catalog.ReadAsync(connectionString, Token)).Render());
+        // And the Down left nothing in the way of running the Up again.
+        await migrator.UpAsync(version, Token);
+        Assert.Equal(after, (await Catalog.ReadAsync(connectionString, Token)).Render());
+    }
+}

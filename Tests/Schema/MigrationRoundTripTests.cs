@@ -1,0 +1,53 @@
+using Coderd.Database.Server;
+using static Coderd.Database.Tests.Schema.MigrationDatabases;
+
+namespace Coderd.Database.Tests.Schema;
+
+/// <summary>The whole history run up, down and up again on an empty database of its own.</summary>
+public sealed class MigrationRoundTripTests(PostgresFixture postgres) : IAsyncDisposable
+{
+    private readonly MigrationDatabases databases = new(postgres);
+
+    public ValueTask DisposeAsync() => databases.DisposeAsync();
+
+    [Fact]
+    public async Task UpDownUpEndsWithTheSameSchemaAsTheFirstUp()
+    {
+        var (connectionString, migrator) = await databases.CreateAsync();
+
+        await migrator.UpAsync(cancellationToken: Token);
+        var first = (await Catalog.ReadAsync(connectionString, Token)).Render();
+        var firstDump = await DumpAsync(connectionString);
+        await migrator.DownAsync(0, Token);
+        await migrator.UpAsync(cancellationToken: Token);
+
+        Assert.Equal(first, (await Catalog.ReadAsync(connectionString, Token)).Render());
+        Assert.Equal(firstDump, await DumpAsync(connectionString));
+        Assert.Contains("CREATE TABLE public.mcp_server_configs", firstDump, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DownAllLeavesNothingButTheEmptyVersionTable()
+    {
+        var (connectionString, migrator) = await databases.CreateAsync();
+        await migrator.UpAsync(cancellationToken: Token);
+
+        await migrator.DownAsync(0, Token);
+
+        await using var connection = await OpenAsync(connectionString);
+        Assert.Equal(
+            ["index schema_version_pkey", "table schema_version"],
+            await ListAsync(connection, """
+                SELECT CASE relkind WHEN 'r' THEN 'table ' WHEN 'i' THEN 'index ' ELSE 'relation of kind ' || relkind::text || ' ' END || relname
+                FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1
+                """));
+        Assert.Equal(
+            ["schema_version"],
+            await ListAsync(connection, "SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typelem = 0 ORDER BY 1"));
+        Assert.Empty(await ListAsync(connection, "SELECT version::text FROM schema_version"));
+        Assert.Equal("\n", (await Catalog.ReadAsync(connectionString, Token)).Render());
+    }
+
+    private Task<string> DumpAsync(string connectionString) =>
+        SchemaDump.DumpAsync(connectionString, "MigrationRoundTripTests", postgres.Server, Token);
+}
