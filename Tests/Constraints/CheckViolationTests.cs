@@ -4,8 +4,7 @@ using Npgsql;
 namespace Coderd.Database.Tests.Constraints;
 
 /// <summary>Every CHECK constraint, broken by a real write, is classified to exactly its own member.</summary>
-[Collection(nameof(MigratedDatabaseCollection))]
-public sealed class CheckViolationTests(MigratedDatabase database)
+public sealed class CheckViolationTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
 {
     public static TheoryData<CheckConstraint> WritableMembers { get; } =
         [.. Enum.GetValues<CheckConstraint>().Where(c => c != CheckConstraint.ApiKeysAllowListNotEmpty)];

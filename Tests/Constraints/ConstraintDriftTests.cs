@@ -6,11 +6,11 @@ using Coderd.Database.Server;
 namespace Coderd.Database.Tests.Constraints;
 
 /// <summary>
-/// The committed generated files match a freshly migrated database. When one fails, the schema
-/// changed without regenerating: run the command in the message and commit the result.
+/// The committed generated files match a freshly migrated database (a copy of the run's migrated
+/// template). When one fails, the schema changed without regenerating: run the command in the
+/// message and commit the result.
 /// </summary>
-[Collection(nameof(MigratedDatabaseCollection))]
-public sealed class ConstraintDriftTests(MigratedDatabase database)
+public sealed class ConstraintDriftTests(MigratedDatabase database, PostgresFixture postgres) : IClassFixture<MigratedDatabase>
 {
     private const string Fix = $"Run `{ConstraintGenerator.Command}` and commit the result.";
 
@@ -46,7 +46,7 @@ public sealed class ConstraintDriftTests(MigratedDatabase database)
     [Fact]
     public async Task SchemaDumpMatchesAFreshDumpByteForByte()
     {
-        var fresh = await SchemaDump.DumpAsync(database.ConnectionString, ConstraintGenerator.Command, database.Server, TestContext.Current.CancellationToken);
+        var fresh = await SchemaDump.DumpAsync(database.ConnectionString, ConstraintGenerator.Command, postgres.Server, TestContext.Current.CancellationToken);
         var path = Path.Combine(RepositoryRoot.Path, ConstraintGenerator.SchemaDumpFile);
 
         Assert.True(File.Exists(path), $"{ConstraintGenerator.SchemaDumpFile} is missing. {Fix}");

@@ -4,8 +4,7 @@ using Npgsql;
 namespace Coderd.Database.Tests.Constraints;
 
 /// <summary>The unique, foreign-key and NOT NULL errors of the MCP tables, as the server sends them, classified.</summary>
-[Collection(nameof(MigratedDatabaseCollection))]
-public sealed class McpViolationTests(MigratedDatabase database)
+public sealed class McpViolationTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
 {
     [Fact]
     public async Task DuplicateSlugIsUniqueViolationOfSlugKey()
