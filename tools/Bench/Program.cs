@@ -1,20 +1,45 @@
 using BenchmarkDotNet.Running;
 using Coderd.Database.Bench;
 
-// One verb per benchmark group; everything after the verb goes to BenchmarkDotNet
-// (e.g. `-- classify --job short`). Add a group by adding a line here.
-var groups = new SortedDictionary<string, (Type Type, string About)>(StringComparer.Ordinal)
-{
-    ["classify"] = (typeof(ClassifyBenchmarks), "constraint violation classification against the inline floor and Enum.Parse"),
-};
+// Verbs: `migrate` (the timing harness of whole processes and migrations), `classify`
+// (BenchmarkDotNet; everything after the verb goes to it, e.g. `classify --job short`), and
+// `all`, which runs both in one go. Run from the repository root in Release:
+//   dotnet run -c Release --project tools/Bench -- all
+const string Usage = """
+    Usage: dotnet run -c Release --project tools/Bench -- <verb> [options]
+      all        migrate, then classify with a short job
+      migrate    coderd-db up against psql, the MCP and usage-limit migrations at 10k and 1M rows
+      classify   constraint violation classification against the inline floor and Enum.Parse
+                 (BenchmarkDotNet options may follow, e.g. --job short)
+    """;
 
-if (args.Length == 0 || !groups.TryGetValue(args[0], out var group))
+switch (args.FirstOrDefault())
 {
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project tools/Bench -- <group> [BenchmarkDotNet options, e.g. --job short]");
-    foreach (var (name, (_, about)) in groups) Console.Error.WriteLine($"  {name,-10} {about}");
-    return args.Length == 0 ? 0 : 1;
+    case "migrate":
+        return await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
+    case "classify":
+        return Classify(args[1..]);
+    case "all":
+        var migrate = await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
+        return migrate != 0 ? migrate : Classify(["--job", "short"]);
+    default:
+        Console.Error.WriteLine(Usage);
+        return args.Length == 0 ? 0 : 2;
 }
 
-Console.WriteLine(ViolationSource.Describe());
-var summary = BenchmarkRunner.Run(group.Type, args: args[1..]);
-return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+static int Classify(string[] options)
+{
+    Console.WriteLine(ViolationSource.Describe());
+    var summary = BenchmarkRunner.Run<ClassifyBenchmarks>(args: options);
+    return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+}
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Coderd.Database.slnx"))) return dir.FullName;
+    }
+
+    throw new InvalidOperationException("Run the benchmarks from inside the repository (no Coderd.Database.slnx above the current folder).");
+}

@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Globalization;
+using Coderd.Database.Migrations;
+using Coderd.Database.Server;
+using Npgsql;
+
+namespace Coderd.Database.Bench;
+
+/// <summary>
+/// Times whole processes and single migrations against a throwaway local cluster, side by side
+/// with a baseline measured in the same run, and prints medians and ratios. A timing harness,
+/// not BenchmarkDotNet: the things measured are process start-ups and DDL, seconds long and
+/// dominated by I/O, where BenchmarkDotNet's statistics buy nothing and its run time is minutes.
+/// </summary>
+internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, string psql, string dump, TextWriter output)
+{
+    private const int ProcessRuns = 7;
+    private const int MigrationRuns = 3;
+    private const long BeforeUsageLimits = 2026_02_09_0001;
+    private const long UsageLimits = 2026_03_02_0001;
+    private const long ValidateLimits = 2026_03_02_0002;
+    private static readonly TimeSpan LockTimeout = new MigratorOptions { ConnectionString = "" }.LockTimeout;
+
+    private readonly List<(string Figure, string Value, string Target)> _rows = [];
+    private int _databases;
+
+    public static async Task<int> RunAsync(string repositoryRoot, TextWriter output)
+    {
+        var total = Stopwatch.StartNew();
+        output.WriteLine("Publishing coderd-db (Release, ReadyToRun) ...");
+        var cliFolder = Path.Combine(Path.GetTempPath(), $"coderd-db-bench-{Environment.ProcessId}");
+        var publish = await ProcessRunner.RunAsync("dotnet",
+            ["publish", Path.Combine(repositoryRoot, "tools", "Cli"), "-c", "Release", "-o", cliFolder, "--nologo", "-v", "quiet"],
+            timeout: TimeSpan.FromMinutes(5));
+        if (publish.ExitCode != 0)
+        {
+            output.WriteLine($"dotnet publish of tools/Cli failed: {publish.StandardOutput}{publish.StandardError}");
+            return 1;
+        }
+
+        try
+        {
+            output.WriteLine("Starting a throwaway PostgreSQL cluster ...");
+            await using var cluster = await LocalCluster.CreateThrowawayAsync();
+            var psql = PostgresBinaries.Find(cluster.MajorVersion).Psql;
+            var bench = new MigrationBenchmarks(cluster, Path.Combine(cliFolder, "coderd-db"), psql,
+                Path.Combine(repositoryRoot, "schema-dump.sql"), output);
+            await bench.EmptyToLatestAsync();
+            await bench.UpToDateAsync();
+            foreach (var chats in new[] { 10_000, 1_000_000 }) await bench.McpMigrationAsync(chats);
+            bench.Ratio("MCP migration, 1M / 10k chats", "mcp 1000000", "mcp 10000", "<= 1.5");
+            foreach (var users in new[] { 10_000, 1_000_000 }) await bench.UsageLimitsAsync(users);
+            bench.Ratio("usage limits blocking step, 1M / 10k users", "limits 1000000", "limits 10000", "<= 1.5");
+            bench.Print(total.Elapsed);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(cliFolder, recursive: true);
+        }
+    }
+
+    private readonly Dictionary<string, double> _medians = [];
+
+    private async Task EmptyToLatestAsync()
+    {
+        output.WriteLine($"Empty -> latest: coderd-db up vs psql -1 -f schema-dump.sql, {ProcessRuns} runs each, alternating ...");
+        var ours = new List<double>();
+        var floor = new List<double>();
+        for (var i = 0; i < ProcessRuns; i++)
+        {
+            var a = await CreateDatabaseAsync();
+            ours.Add(await TimeProcessAsync(cli, ["up"], a, expectOutput: null));
+            var b = await CreateDatabaseAsync();
+            floor.Add(await TimeProcessAsync(psql, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", dump], b, expectOutput: null));
+        }
+
+        Record("coderd-db up, empty -> latest", ours, "");
+        Record("psql -1 -f schema-dump.sql (floor)", floor, "");
+        _rows.Add(("  ratio up / psql -f", Ratio(ours, floor), "<= 2"));
+    }
+
+    private async Task UpToDateAsync()
+    {
+        output.WriteLine($"Up to date: coderd-db up vs psql -c 'select 1', {ProcessRuns} runs each, alternating ...");
+        var database = await CreateDatabaseAsync();
+        await new SchemaMigrator(new MigratorOptions { ConnectionString = database }).UpAsync();
+        var ours = new List<double>();
+        var floor = new List<double>();
+        for (var i = 0; i < ProcessRuns; i++)
+        {
+            ours.Add(await TimeProcessAsync(cli, ["up"], database, expectOutput: "up to date"));
+            floor.Add(await TimeProcessAsync(psql, ["-X", "-q", "-c", "select 1"], database, expectOutput: null));
+        }
+
+        Record("coderd-db up, already up to date", ours, "");
+        Record("psql -c 'select 1' (floor)", floor, "");
+        _rows.Add(("  ratio up / select 1", Ratio(ours, floor), "<= 3"));
+    }
+
+    /// <summary>The MCP migration on a chats table of <paramref name="chats"/> rows, with a writer on chats.</summary>
+    private async Task McpMigrationAsync(int chats)
+    {
+        output.WriteLine($"MCP migration with {chats:N0} chats, {MigrationRuns} runs, a writer inserting and updating chats ...");
+        var database = await CreateDatabaseAsync();
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
+        await migrator.UpAsync(ValidateLimits);
+        var seed = Stopwatch.StartNew();
+        await ExecuteAsync(database, $"""
+            SET session_replication_role = replica; -- rows are valid by construction; skip per-row FK triggers
+            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
+                VALUES ('00000000-0000-0000-0000-000000000001', 'owner@example.com', 'owner', '\x00', now(), now());
+            INSERT INTO chat_providers (provider) VALUES ('openai');
+            INSERT INTO chat_model_configs (id, provider, model, context_limit, compression_threshold)
+                VALUES ('00000000-0000-0000-0000-000000000002', 'openai', 'gpt', 1000, 50);
+            INSERT INTO chats (owner_id, last_model_config_id, title)
+                SELECT '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'chat ' || g
+                FROM generate_series(1, {chats}) g;
+            """);
+        await ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
+        output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
+
+        var times = new List<double>();
+        var stall = 0.0;
+        for (var i = 0; i < MigrationRuns; i++)
+        {
+            await using (var writer = Writer.Start(database, """
+                WITH c AS (INSERT INTO chats (owner_id, last_model_config_id) VALUES
+                    ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002') RETURNING id)
+                UPDATE chats SET title = 'renamed', updated_at = now() WHERE id = (SELECT id FROM chats ORDER BY created_at LIMIT 1)
+                """))
+            {
+                await Task.Delay(200);
+                var applied = await migrator.UpAsync();
+                times.Add(applied.Single().Duration.TotalMilliseconds);
+                await Task.Delay(200);
+                stall = Math.Max(stall, await writer.StopAsync());
+            }
+
+            if (i < MigrationRuns - 1) await migrator.DownAsync(ValidateLimits);
+        }
+
+        Record($"MCP migration, {chats:N0} chats", times, "", key: $"mcp {chats}");
+        _rows.Add(($"  longest writer stall on chats", Ms(stall), $"< lock_timeout ({LockTimeout.TotalMilliseconds:0} ms)"));
+    }
+
+    /// <summary>The usage limits migration and its validation on <paramref name="users"/> users, with a writer on users.</summary>
+    private async Task UsageLimitsAsync(int users)
+    {
+        output.WriteLine($"Usage limits with {users:N0} users, {MigrationRuns} runs, a writer inserting and updating users ...");
+        var database = await CreateDatabaseAsync();
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
+        await migrator.UpAsync(BeforeUsageLimits);
+        var seed = Stopwatch.StartNew();
+        await ExecuteAsync(database, $"""
+            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
+                SELECT gen_random_uuid(), 'u' || g || '@example.com', 'u' || g, '\x00', now(), now()
+                FROM generate_series(1, {users}) g;
+            """);
+        await ExecuteAsync(database, "VACUUM ANALYZE users; CHECKPOINT");
+        output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
+
+        var blocking = new List<double>();
+        var validate = new List<double>();
+        var stall = 0.0;
+        for (var i = 0; i < MigrationRuns; i++)
+        {
+            await using (var writer = Writer.Start(database, """
+                WITH u AS (INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
+                    SELECT id, id || '@example.com', id::text, '\x00', now(), now() FROM (SELECT gen_random_uuid() AS id) n RETURNING id)
+                UPDATE users SET updated_at = now() WHERE username = 'u1'
+                """))
+            {
+                await Task.Delay(200);
+                blocking.Add((await migrator.UpAsync(UsageLimits)).Single().Duration.TotalMilliseconds);
+                validate.Add((await migrator.UpAsync(ValidateLimits)).Single().Duration.TotalMilliseconds);
+                await Task.Delay(200);
+                stall = Math.Max(stall, await writer.StopAsync());
+            }
+
+            if (i < MigrationRuns - 1) await migrator.DownAsync(BeforeUsageLimits);
+        }
+
+        Record($"usage limits blocking step (ADD COLUMN + NOT VALID), {users:N0} users", blocking, "", key: $"limits {users}");
+        Record($"usage limits VALIDATE (no writer blocked), {users:N0} users", validate, "grows with rows");
+        _rows.Add(($"  longest writer stall on users", Ms(stall), $"< lock_timeout ({LockTimeout.TotalMilliseconds:0} ms)"));
+    }
+
+    private void Record(string figure, List<double> samples, string target, string? key = null)
+    {
+        var median = Median(samples);
+        if (key is not null) _medians[key] = median;
+        _rows.Add((figure, $"{Ms(median)} (runs: {string.Join(" ", samples.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))})", target));
+    }
+
+    private void Ratio(string figure, string numerator, string denominator, string target) =>
+        _rows.Add(($"  ratio {figure}", (_medians[numerator] / _medians[denominator]).ToString("0.00", CultureInfo.InvariantCulture), target));
+
+    private void Print(TimeSpan elapsed)
+    {
+        output.WriteLine();
+        output.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, PostgreSQL {cluster.MajorVersion} (throwaway cluster, SCRAM, fsync off)");
+        var width = _rows.Max(r => r.Figure.Length);
+        var valueWidth = _rows.Max(r => r.Value.Length);
+        output.WriteLine($"| {"figure".PadRight(width)} | {"median".PadRight(valueWidth)} | target |");
+        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', valueWidth + 2)}|--------|");
+        foreach (var (figure, value, target) in _rows) output.WriteLine($"| {figure.PadRight(width)} | {value.PadRight(valueWidth)} | {target} |");
+        output.WriteLine($"Measured in {elapsed.TotalSeconds:0} s.");
+    }
+
+    private async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"bench_{++_databases}";
+        await ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}");
+        return new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>Wall time of a whole process, in ms; the connection goes through the environment, never argv.</summary>
+    private static async Task<double> TimeProcessAsync(string program, string[] arguments, string connectionString, string? expectOutput)
+    {
+        var cs = new NpgsqlConnectionStringBuilder(connectionString);
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = connectionString,
+            ["PGHOST"] = cs.Host,
+            ["PGPORT"] = cs.Port.ToString(CultureInfo.InvariantCulture),
+            ["PGUSER"] = cs.Username,
+            ["PGPASSWORD"] = cs.Password,
+            ["PGDATABASE"] = cs.Database,
+        };
+        var watch = Stopwatch.StartNew();
+        var result = await ProcessRunner.RunAsync(program, arguments, environment);
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        var text = result.StandardOutput + result.StandardError;
+        if (result.ExitCode != 0 || (expectOutput is not null && !text.Contains(expectOutput, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', arguments)} exited {result.ExitCode}: {text.Trim()}");
+        }
+
+        return elapsed;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static double Median(List<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string Ratio(List<double> ours, List<double> floor) =>
+        (Median(ours) / Median(floor)).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Ms(double ms) => ms.ToString("0", CultureInfo.InvariantCulture) + " ms";
+
+    /// <summary>A session running one write statement in a loop, recording the slowest one.</summary>
+    private sealed class Writer : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task<double> _loop;
+
+        private Writer(string connectionString, string sql) => _loop = Task.Run(() => LoopAsync(connectionString, sql));
+
+        public static Writer Start(string connectionString, string sql) => new(connectionString, sql);
+
+        public async Task<double> StopAsync()
+        {
+            await _stop.CancelAsync();
+            return await _loop;
+        }
+
+        private async Task<double> LoopAsync(string connectionString, string sql)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+            await command.PrepareAsync();
+            var slowest = 0.0;
+            while (!_stop.IsCancellationRequested)
+            {
+                var watch = Stopwatch.StartNew();
+                await command.ExecuteNonQueryAsync();
+                slowest = Math.Max(slowest, watch.Elapsed.TotalMilliseconds);
+                await Task.Delay(5);
+            }
+
+            return slowest;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stop.IsCancellationRequested) await StopAsync();
+            _stop.Dispose();
+        }
+    }
+}
