@@ -27,6 +27,7 @@ public sealed class SchemaMigrator
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
     private readonly MigratorOptions _options;
+    private NpgsqlDataSource? _dataSource;
 
     /// <summary>Loads the migrations of <see cref="MigratorOptions.Assemblies"/>; does not connect.</summary>
     /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
@@ -390,7 +391,13 @@ public sealed class SchemaMigrator
             Enlist = false,
         };
         builder.ApplicationName ??= "coderd-db";
-        var connection = new NpgsqlConnection(builder.ConnectionString);
+        // Unpooled, so it holds no connections or timers and needs no disposing. Its queries read
+        // only built-in types, so the catalog query Npgsql runs on a first connection to learn the
+        // database's types is pure start-up cost, which a CLI would pay on every run.
+        _dataSource ??= new NpgsqlDataSourceBuilder(builder.ConnectionString)
+            .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
+            .Build();
+        var connection = _dataSource.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);
