@@ -1,24 +1,30 @@
 namespace Coderd.Database.Tests.Cli;
 
-/// <summary>
-/// verify against a dump this test makes from a database <c>up</c> migrated; the committed
-/// schema-dump.sql is the generator's to check.
-/// </summary>
-public sealed class VerifyTests(PostgresFixture fixture) : IAsyncLifetime
+/// <summary>The expected schema: a dump of a database <c>up</c> migrated, made once for the class.</summary>
+public sealed class ExpectedSchemaFixture(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _expected = Path.Combine(Path.GetTempPath(), $"coderd-db-verify-{Guid.NewGuid():N}.sql");
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"coderd-db-verify-{Guid.NewGuid():N}.sql");
 
     public async ValueTask InitializeAsync()
     {
         var reference = await CliDatabases.CreateMigratedAsync(fixture);
-        await File.WriteAllTextAsync(_expected, await CliDatabases.DumpAsync(fixture, reference), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path, await CliDatabases.DumpAsync(fixture, reference), TestContext.Current.CancellationToken);
     }
 
     public ValueTask DisposeAsync()
     {
-        File.Delete(_expected);
+        File.Delete(Path);
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// verify against a dump this test makes from a database <c>up</c> migrated; the committed
+/// schema-dump.sql is the generator's to check.
+/// </summary>
+public sealed class VerifyTests(PostgresFixture fixture, ExpectedSchemaFixture expected) : IClassFixture<ExpectedSchemaFixture>
+{
+    private readonly string _expected = expected.Path;
 
     [Fact]
     public async Task MigratedDatabaseVerifies()
