@@ -16,7 +16,7 @@ internal sealed class Target : IAsyncDisposable
     /// <summary>The database the embedded server holds the schema in.</summary>
     private const string EmbeddedDatabase = "coderd";
 
-    private static readonly int DefaultConnectTimeoutSeconds = 10;
+    private const int DefaultConnectTimeoutSeconds = 10;
 
     private readonly LocalCluster? _cluster;
 
