@@ -27,6 +27,7 @@ public sealed class SchemaMigrator
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
     private readonly MigratorOptions _options;
+    private NpgsqlDataSource? _dataSource;
 
     /// <summary>Loads the migrations of <see cref="MigratorOptions.Assemblies"/>; does not connect.</summary>
     /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
@@ -114,8 +115,11 @@ public sealed class SchemaMigrator
     /// <paramref name="to"/>, as a psql script: the lock, the version table, then one transaction per
     /// migration. Needs no database.
     /// </summary>
+    /// <exception cref="MigrationException"><paramref name="from"/> or <paramref name="to"/> is not 0 or a version of this build.</exception>
     public string Script(long from = 0, long? to = null)
     {
+        // A mistyped --from would otherwise silently script everything after it.
+        RequireKnown(from, allowZero: true);
         if (to is not null) RequireKnown(to.Value, allowZero: true);
         var target = to ?? LatestVersion;
         return Script(Migrations.Where(m => m.Version > from && m.Version <= target));
@@ -172,11 +176,10 @@ public sealed class SchemaMigrator
     private async Task<AppliedMigration> RunAsync(NpgsqlConnection connection, MigrationInfo migration, bool up, CancellationToken cancellationToken)
     {
         var body = TransactionBody(migration, up);
-        var verb = up ? "Applying" : "Rolling back";
-        _options.Log.WriteLine($"{verb} {migration.Version} {migration.Description}");
         if (!up)
         {
             // A rollback drops things: say exactly what before doing it.
+            _options.Log.WriteLine($"Rolling back {migration.Version} {migration.Description}:");
             foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
         }
 
@@ -192,7 +195,7 @@ public sealed class SchemaMigrator
             {
                 var backoff = TimeSpan.FromMilliseconds(500 * (1 << attempt));
                 _options.Log.WriteLine(
-                    $"  lock_timeout ({Interval(_options.LockTimeout)}) waiting for {await DescribeBlockersAsync(connection, e)}; " +
+                    $"  {migration.Version}: lock_timeout ({Interval(_options.LockTimeout)}) waiting for {await DescribeBlockersAsync(connection, e)}; " +
                     $"retry {attempt + 1} of {_options.LockTimeoutRetries} in {backoff.TotalSeconds:0.#} s");
                 await Task.Delay(backoff, cancellationToken);
             }
@@ -209,7 +212,9 @@ public sealed class SchemaMigrator
         }
 
         var result = new AppliedMigration(migration.Version, migration.Description, watch.Elapsed);
-        _options.Log.WriteLine($"  done in {result.Duration.TotalMilliseconds:0} ms");
+        // One line per migration, written when it is done: a deployment log reads as the list of what changed.
+        _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{(up ? "Applied" : "Rolled back")} {migration.Version} {migration.Description} ({result.Duration.TotalMilliseconds:0} ms)"));
         return result;
     }
 
@@ -386,7 +391,13 @@ public sealed class SchemaMigrator
             Enlist = false,
         };
         builder.ApplicationName ??= "coderd-db";
-        var connection = new NpgsqlConnection(builder.ConnectionString);
+        // Unpooled, so it holds no connections or timers and needs no disposing. Its queries read
+        // only built-in types, so the catalog query Npgsql runs on a first connection to learn the
+        // database's types is pure start-up cost, which a CLI would pay on every run.
+        _dataSource ??= new NpgsqlDataSourceBuilder(builder.ConnectionString)
+            .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
+            .Build();
+        var connection = _dataSource.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);

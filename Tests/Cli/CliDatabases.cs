@@ -1,0 +1,126 @@
+using Coderd.Database.Migrations;
+using Coderd.Database.Server;
+using Npgsql;
+
+namespace Coderd.Database.Tests.Cli;
+
+/// <summary>
+/// Fresh databases on the run's server for the CLI tests, one per test: empty, or a copy of a
+/// template that <c>coderd-db up</c> migrated once per run (copying is much faster than migrating).
+/// </summary>
+internal static class CliDatabases
+{
+    private static readonly SemaphoreSlim TemplateGate = new(1, 1);
+    private static string? _template;
+
+    /// <summary>The versions of this build, oldest first.</summary>
+    public static readonly IReadOnlyList<long> Versions =
+        new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations.Select(m => m.Version).ToList();
+
+    /// <summary>The version before the MCP migration, the last one, which alters the busy <c>chats</c> table.</summary>
+    public static long BeforeLatest => Versions[^2];
+
+    public static long Latest => Versions[^1];
+
+    public static Task<string> CreateEmptyAsync(PostgresFixture fixture) =>
+        fixture.Server.CreateDatabaseAsync("cli", cancellationToken: TestContext.Current.CancellationToken);
+
+    public static async Task<string> CreateMigratedAsync(PostgresFixture fixture)
+    {
+        var template = await TemplateAsync(fixture);
+        return await fixture.Server.CreateDatabaseAsync("cli", template, TestContext.Current.CancellationToken);
+    }
+
+    private static async Task<string> TemplateAsync(PostgresFixture fixture)
+    {
+        await TemplateGate.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            if (_template is null)
+            {
+                var connection = await CreateEmptyAsync(fixture);
+                var run = await CoderdDb.RunAsync("up", "--connection", connection);
+                if (run.ExitCode != 0) throw new InvalidOperationException($"Migrating the template failed: {run}");
+                _template = Database(connection);
+            }
+
+            return _template;
+        }
+        finally
+        {
+            TemplateGate.Release();
+        }
+    }
+
+    public static string Database(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Database!;
+
+    public static string Password(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Password!;
+
+    /// <summary>An unpooled connection: the tests count sessions in pg_stat_activity, and pooled idle ones would blur that.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, string? applicationName = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        if (applicationName is not null) builder.ApplicationName = applicationName;
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        return connection;
+    }
+
+    public static async Task<T?> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = await OpenAsync(connectionString);
+        await using var command = new NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    public static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = await OpenAsync(connectionString);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Every row of schema_version as version → how often it is recorded; empty when the table does not exist.</summary>
+    public static async Task<Dictionary<long, long>> RecordedVersionsAsync(string connectionString)
+    {
+        await using var connection = await OpenAsync(connectionString);
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", connection);
+        if (!(bool)(await exists.ExecuteScalarAsync(TestContext.Current.CancellationToken))!) return [];
+        await using var command = new NpgsqlCommand("SELECT version, count(*) FROM schema_version GROUP BY version", connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var versions = new Dictionary<long, long>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) versions[reader.GetInt64(0)] = reader.GetInt64(1);
+        return versions;
+    }
+
+    public static async Task<bool> TableExistsAsync(string connectionString, string table) =>
+        await ScalarAsync<bool>(connectionString, $"SELECT to_regclass('{table}') IS NOT NULL");
+
+    /// <summary>Sessions on the database other than the caller's that are running something.</summary>
+    public static async Task<List<string>> ActiveQueriesAsync(string connectionString)
+    {
+        await using var connection = await OpenAsync(connectionString);
+        await using var command = new NpgsqlCommand(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'", connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var queries = new List<string>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) queries.Add(reader.GetString(0));
+        return queries;
+    }
+
+    /// <summary>The normalized schema dump (schema_version left out), for comparing two databases.</summary>
+    public static Task<string> DumpAsync(PostgresFixture fixture, string connectionString) =>
+        SchemaDump.DumpAsync(connectionString, "CLI tests", fixture.Server, TestContext.Current.CancellationToken);
+
+    /// <summary>Polls until <paramref name="condition"/> holds, failing after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}.");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Coderd.Database.Server;
+using Npgsql;
+
+namespace Coderd.Database.Tests.Cli;
+
+public sealed class ScriptTests(PostgresFixture fixture)
+{
+    [Fact]
+    public async Task ScriptFromZeroAppliedWithPsqlGivesTheSchemaUpGives()
+    {
+        // Given the full script, made with no database reachable and the embedded one pointed at a folder that must stay absent
+        var embedded = Path.Combine(Path.GetTempPath(), "coderd-db-untouched-" + Guid.NewGuid().ToString("N"));
+        var scripted = await CoderdDb.RunAsync(["script", "--from", "0"], new Dictionary<string, string?> { ["CODERD_DB_DATA"] = embedded });
+        Assert.True(scripted.ExitCode == 0, scripted.ToString());
+        Assert.False(Directory.Exists(embedded), "script --from 0 started the embedded database.");
+        Assert.Equal(CliDatabases.Versions.Count, scripted.Stdout.Split('\n').Count(line => line == "BEGIN;"));
+
+        // When psql runs it on one empty database and up migrates another
+        var viaPsql = await CliDatabases.CreateEmptyAsync(fixture);
+        var viaUp = await CliDatabases.CreateEmptyAsync(fixture);
+        var psql = await RunPsqlAsync(viaPsql, scripted.Stdout);
+        var up = await CoderdDb.RunAsync("up", "--connection", viaUp);
+
+        // Then both have the same schema and the same recorded versions
+        Assert.True(psql.ExitCode == 0, psql.StandardError);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(await CliDatabases.DumpAsync(fixture, viaUp), await CliDatabases.DumpAsync(fixture, viaPsql));
+        Assert.Equal(await CliDatabases.RecordedVersionsAsync(viaUp), await CliDatabases.RecordedVersionsAsync(viaPsql));
+    }
+
+    [Fact]
+    public async Task ScriptWithoutFromCoversWhatTheDatabaseHasPendingAndChangesNothing()
+    {
+        var database = await CliDatabases.CreateEmptyAsync(fixture);
+        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
+        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+
+        var run = await CoderdDb.RunAsync("script", "--connection", database, "--lock-timeout", "2.5", "--statement-timeout", "0");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"-- {CliDatabases.Latest}:", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain($"-- {CliDatabases.BeforeLatest}:", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SET LOCAL lock_timeout = '2500ms';", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SET LOCAL statement_timeout = '0s';", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(CliDatabases.Latest, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+    }
+
+    private static async Task<ProcessRunner.Result> RunPsqlAsync(string connectionString, string script)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var major = int.Parse((await CliDatabases.ScalarAsync<string>(connectionString, "SHOW server_version_num"))!) / 10000;
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, script, TestContext.Current.CancellationToken);
+            return await ProcessRunner.RunAsync(
+                PostgresBinaries.Find(major).Psql,
+                ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", builder.Host!, "-p", builder.Port.ToString(), "-U", builder.Username!, "-d", builder.Database!, "-f", file],
+                new Dictionary<string, string?> { ["PGPASSWORD"] = builder.Password },
+                cancellationToken: TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using Coderd.Database.Migrations;
+using Npgsql;
+
+namespace Coderd.Database.Cli;
+
+/// <summary>
+/// <c>coderd-db</c>: the deployment CLI. Every failure ends as one line on stderr that says what
+/// happened and what to do, and an exit code from <see cref="Exit"/>; never a password, and a
+/// stack trace only with <c>--verbose</c>.
+/// </summary>
+internal static class Program
+{
+    private const string Name = "coderd-db";
+
+    private static async Task<int> Main(string[] args)
+    {
+        using var interrupt = new Interrupt();
+        var parse = CommandLine.Build().Parse(args);
+        if (parse.Errors.Count > 0) return UsageError(parse, args);
+
+        var verbose = CommandLine.IsVerbose(parse);
+        try
+        {
+            return await parse.InvokeAsync(
+                // The CLI handles signals itself (rollback, then 130/143) and reports its own errors.
+                new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false },
+                interrupt.Token);
+        }
+        catch (Exception e) when (interrupt.Signal is { } signal)
+        {
+            // Whatever the cancellation surfaced as (usually OperationCanceledException), the signal is the cause.
+            return Fail(interrupt.ExitCode,
+                $"Interrupted by {signal}: the running migration, if any, was rolled back and the lock released; earlier migrations stay applied.",
+                e, verbose);
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Classify(e);
+            return Fail(code, message, e, verbose);
+        }
+    }
+
+    private static (int Code, string Message) Classify(Exception e) => e switch
+    {
+        CliException c => (c.ExitCode, c.Message),
+        MigrationException m => (m.Error switch
+        {
+            MigrationError.MigrationFailed => Exit.Failed,
+            MigrationError.ConnectionFailed => Exit.Connection,
+            MigrationError.LockWaitTimeout => Exit.LockWait,
+            MigrationError.DatabaseAhead or MigrationError.OutOfOrder => Exit.Mismatch,
+            MigrationError.UnknownVersion => Exit.Usage,
+            _ => Exit.Failed,
+        }, m.Message),
+        PostgresException p => (Exit.Failed,
+            $"PostgreSQL refused a statement: {p.SqlState}: {p.MessageText}; check that the role may create objects in this database."),
+        NpgsqlException n => (Exit.Connection,
+            $"Lost the connection to PostgreSQL: {(n.InnerException ?? n).Message.TrimEnd('.')}; check the server and run again (each migration is atomic)."),
+        _ => (Exit.Failed, $"Unexpected {e.GetType().Name}: {e.Message.TrimEnd('.')}; run with --verbose for details."),
+    };
+
+    private static int Fail(int code, string message, Exception? e, bool verbose)
+    {
+        Console.Error.WriteLine(Secrets.Scrub($"{Name}: {OneLine(message)}"));
+        if (verbose && e is not null) Console.Error.WriteLine(Secrets.Scrub(e.ToString()));
+        return code;
+    }
+
+    /// <summary>One line instead of System.CommandLine's default of exit 1 and the whole help text.</summary>
+    private static int UsageError(ParseResult parse, string[] args)
+    {
+        // An unknown word is the likelier mistake than the missing verb the parser reports first.
+        var message = parse.UnmatchedTokens.Count > 0
+            ? $"Unrecognized command or argument '{parse.UnmatchedTokens[0]}'"
+            : parse.Errors[0].Message;
+        foreach (var arg in args) message = Secrets.ScrubToken(message, arg);
+        var command = parse.CommandResult.Command is RootCommand ? Name : $"{Name} {parse.CommandResult.Command.Name}";
+        Console.Error.WriteLine($"{Name}: {OneLine(message).TrimEnd('.')}; see `{command} --help`.");
+        return Exit.Usage;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

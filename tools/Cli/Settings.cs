@@ -1,0 +1,49 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Coderd.Database.Migrations;
+
+namespace Coderd.Database.Cli;
+
+/// <summary>The options every verb shares.</summary>
+internal sealed record Settings
+{
+    public string? Connection { get; init; }
+
+    public string? DataDirectory { get; init; }
+
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
+
+    public int LockRetries { get; init; } = 3;
+
+    public bool Verbose { get; init; }
+
+    /// <summary>Assemblies with more migrations, for tests (the hidden <c>--extra-migrations</c>).</summary>
+    public IReadOnlyList<string> ExtraMigrations { get; init; } = [];
+
+    public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
+    {
+        ConnectionString = connectionString,
+        LockWait = LockWait,
+        LockTimeout = LockTimeout,
+        StatementTimeout = StatementTimeout,
+        LockTimeoutRetries = LockRetries,
+        Log = log,
+        Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
+    };
+
+    private static Assembly Load(string path)
+    {
+        try
+        {
+            return AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException)
+        {
+            throw new CliException(Exit.Usage, $"--extra-migrations: cannot load {path} ({e.Message.TrimEnd('.')}); pass the path of a built migrations assembly.", e);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Data.Common;
+using Coderd.Database.Server;
+using Npgsql;
+
+namespace Coderd.Database.Cli;
+
+/// <summary>
+/// The database a verb works on: <c>--connection</c>, else <c>DATABASE_URL</c>, else the embedded
+/// PostgreSQL kept in a local folder, started for this run and stopped after it.
+/// </summary>
+internal sealed class Target : IAsyncDisposable
+{
+    public const string UrlVariable = "DATABASE_URL";
+    public const string DataVariable = "CODERD_DB_DATA";
+
+    /// <summary>The database the embedded server holds the schema in.</summary>
+    private const string EmbeddedDatabase = "coderd";
+
+    private const int DefaultConnectTimeoutSeconds = 10;
+
+    private readonly LocalCluster? _cluster;
+
+    private Target(string connectionString, string description, LocalCluster? cluster)
+    {
+        ConnectionString = connectionString;
+        Description = description;
+        _cluster = cluster;
+    }
+
+    /// <summary>Npgsql keyword form; holds the password, so never print it.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Where the database is, printable: no password.</summary>
+    public string Description { get; }
+
+    /// <summary>Resolves the target; starts the embedded server when nothing else is given.</summary>
+    /// <param name="notes">Where the embedded server's location is reported.</param>
+    /// <exception cref="CliException">Exit 2 for a malformed connection string, 3 when the embedded server cannot start.</exception>
+    public static async Task<Target> OpenAsync(Settings settings, TextWriter notes, CancellationToken cancellationToken)
+    {
+        if (settings.Connection is { } given) return FromText(given, "--connection");
+        if (Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } url) return FromText(url, UrlVariable);
+
+        var folder = settings.DataDirectory
+            ?? (Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data ? data : LocalCluster.DefaultPersistentFolder);
+        LocalCluster cluster;
+        try
+        {
+            cluster = await LocalCluster.OpenPersistentAsync(folder, cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(Exit.Connection,
+                $"Cannot start the embedded PostgreSQL in {folder}: {e.Message.TrimEnd('.')}. " +
+                $"Pass --connection or set {UrlVariable} to use another server.", e);
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(cluster.ConnectionString);
+            Secrets.Add(builder.Password);
+            await EnsureDatabaseAsync(builder, cancellationToken);
+            builder.Database = EmbeddedDatabase;
+            var description = $"embedded PostgreSQL {cluster.MajorVersion} in {Path.GetFullPath(folder)} (127.0.0.1:{cluster.Port}, database {EmbeddedDatabase})";
+            notes.WriteLine($"Using the {description}, started for this run.");
+            return new Target(builder.ConnectionString, description, cluster);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static Target FromText(string text, string source)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = ConnectionStrings.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliException(Exit.Usage, $"{source}: {e.Message}", e);
+        }
+
+        Secrets.Add(builder.Password);
+        // Npgsql's 15 s default is long for a deployment job that should fail fast; an explicit
+        // Timeout (or the URL's connect_timeout) wins.
+        if (!new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey("Timeout"))
+        {
+            builder.Timeout = DefaultConnectTimeoutSeconds;
+        }
+
+        return new Target(builder.ConnectionString, $"{source} ({ConnectionStrings.Redact(builder)})", null);
+    }
+
+    private static async Task EnsureDatabaseAsync(NpgsqlConnectionStringBuilder admin, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{EmbeddedDatabase}'", connection);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {EmbeddedDatabase}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Stops the embedded server, keeping its data; nothing for other targets.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+}
