@@ -90,11 +90,16 @@ internal static class CommandLine
         var verify = new Command("verify", $"Exit 0 only if the database is at the newest version and its schema equals {Verbs.SchemaDumpFile}.") { schemaDump };
         verify.SetAction((r, ct) => Verbs.VerifyAsync(Read(r), r.GetValue(schemaDump), ct));
 
+        var gen = new Command("gen",
+            "Regenerate Constraints/Generated/*.g.cs and schema-dump.sql from a scratch database the migrations build (the tests' server choice; ignores --connection).");
+        gen.SetAction((_, ct) => Verbs.GenerateAsync(ct));
+
         root.Subcommands.Add(up);
         root.Subcommands.Add(down);
         root.Subcommands.Add(status);
         root.Subcommands.Add(script);
         root.Subcommands.Add(verify);
+        root.Subcommands.Add(gen);
         return root;
     }
 

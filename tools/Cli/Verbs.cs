@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Coderd.Database.Generator;
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 
@@ -116,6 +117,21 @@ internal static class Verbs
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// The generator: a scratch database on the tests' server choice (TEST_DATABASE_URL, else Docker,
+    /// else a throwaway cluster; never DATABASE_URL or the embedded one), migrated, read, dumped.
+    /// </summary>
+    public static async Task<int> GenerateAsync(CancellationToken cancellationToken)
+    {
+        var root = FindUp(ConstraintGenerator.SolutionFile)
+            ?? throw new CliException(Exit.Usage,
+                $"gen rewrites files of the repository, and there is no {ConstraintGenerator.SolutionFile} in {Environment.CurrentDirectory} or above; run it from the checkout.");
+        var watch = Stopwatch.StartNew();
+        await ConstraintGenerator.RunAsync(Path.GetDirectoryName(root)!, Console.Out, cancellationToken);
+        Console.Out.WriteLine($"Done in {Seconds(watch.Elapsed)}.");
+        return Exit.Success;
+    }
+
     private static Task<int> WithMigratorAsync(Settings settings, TextWriter log, Func<SchemaMigrator, Task<int>> work, CancellationToken cancellationToken) =>
         WithMigratorAsync(settings, log, (migrator, _) => work(migrator), cancellationToken);
 
@@ -156,14 +172,20 @@ internal static class Verbs
             throw new CliException(Exit.Usage, $"--schema-dump: {given} does not exist; pass the path of {SchemaDumpFile}.");
         }
 
+        return FindUp(SchemaDumpFile) ?? throw new CliException(Exit.Usage,
+            $"No {SchemaDumpFile} in {Environment.CurrentDirectory} or any folder above it; run from the repository or pass --schema-dump PATH.");
+    }
+
+    /// <summary>The file in the current folder or the nearest folder above that has it.</summary>
+    private static string? FindUp(string fileName)
+    {
         for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
         {
-            var candidate = Path.Combine(folder.FullName, SchemaDumpFile);
+            var candidate = Path.Combine(folder.FullName, fileName);
             if (File.Exists(candidate)) return candidate;
         }
 
-        throw new CliException(Exit.Usage,
-            $"No {SchemaDumpFile} in {Environment.CurrentDirectory} or any folder above it; run from the repository or pass --schema-dump PATH.");
+        return null;
     }
 
     /// <summary>
