@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using FluentMigrator;
 
@@ -14,10 +15,13 @@ public sealed record MigrationInfo(long Version, string Description)
 
     internal IReadOnlyList<string> RenderDown() => SqlRenderer.Render(Create(), up: false);
 
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Migration assemblies are trimmer roots in every trimmed build.")]
     private IMigration Create() => (IMigration)Activator.CreateInstance(Type)!;
 
     /// <summary>Every <c>[Migration]</c> class in the assemblies, ordered by version.</summary>
+    /// <remarks>A trimmed (native) build must keep the migration assemblies whole, as coderd-db's does.</remarks>
     /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Migration assemblies are trimmer roots in every trimmed build.")]
     internal static IReadOnlyList<MigrationInfo> Discover(IEnumerable<Assembly> assemblies)
     {
         var found = assemblies

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.Loader;
 using Coderd.Database.Migrations;
@@ -35,8 +36,15 @@ internal sealed record Settings
         Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
     };
 
+    // Test-only (--extra-migrations); a native build cannot load assemblies and says so below.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only the JIT build loads extra migration assemblies.")]
     private static Assembly Load(string path)
     {
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new CliException(Exit.Usage, "--extra-migrations needs the JIT build of coderd-db (dotnet coderd-db.dll); a native build cannot load assemblies.");
+        }
+
         try
         {
             return AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
