@@ -54,9 +54,9 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
             await bench.EmptyToLatestAsync();
             await bench.UpToDateAsync();
             foreach (var chats in new[] { 10_000, 1_000_000 }) await bench.McpMigrationAsync(chats);
-            bench.Ratio("MCP migration, 1M / 10k chats", "mcp 1000000", "mcp 10000", "<= 1.5");
+            bench.AddRatio("MCP migration, 1M / 10k chats", "mcp 1000000", "mcp 10000", "<= 1.5");
             foreach (var users in new[] { 10_000, 1_000_000 }) await bench.UsageLimitsAsync(users);
-            bench.Ratio("usage limits blocking step, 1M / 10k users", "limits 1000000", "limits 10000", "<= 1.5");
+            bench.AddRatio("usage limits blocking step, 1M / 10k users", "limits 1000000", "limits 10000", "<= 1.5");
             bench.Print(total.Elapsed);
             return 0;
         }
@@ -83,7 +83,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 
         Record("coderd-db up, empty -> latest", ours, "");
         Record("psql -1 -f schema-dump.sql (floor)", floor, "");
-        _rows.Add(("  ratio up / psql -f", Ratio(ours, floor), "<= 2"));
+        _rows.Add(("  ratio up / psql -f", RatioOfMedians(ours, floor), "<= 2"));
     }
 
     private async Task UpToDateAsync()
@@ -101,7 +101,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 
         Record("coderd-db up, already up to date", ours, "");
         Record("psql -c 'select 1' (floor)", floor, "");
-        _rows.Add(("  ratio up / select 1", Ratio(ours, floor), "<= 3"));
+        _rows.Add(("  ratio up / select 1", RatioOfMedians(ours, floor), "<= 3"));
     }
 
     /// <summary>The MCP migration on a chats table of <paramref name="chats"/> rows, with a writer on chats.</summary>
@@ -204,7 +204,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         _rows.Add((figure, $"{Ms(median)} (runs: {string.Join(" ", samples.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))})", target));
     }
 
-    private void Ratio(string figure, string numerator, string denominator, string target) =>
+    private void AddRatio(string figure, string numerator, string denominator, string target) =>
         _rows.Add(($"  ratio {figure}", (_medians[numerator] / _medians[denominator]).ToString("0.00", CultureInfo.InvariantCulture), target));
 
     private void Print(TimeSpan elapsed)
@@ -265,7 +265,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static string Ratio(List<double> ours, List<double> floor) =>
+    private static string RatioOfMedians(List<double> ours, List<double> floor) =>
         (Median(ours) / Median(floor)).ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Ms(double ms) => ms.ToString("0", CultureInfo.InvariantCulture) + " ms";
