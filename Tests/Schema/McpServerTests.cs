@@ -64,13 +64,19 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         Assert.Equal(3L, await world.ScalarAsync<long>("SELECT count(*) FROM mcp_server_user_tokens"));
     }
 
+    /// <summary>The six columns that name the dbcrypt key their neighbouring value is encrypted with.</summary>
+    public static TheoryData<string, string> KeyIdColumns { get; } = new()
+    {
+        { "chat_providers", "api_key_key_id" },
+        { "mcp_server_configs", "oauth2_client_secret_key_id" },
+        { "mcp_server_configs", "api_key_value_key_id" },
+        { "mcp_server_configs", "custom_headers_key_id" },
+        { "mcp_server_user_tokens", "access_token_key_id" },
+        { "mcp_server_user_tokens", "refresh_token_key_id" },
+    };
+
     [Theory]
-    [InlineData("chat_providers", "api_key_key_id")]
-    [InlineData("mcp_server_configs", "oauth2_client_secret_key_id")]
-    [InlineData("mcp_server_configs", "api_key_value_key_id")]
-    [InlineData("mcp_server_configs", "custom_headers_key_id")]
-    [InlineData("mcp_server_user_tokens", "access_token_key_id")]
-    [InlineData("mcp_server_user_tokens", "refresh_token_key_id")]
+    [MemberData(nameof(KeyIdColumns))]
     public async Task UnknownKeyDigestIsForeignKeyViolationOfThatColumnsKey(string table, string column)
     {
         var sql = await EncryptedRowSqlAsync(table, column);
@@ -80,12 +86,7 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     }
 
     [Theory]
-    [InlineData("chat_providers", "api_key_key_id")]
-    [InlineData("mcp_server_configs", "oauth2_client_secret_key_id")]
-    [InlineData("mcp_server_configs", "api_key_value_key_id")]
-    [InlineData("mcp_server_configs", "custom_headers_key_id")]
-    [InlineData("mcp_server_user_tokens", "access_token_key_id")]
-    [InlineData("mcp_server_user_tokens", "refresh_token_key_id")]
+    [MemberData(nameof(KeyIdColumns))]
     public async Task ActiveKeyDigestIsAccepted(string table, string column)
     {
         var sql = await EncryptedRowSqlAsync(table, column);
