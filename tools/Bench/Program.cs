@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Coderd.Database.Bench;
+using Coderd.Database.Generator;
 
 // Verbs: `migrate` (the timing harness of whole processes and migrations), `classify`
 // (BenchmarkDotNet; everything after the verb goes to it, e.g. `classify --job short`), and
@@ -34,12 +35,6 @@ static int Classify(string[] options)
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 }
 
-static string RepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "Coderd.Database.slnx"))) return dir.FullName;
-    }
-
-    throw new InvalidOperationException("Run the benchmarks from inside the repository (no Coderd.Database.slnx above the current folder).");
-}
+static string RepositoryRoot() =>
+    ConstraintGenerator.FindRepositoryRoot(Directory.GetCurrentDirectory())
+    ?? throw new InvalidOperationException($"Run the benchmarks from inside the repository (no {ConstraintGenerator.SolutionFile} above the current folder).");

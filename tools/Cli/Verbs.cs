@@ -123,11 +123,11 @@ internal static class Verbs
     /// </summary>
     public static async Task<int> GenerateAsync(CancellationToken cancellationToken)
     {
-        var root = FindUp(ConstraintGenerator.SolutionFile)
+        var root = ConstraintGenerator.FindRepositoryRoot(Environment.CurrentDirectory)
             ?? throw new CliException(Exit.Usage,
                 $"gen rewrites files of the repository, and there is no {ConstraintGenerator.SolutionFile} in {Environment.CurrentDirectory} or above; run it from the checkout.");
         var watch = Stopwatch.StartNew();
-        await ConstraintGenerator.RunAsync(Path.GetDirectoryName(root)!, Console.Out, cancellationToken);
+        await ConstraintGenerator.RunAsync(root, Console.Out, cancellationToken);
         Console.Out.WriteLine($"Done in {Seconds(watch.Elapsed)}.");
         return Exit.Success;
     }

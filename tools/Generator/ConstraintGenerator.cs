@@ -20,6 +20,17 @@ public static class ConstraintGenerator
     /// <summary>The file that marks the repository root.</summary>
     public const string SolutionFile = "Coderd.Database.slnx";
 
+    /// <summary>The nearest folder at or above <paramref name="startFolder"/> holding <see cref="SolutionFile"/>; null when none does.</summary>
+    public static string? FindRepositoryRoot(string startFolder)
+    {
+        for (var folder = new DirectoryInfo(startFolder); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, SolutionFile))) return folder.FullName;
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Creates a scratch database on the same server the tests would use (<c>TEST_DATABASE_URL</c>,
     /// else a container, else a throwaway local cluster), migrates it to the latest version, and
