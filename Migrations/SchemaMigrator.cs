@@ -28,7 +28,7 @@ public sealed class SchemaMigrator
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the migrator's idle session asks whether a blocking transaction has ended.</summary>
-    private static readonly TimeSpan BlockerPollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan BlockerPollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly MigratorOptions _options;
     private NpgsqlDataSource? _dataSource;
