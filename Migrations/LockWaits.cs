@@ -27,7 +27,7 @@ internal sealed record BlockingSession(int Pid, string? ApplicationName, string?
 
     /// <summary>The sessions, longest transaction first, or what to say when there are none.</summary>
     public static string Describe(IReadOnlyList<BlockingSession> sessions) =>
-        sessions.Count == 0 ? "a session that had let go before it could be named" : string.Join(", ", sessions);
+        sessions.Count == 0 ? "a session not seen in time to be named" : string.Join(", ", sessions);
 
     /// <summary>Reads rows of (pid, application_name, state, transaction age in seconds, virtualxid) from column <paramref name="first"/> on.</summary>
     public static BlockingSession Read(NpgsqlDataReader reader, int first) => new(
@@ -101,7 +101,7 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
 
             return waitedFor is null ? null : new LockWait(waitedFor, blockers);
         }
-        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or InvalidOperationException or InvalidCastException)
         {
             // E.g. max_connections reached; the migration goes on without names.
             _failed = true;

@@ -262,7 +262,7 @@ public sealed class SchemaMigrator
                 // another attempt would only queue behind it again, and the table's queries behind that.
                 var waitFor = _options.WaitForBlockers ? blockers.Where(b => b.VirtualTransaction is not null).ToList() : [];
                 _options.Log.WriteLine(waitFor.Count > 0
-                    ? string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt once its transaction has ended, within the retry budget ({(budget - watch.Elapsed).TotalSeconds:0.#} s left)")
+                    ? string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt once the blocking transaction has ended, within the retry budget ({(budget - watch.Elapsed).TotalSeconds:0.#} s left)")
                     : string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt in {delay.Value.TotalSeconds:0.##} s"));
                 await Task.Delay(delay.Value, cancellationToken);
                 if (waitFor.Count == 0) continue;
