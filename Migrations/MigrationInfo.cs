@@ -41,7 +41,7 @@ public sealed record MigrationInfo(long Version, string Description)
 
     /// <summary>Every <c>[Migration]</c> class in the assemblies, ordered by version.</summary>
     /// <remarks>A trimmed (native) build must keep the migration assemblies whole, as coderd-db's does.</remarks>
-    /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
+    /// <exception cref="InvalidOperationException">Two migrations share a version, or one declares an invalid lock timeout.</exception>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Migration assemblies are trimmer roots in every trimmed build.")]
     internal static IReadOnlyList<MigrationInfo> Discover(IEnumerable<Assembly> assemblies)
     {
