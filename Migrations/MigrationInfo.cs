@@ -11,6 +11,12 @@ public sealed record MigrationInfo(long Version, string Description)
 {
     internal Type Type { get; init; } = null!;
 
+    /// <summary>The migration's own lock timeout (<see cref="SchemaMigration.LockTimeout"/>); null for the runner's.</summary>
+    internal TimeSpan? LockTimeout { get; init; }
+
+    /// <summary>Whether a lock timeout is retried (<see cref="SchemaMigration.RetryOnLockTimeout"/>).</summary>
+    internal bool RetryOnLockTimeout { get; init; } = true;
+
     internal IReadOnlyList<string> RenderUp() => SqlRenderer.Render(Create(), up: true);
 
     internal IReadOnlyList<string> RenderDown() => SqlRenderer.Render(Create(), up: false);
@@ -18,9 +24,24 @@ public sealed record MigrationInfo(long Version, string Description)
     [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Migration assemblies are trimmer roots in every trimmed build.")]
     private IMigration Create() => (IMigration)Activator.CreateInstance(Type)!;
 
+    /// <summary>The migration class <paramref name="type"/> under the given version, with its lock settings read.</summary>
+    /// <exception cref="InvalidOperationException">It declares a lock timeout under 1 ms or over <see cref="int.MaxValue"/> ms.</exception>
+    internal static MigrationInfo Of(Type type, long version, string description)
+    {
+        var info = new MigrationInfo(version, description) { Type = type };
+        if (info.Create() is not SchemaMigration migration) return info;
+        if (migration.LockTimeout is { } timeout && !SchemaMigrator.IsValidTimeout(timeout))
+        {
+            throw new InvalidOperationException(
+                $"{type.Name} declares a lock timeout of {timeout.TotalMilliseconds} ms; give it between 1 ms and {int.MaxValue} ms, or null for the runner's.");
+        }
+
+        return info with { LockTimeout = migration.LockTimeout, RetryOnLockTimeout = migration.RetryOnLockTimeout };
+    }
+
     /// <summary>Every <c>[Migration]</c> class in the assemblies, ordered by version.</summary>
     /// <remarks>A trimmed (native) build must keep the migration assemblies whole, as coderd-db's does.</remarks>
-    /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
+    /// <exception cref="InvalidOperationException">Two migrations share a version, or one declares an invalid lock timeout.</exception>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Migration assemblies are trimmer roots in every trimmed build.")]
     internal static IReadOnlyList<MigrationInfo> Discover(IEnumerable<Assembly> assemblies)
     {
@@ -29,7 +50,7 @@ public sealed record MigrationInfo(long Version, string Description)
             .Where(t => !t.IsAbstract && typeof(IMigration).IsAssignableFrom(t))
             .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MigrationAttribute>()))
             .Where(x => x.Attribute is not null)
-            .Select(x => new MigrationInfo(x.Attribute!.Version, x.Attribute.Description ?? "") { Type = x.Type })
+            .Select(x => Of(x.Type, x.Attribute!.Version, x.Attribute.Description ?? ""))
             .OrderBy(m => m.Version)
             .ToList();
         var duplicate = found.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1);

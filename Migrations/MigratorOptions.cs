@@ -12,20 +12,49 @@ public sealed record MigratorOptions
     public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// <c>lock_timeout</c> inside each migration: how long one of its statements may queue behind
-    /// other sessions' locks (and so make their later queries queue behind it).
+    /// <c>lock_timeout</c> inside each migration (unless the migration declares its own, see
+    /// <see cref="SchemaMigration.LockTimeout"/>): how long one of its statements may queue for a
+    /// table lock. While it queues, every later query on that table queues behind it, so this is
+    /// the longest stall an attempt can cause to the application's queries on the table.
     /// </summary>
-    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <remarks>
+    /// Half a second by default: below the point where a stalled request is noticed or times out,
+    /// and far above the few milliseconds a healthy transaction holds its locks, so on a busy but
+    /// healthy table the first attempt gets the lock. A longer transaction is waited out without
+    /// queueing (see <see cref="LockRetryBudget"/>). At least 1 ms and at most
+    /// <see cref="int.MaxValue"/> ms: PostgreSQL reads 0 as "no limit".
+    /// </remarks>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary><c>statement_timeout</c> inside each migration; <see cref="TimeSpan.Zero"/> means none.</summary>
+    /// <summary>
+    /// How long, from its first attempt, a migration whose statement hit <see cref="LockTimeout"/>
+    /// keeps trying; <see cref="TimeSpan.Zero"/> means one attempt only.
+    /// </summary>
+    /// <remarks>
+    /// Between attempts nothing queues: the runner waits a capped, jittered exponential backoff and
+    /// then, while the transaction that blocked the last attempt (observed while the attempt waited)
+    /// is still open, keeps waiting without queueing; the next attempt starts as soon as it ends. No
+    /// attempt starts after the budget is spent; the migration then fails naming the blocking
+    /// session. Five minutes by default: a long report or a slow batch job gets time to finish,
+    /// and a client stuck in a transaction fails the deployment while someone can still look.
+    /// </remarks>
+    public TimeSpan LockRetryBudget { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>statement_timeout</c> inside each migration; <see cref="TimeSpan.Zero"/> means none, otherwise at least 1 ms.</summary>
     public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
 
-    /// <summary>How many times a migration that hit <see cref="LockTimeout"/> is retried, with backoff.</summary>
-    public int LockTimeoutRetries { get; init; } = 3;
-
-    /// <summary>Where progress lines go (one per migration, lock waits).</summary>
+    /// <summary>Where progress lines go (one per migration, lock waits, attempts that hit the lock timeout).</summary>
     public TextWriter Log { get; init; } = TextWriter.Null;
 
     /// <summary>The assemblies whose <c>[Migration]</c> classes make up the schema history.</summary>
     public IReadOnlyList<Assembly> Assemblies { get; init; } = [typeof(SchemaMigrator).Assembly];
+
+    /// <summary>The waits between attempts; the bench sets the old schedule to compare with.</summary>
+    internal LockBackoff Backoff { get; init; } = LockBackoff.Default;
+
+    /// <summary>
+    /// Whether the next attempt waits, without queueing, for the transactions that blocked the last
+    /// one to end. The bench turns it off to measure the old behaviour.
+    /// </summary>
+    internal bool WaitForBlockers { get; init; } = true;
 }

@@ -31,6 +31,20 @@ public abstract class SchemaMigration : Migration
     /// <summary><c>nextval('<paramref name="sequence"/>')</c> as a column default.</summary>
     protected static RawSql NextValue(string sequence) => RawSql.Insert($"nextval('{sequence}'::regclass)");
 
+    /// <summary>
+    /// This migration's own <c>lock_timeout</c>, or null (the default) for
+    /// <see cref="MigratorOptions.LockTimeout"/>. Override it when the migration knows better, e.g.
+    /// a table that only a nightly job touches can afford a longer queue. At least 1 ms.
+    /// </summary>
+    protected internal virtual TimeSpan? LockTimeout => null;
+
+    /// <summary>
+    /// Whether a lock timeout is retried within <see cref="MigratorOptions.LockRetryBudget"/> (the
+    /// default) or fails the migration at once, naming the blocking session. Override it with false
+    /// when waiting cannot help, or a human should decide when to try again.
+    /// </summary>
+    protected internal virtual bool RetryOnLockTimeout => true;
+
     /// <summary>Creates an enum type; label order is significant and kept.</summary>
     protected void CreateEnum(string name, params string[] labels) =>
         Execute.Sql($"CREATE TYPE {name} AS ENUM ({string.Join(", ", labels.Select(l => $"'{l.Replace("'", "''", StringComparison.Ordinal)}'"))})");

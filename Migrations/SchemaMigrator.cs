@@ -10,8 +10,9 @@ namespace Coderd.Database.Migrations;
 /// Applies, rolls back, reports and scripts the schema history, safely when many deployment jobs
 /// start at once: one PostgreSQL session advisory lock per database, taken before the version
 /// table is read or created; each migration in its own transaction with its version row and
-/// with <c>lock_timeout</c>/<c>statement_timeout</c> set inside it; a lock timeout retried with
-/// backoff; cancellation rolls back. Never leaves a migration half applied.
+/// with <c>lock_timeout</c>/<c>statement_timeout</c> set inside it; a lock timeout retried within
+/// a time budget, waiting without queueing for the transaction that blocked it; cancellation rolls
+/// back. Never leaves a migration half applied.
 /// </summary>
 public sealed class SchemaMigrator
 {
@@ -26,15 +27,44 @@ public sealed class SchemaMigrator
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the migrator's idle session asks whether a blocking transaction has ended.</summary>
+    private static readonly TimeSpan BlockerPollInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly MigratorOptions _options;
     private NpgsqlDataSource? _dataSource;
 
     /// <summary>Loads the migrations of <see cref="MigratorOptions.Assemblies"/>; does not connect.</summary>
-    /// <exception cref="InvalidOperationException">Two migrations share a version.</exception>
+    /// <exception cref="InvalidOperationException">Two migrations share a version, or one declares an invalid lock timeout.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A timeout of <paramref name="options"/> is under 1 ms (<see cref="MigratorOptions.StatementTimeout"/> may also be
+    /// zero) or over <see cref="int.MaxValue"/> ms, or a wait or budget is negative.
+    /// </exception>
     public SchemaMigrator(MigratorOptions options)
+        : this(options, MigrationInfo.Discover(options.Assemblies))
     {
+    }
+
+    /// <summary>For tests: a migrator for exactly <paramref name="migrations"/>, ordered by version.</summary>
+    internal SchemaMigrator(MigratorOptions options, IReadOnlyList<MigrationInfo> migrations)
+    {
+        // PostgreSQL reads a timeout of 0 as "no limit", and one under 1 ms would be rendered as 0.
+        if (!IsValidTimeout(options.LockTimeout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LockTimeout, "LockTimeout must be between 1 ms and int.MaxValue ms.");
+        }
+
+        if (options.StatementTimeout != TimeSpan.Zero && !IsValidTimeout(options.StatementTimeout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.StatementTimeout, "StatementTimeout must be zero (none) or between 1 ms and int.MaxValue ms.");
+        }
+
+        if (options.LockRetryBudget < TimeSpan.Zero || options.LockWait < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "LockRetryBudget and LockWait must not be negative.");
+        }
+
         _options = options;
-        Migrations = MigrationInfo.Discover(options.Assemblies);
+        Migrations = migrations;
     }
 
     /// <summary>Every migration of this build, ordered by version.</summary>
@@ -60,9 +90,9 @@ public sealed class SchemaMigrator
         var target = to ?? LatestVersion;
         if (to is not null) RequireKnown(to.Value, allowZero: false);
 
-        return await WithLockAsync(async connection =>
+        return await WithLockAsync(async session =>
         {
-            var status = await ReadStatusAsync(connection, cancellationToken);
+            var status = await ReadStatusAsync(session.Connection, cancellationToken);
             RefuseUnknown(status);
             var applied = status.Migrations.Where(m => m.AppliedAt is not null).Select(m => m.Version).ToHashSet();
             var pending = Migrations.Where(m => !applied.Contains(m.Version) && m.Version <= target).ToList();
@@ -79,7 +109,7 @@ public sealed class SchemaMigrator
             var done = new List<AppliedMigration>(pending.Count);
             foreach (var migration in pending)
             {
-                done.Add(await RunAsync(connection, migration, up: true, cancellationToken));
+                done.Add(await RunAsync(session, migration, up: true, cancellationToken));
             }
 
             return done;
@@ -93,9 +123,9 @@ public sealed class SchemaMigrator
     public async Task<IReadOnlyList<AppliedMigration>> DownAsync(long to, CancellationToken cancellationToken = default)
     {
         RequireKnown(to, allowZero: true);
-        return await WithLockAsync(async connection =>
+        return await WithLockAsync(async session =>
         {
-            var status = await ReadStatusAsync(connection, cancellationToken);
+            var status = await ReadStatusAsync(session.Connection, cancellationToken);
             RefuseUnknown(status);
             var applied = status.Migrations.Where(m => m.AppliedAt is not null).Select(m => m.Version).ToHashSet();
             var undo = Migrations.Where(m => applied.Contains(m.Version) && m.Version > to).Reverse().ToList();
@@ -103,7 +133,7 @@ public sealed class SchemaMigrator
             var done = new List<AppliedMigration>(undo.Count);
             foreach (var migration in undo)
             {
-                done.Add(await RunAsync(connection, migration, up: false, cancellationToken));
+                done.Add(await RunAsync(session, migration, up: false, cancellationToken));
             }
 
             return done;
@@ -142,6 +172,7 @@ public sealed class SchemaMigrator
 
     private string Script(IEnumerable<MigrationInfo> migrations)
     {
+        var defaultTimeout = Interval(_options.LockTimeout);
         var sql = new StringBuilder();
         sql.Append("-- Generated by coderd-db script: what `coderd-db up` runs, one transaction per migration.\n");
         sql.Append(CultureInfo.InvariantCulture, $"SELECT pg_advisory_lock({LockKey});\n");
@@ -149,7 +180,15 @@ public sealed class SchemaMigrator
         foreach (var migration in migrations)
         {
             sql.Append(CultureInfo.InvariantCulture, $"\n-- {migration.Version}: {migration.Description}\nBEGIN;\n");
-            foreach (var statement in TransactionBody(migration, up: true)) sql.Append(statement).Append(";\n");
+            var body = TransactionBody(migration, up: true);
+            sql.Append(body[0]).Append(';');
+            // body[0] sets the lock timeout: say where a value other than the runner's comes from.
+            var notes = new List<string>(2);
+            if (migration.LockTimeout is not null) notes.Add($"this migration's own; the default is {defaultTimeout}");
+            if (!migration.RetryOnLockTimeout) notes.Add("not retried after a lock timeout");
+            if (notes.Count > 0) sql.Append(" -- ").AppendJoin("; ", notes);
+            sql.Append('\n');
+            foreach (var statement in body.Skip(1)) sql.Append(statement).Append(";\n");
             sql.Append("COMMIT;\n");
         }
 
@@ -157,12 +196,15 @@ public sealed class SchemaMigrator
         return sql.ToString();
     }
 
+    /// <summary>The lock timeout a migration runs with: its own, else the runner's.</summary>
+    internal TimeSpan LockTimeoutOf(MigrationInfo migration) => migration.LockTimeout ?? _options.LockTimeout;
+
     /// <summary>Everything a migration's transaction runs between BEGIN and COMMIT.</summary>
     internal IReadOnlyList<string> TransactionBody(MigrationInfo migration, bool up)
     {
         var body = new List<string>
         {
-            $"SET LOCAL lock_timeout = '{Interval(_options.LockTimeout)}'",
+            $"SET LOCAL lock_timeout = '{Interval(LockTimeoutOf(migration))}'",
             $"SET LOCAL statement_timeout = '{Interval(_options.StatementTimeout)}'",
         };
         body.AddRange(up ? migration.RenderUp() : migration.RenderDown());
@@ -173,7 +215,7 @@ public sealed class SchemaMigrator
         return body;
     }
 
-    private async Task<AppliedMigration> RunAsync(NpgsqlConnection connection, MigrationInfo migration, bool up, CancellationToken cancellationToken)
+    private async Task<AppliedMigration> RunAsync(Session session, MigrationInfo migration, bool up, CancellationToken cancellationToken)
     {
         var body = TransactionBody(migration, up);
         if (!up)
@@ -183,31 +225,59 @@ public sealed class SchemaMigrator
             foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
         }
 
+        var lockTimeout = LockTimeoutOf(migration);
+        var budget = _options.LockRetryBudget;
         var watch = Stopwatch.StartNew();
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
+            var execution = ExecuteInTransactionAsync(session.Connection, body, cancellationToken);
+            var wait = await WatchAsync(session, execution, lockTimeout, cancellationToken);
             try
             {
-                await ExecuteInTransactionAsync(connection, body, cancellationToken);
+                await execution;
                 break;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < _options.LockTimeoutRetries)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
-                var backoff = TimeSpan.FromMilliseconds(500 * (1 << attempt));
-                _options.Log.WriteLine(
-                    $"  {migration.Version}: lock_timeout ({Interval(_options.LockTimeout)}) waiting for {await DescribeBlockersAsync(connection, e)}; " +
-                    $"retry {attempt + 1} of {_options.LockTimeoutRetries} in {backoff.TotalSeconds:0.#} s");
-                await Task.Delay(backoff, cancellationToken);
+                var waitedFor = wait?.Lock ?? "a lock";
+                var blockers = wait?.Blockers ?? [];
+                // One line per attempt that timed out, whatever follows: the log counts the stalls it caused.
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"  {migration.Version}: attempt {attempt} gave up after lock_timeout ({Interval(lockTimeout)}) waiting for {waitedFor}, blocked by {BlockingSession.Describe(blockers)}");
+                if (!migration.RetryOnLockTimeout)
+                {
+                    _options.Log.WriteLine(line);
+                    throw LockFailure(migration, e, waitedFor, blockers, "this migration does not retry a lock timeout");
+                }
+
+                var delay = _options.Backoff.Next(attempt, watch.Elapsed, budget, Random.Shared);
+                if (delay is null)
+                {
+                    _options.Log.WriteLine(line);
+                    throw LockFailure(migration, e, waitedFor, blockers, string.Create(CultureInfo.InvariantCulture,
+                        $"{attempt} attempt(s) in {watch.Elapsed.TotalSeconds:0.#} s spent the lock retry budget of {budget.TotalSeconds:0.###} s"));
+                }
+
+                // Waiting without queueing: while the transaction that blocked this attempt is open,
+                // another attempt would only queue behind it again, and the table's queries behind that.
+                var waitFor = _options.WaitForBlockers ? blockers.Where(b => b.VirtualTransaction is not null).ToList() : [];
+                _options.Log.WriteLine(waitFor.Count > 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt once the blocking transaction has ended, within the retry budget ({(budget - watch.Elapsed).TotalSeconds:0.#} s left)")
+                    : string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt in {delay.Value.TotalSeconds:0.##} s"));
+                await Task.Delay(delay.Value, cancellationToken);
+                if (waitFor.Count == 0) continue;
+                var open = await WaitForTransactionsAsync(session.Connection, migration, waitFor, watch, cancellationToken);
+                if (open.Count > 0)
+                {
+                    throw LockFailure(migration, e, waitedFor, open, string.Create(CultureInfo.InvariantCulture,
+                        $"still open after {attempt} attempt(s) and the lock retry budget of {budget.TotalSeconds:0.###} s"));
+                }
             }
             catch (PostgresException e)
             {
-                var blocker = e.SqlState == PostgresErrorCodes.LockNotAvailable
-                    ? $" (blocked by {await DescribeBlockersAsync(connection, e)}; retried {_options.LockTimeoutRetries} times)"
-                    : "";
-                var statement = e.BatchCommand?.CommandText is { } text ? $" in `{Shorten(text)}`" : "";
                 throw new MigrationException(MigrationError.MigrationFailed,
                     $"Migration {migration.Version} ({migration.Description}) failed and was rolled back: " +
-                    $"{e.SqlState}: {e.MessageText}{blocker}{statement}. Earlier migrations stay applied; fix the cause and run again.", e);
+                    $"{e.SqlState}: {e.MessageText}{InStatement(e)}. Earlier migrations stay applied; fix the cause and run again.", e);
             }
         }
 
@@ -217,6 +287,63 @@ public sealed class SchemaMigrator
             $"{(up ? "Applied" : "Rolled back")} {migration.Version} {migration.Description} ({result.Duration.TotalMilliseconds:0} ms)"));
         return result;
     }
+
+    /// <summary>
+    /// Looks from a second session, while the transaction runs, at what its statement is queued for:
+    /// first halfway through the lock timeout (a migration that finishes sooner is never looked at),
+    /// then often enough to catch the wait before it times out. Returns the last wait seen, if any.
+    /// </summary>
+    private static async Task<LockWait?> WatchAsync(Session session, Task execution, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        var delay = Clamp(lockTimeout / 2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(250));
+        var interval = Clamp(lockTimeout / 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(100));
+        LockWait? seen = null;
+        while (!cancellationToken.IsCancellationRequested
+               && await Task.WhenAny(execution, Task.Delay(delay, CancellationToken.None)) != execution)
+        {
+            seen = await session.Observer.ObserveAsync(session.Pid) ?? seen;
+            delay = interval;
+        }
+
+        return seen;
+    }
+
+    /// <summary>
+    /// Waits, from the migrator's idle session, until none of <paramref name="blockers"/>' transactions
+    /// is open or the retry budget is spent; returns those still open (empty: go ahead).
+    /// </summary>
+    private async Task<IReadOnlyList<BlockingSession>> WaitForTransactionsAsync(
+        NpgsqlConnection connection, MigrationInfo migration, IReadOnlyList<BlockingSession> blockers, Stopwatch watch, CancellationToken cancellationToken)
+    {
+        var budget = _options.LockRetryBudget;
+        var nextReport = watch.Elapsed + LockReportInterval;
+        while (true)
+        {
+            var open = await LockObserver.StillOpenAsync(connection, blockers, cancellationToken);
+            if (open.Count == 0 || watch.Elapsed >= budget) return open;
+            if (watch.Elapsed >= nextReport)
+            {
+                _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {migration.Version}: waiting, without queueing, for the transaction of {BlockingSession.Describe(open)} to end ({watch.Elapsed.TotalSeconds:0} s of the {budget.TotalSeconds:0.###} s retry budget)"));
+                nextReport += LockReportInterval;
+            }
+
+            var left = budget - watch.Elapsed;
+            await Task.Delay(left < BlockerPollInterval ? left : BlockerPollInterval, cancellationToken);
+        }
+    }
+
+    private static MigrationException LockFailure(
+        MigrationInfo migration, PostgresException error, string waitedFor, IReadOnlyList<BlockingSession> blockers, string why) =>
+        new(MigrationError.MigrationFailed,
+            $"Migration {migration.Version} ({migration.Description}) failed and was rolled back: {error.SqlState}: {error.MessageText} " +
+            $"(waiting for {waitedFor}, blocked by {BlockingSession.Describe(blockers)}; {why}){InStatement(error)}. " +
+            "Earlier migrations stay applied; end or wait out the blocking transaction, or raise the lock retry budget, then run again.", error);
+
+    private static string InStatement(PostgresException error) =>
+        error.BatchCommand?.CommandText is { } text ? $" in `{Shorten(text)}`" : "";
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 
     /// <summary>One round trip for the statements, one for COMMIT; any failure rolls back all of them.</summary>
     private static async Task ExecuteInTransactionAsync(NpgsqlConnection connection, IReadOnlyList<string> body, CancellationToken cancellationToken)
@@ -238,22 +365,28 @@ public sealed class SchemaMigrator
         }
     }
 
-    private async Task<T> WithLockAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    private async Task<T> WithLockAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        if (connection.PostgreSqlVersion.Major >= 14)
+        // If this process dies mid-statement, the server notices the closed socket within a
+        // second and aborts the statement (and so the transaction and the lock) instead of
+        // running the migration to its end with nobody to commit it. The pid is asked, not taken
+        // from the protocol's key data, which a session-pooling PgBouncer makes up.
+        var pidSql = connection.PostgreSqlVersion.Major >= 14
+            ? "SELECT pg_backend_pid(), set_config('client_connection_check_interval', '1s', false)"
+            : "SELECT pg_backend_pid()";
+        int pid;
+        await using (var command = new NpgsqlCommand(pidSql, connection))
         {
-            // If this process dies mid-statement, the server notices the closed socket within a
-            // second and aborts the statement (and so the transaction and the lock) instead of
-            // running the migration to its end with nobody to commit it.
-            await ExecuteAsync(connection, "SET client_connection_check_interval = '1s'", cancellationToken);
+            pid = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
 
+        await using var observer = new LockObserver(_dataSource!);
         await AcquireLockAsync(connection, cancellationToken);
         try
         {
             await ExecuteAsync(connection, BootstrapSql, cancellationToken);
-            return await work(connection);
+            return await work(new Session(connection, pid, observer));
         }
         finally
         {
@@ -307,34 +440,6 @@ public sealed class SchemaMigrator
         return await reader.ReadAsync()
             ? $"pid {reader.GetInt32(0)} ({reader.GetString(1)}, connected {reader.GetInt32(2)} s)"
             : "a session that has just released it";
-    }
-
-    /// <summary>
-    /// Names the sessions holding locks on the tables of the statement that timed out (all other
-    /// lock holders on tables when the statement is unknown), longest-running first.
-    /// </summary>
-    private static async Task<string> DescribeBlockersAsync(NpgsqlConnection connection, PostgresException error)
-    {
-        const string sql = """
-            SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), '?'), c.relname, l.mode,
-                   coalesce(extract(epoch FROM now() - a.xact_start)::int, 0) AS age
-            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relkind IN ('r', 'p')
-              AND c.relnamespace <> 'pg_catalog'::regnamespace
-            ORDER BY age DESC
-            """;
-        var statement = error.BatchCommand?.CommandText ?? "";
-        var found = new List<string>();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-        while (await reader.ReadAsync() && found.Count < 3)
-        {
-            var table = reader.GetString(2);
-            if (statement.Length > 0 && !ContainsWord(statement, table)) continue;
-            found.Add($"pid {reader.GetInt32(0)} ({reader.GetString(1)}) holding {reader.GetString(3)} on {table} for {reader.GetInt32(4)} s");
-        }
-
-        return found.Count == 0 ? "a session that has since let go" : string.Join(", ", found);
     }
 
     private async Task<MigrationStatus> ReadStatusAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -428,15 +533,9 @@ public sealed class SchemaMigrator
 
     private static string Shorten(string sql) => sql.Length <= 100 ? sql : sql[..97] + "...";
 
-    private static bool ContainsWord(string text, string word)
-    {
-        for (var i = text.IndexOf(word, StringComparison.Ordinal); i >= 0; i = text.IndexOf(word, i + 1, StringComparison.Ordinal))
-        {
-            var before = i == 0 ? ' ' : text[i - 1];
-            var after = i + word.Length >= text.Length ? ' ' : text[i + word.Length];
-            if (!char.IsLetterOrDigit(before) && before != '_' && !char.IsLetterOrDigit(after) && after != '_') return true;
-        }
+    /// <summary>Whether PostgreSQL takes <paramref name="value"/> as a finite timeout once rendered by <see cref="Interval"/>.</summary>
+    internal static bool IsValidTimeout(TimeSpan value) => value >= TimeSpan.FromMilliseconds(1) && value.TotalMilliseconds <= int.MaxValue;
 
-        return false;
-    }
+    /// <summary>The migrator's session, its backend's pid, and the second session that watches it.</summary>
+    private sealed record Session(NpgsqlConnection Connection, int Pid, LockObserver Observer);
 }

@@ -92,6 +92,10 @@ public sealed class CliErrorTests(PostgresFixture fixture)
     [InlineData("up", "--no-such-option")]
     [InlineData("migrate")]
     [InlineData("up", "--lock-timeout", "0")]
+    [InlineData("up", "--lock-timeout", "0.0001")]
+    [InlineData("up", "--statement-timeout", "0.0004")]
+    [InlineData("up", "--lock-retry-budget", "-1")]
+    [InlineData("up", "--lock-retries", "3")]
     [InlineData("up", "--lock-wait", "soon")]
     public async Task BadUsageExits2WithOneLineInsteadOfHelp(params string[] arguments)
     {

@@ -114,19 +114,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
         await migrator.UpAsync(ValidateLimits);
         var seed = Stopwatch.StartNew();
-        await ExecuteAsync(database, $"""
-            SET session_replication_role = replica; -- rows are valid by construction; skip per-row FK triggers
-            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
-                VALUES ('00000000-0000-0000-0000-000000000001', 'owner@example.com', 'owner', '\x00', now(), now());
-            INSERT INTO chat_providers (provider) VALUES ('openai');
-            INSERT INTO chat_model_configs (id, provider, model, context_limit, compression_threshold)
-                VALUES ('00000000-0000-0000-0000-000000000002', 'openai', 'gpt', 1000, 50);
-            INSERT INTO chats (id, owner_id, last_model_config_id, title) VALUES ('00000000-0000-0000-0000-000000000003',
-                '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'updated by the writer');
-            INSERT INTO chats (owner_id, last_model_config_id, title)
-                SELECT '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'chat ' || g
-                FROM generate_series(1, {chats}) g;
-            """);
+        await ExecuteAsync(database, ChatsWorkload.SeedSql(chats, writers: 1));
         await ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
         output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
 
@@ -134,12 +122,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var stall = 0.0;
         for (var i = 0; i < MigrationRuns; i++)
         {
-            await using (var writer = Writer.Start(database, """
-                WITH c AS (INSERT INTO chats (owner_id, last_model_config_id) VALUES
-                    ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002') RETURNING id)
-                UPDATE chats SET title = 'renamed', updated_at = now() WHERE id = '00000000-0000-0000-0000-000000000003'
-                
-                """))
+            await using (var writer = Writer.Start(database, ChatsWorkload.WriterSql(0)))
             {
                 await Task.Delay(200);
                 var applied = await migrator.UpAsync();
@@ -271,45 +254,4 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         (Median(ours) / Median(floor)).ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Ms(double ms) => ms.ToString("0", CultureInfo.InvariantCulture) + " ms";
-
-    /// <summary>A session running one write statement in a loop, recording the slowest one.</summary>
-    private sealed class Writer : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task<double> _loop;
-
-        private Writer(string connectionString, string sql) => _loop = Task.Run(() => LoopAsync(connectionString, sql));
-
-        public static Writer Start(string connectionString, string sql) => new(connectionString, sql);
-
-        public async Task<double> StopAsync()
-        {
-            await _stop.CancelAsync();
-            return await _loop;
-        }
-
-        private async Task<double> LoopAsync(string connectionString, string sql)
-        {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-            await command.PrepareAsync();
-            var slowest = 0.0;
-            while (!_stop.IsCancellationRequested)
-            {
-                var watch = Stopwatch.StartNew();
-                await command.ExecuteNonQueryAsync();
-                slowest = Math.Max(slowest, watch.Elapsed.TotalMilliseconds);
-                await Task.Delay(5);
-            }
-
-            return slowest;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_stop.IsCancellationRequested) await StopAsync();
-            _stop.Dispose();
-        }
-    }
 }

@@ -2,14 +2,18 @@ using BenchmarkDotNet.Running;
 using Coderd.Database.Bench;
 using Coderd.Database.Generator;
 
-// Verbs: `migrate` (the timing harness of whole processes and migrations), `classify`
+// Verbs: `migrate` (the timing harness of whole processes and migrations), `lockstall` (the
+// migration behind a long transaction, old and new lock strategy side by side), `classify`
 // (BenchmarkDotNet; everything after the verb goes to it, e.g. `classify --job short`), and
-// `all`, which runs both in one go. Run from the repository root in Release:
+// `all`, which runs them in one go. Run from the repository root in Release:
 //   dotnet run -c Release --project tools/Bench -- all
 const string Usage = """
     Usage: dotnet run -c Release --project tools/Bench -- <verb> [options]
-      all        migrate, then classify with a short job
+      all        migrate, lockstall, then classify with a short job
       migrate    coderd-db up against psql, the MCP and usage-limit migrations at 10k and 1M rows
+      lockstall  the MCP migration while a report holds chats for 8 s and 2 writers write to it:
+                 longest writer stall, time and attempts of up, before and now; then a report
+                 outlasting the retry budget
       classify   constraint violation classification against the inline floor and Enum.Parse
                  (BenchmarkDotNet options may follow, e.g. --job short)
     """;
@@ -18,11 +22,15 @@ switch (args.FirstOrDefault())
 {
     case "migrate":
         return await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
+    case "lockstall":
+        return await LockStallBenchmark.RunAsync(Console.Out);
     case "classify":
         return Classify(args[1..]);
     case "all":
         var migrate = await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
-        return migrate != 0 ? migrate : Classify(["--job", "short"]);
+        if (migrate != 0) return migrate;
+        var lockStall = await LockStallBenchmark.RunAsync(Console.Out);
+        return lockStall != 0 ? lockStall : Classify(["--job", "short"]);
     default:
         Console.Error.WriteLine(Usage);
         return args.Length == 0 ? 0 : 2;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
 
@@ -21,22 +22,19 @@ internal static class CommandLine
         Recursive = true,
     };
 
+    private static readonly MigratorOptions Defaults = new() { ConnectionString = "" };
+
     private static readonly Option<double> LockWait = Seconds("--lock-wait", 60, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
 
-    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", 3,
-        "lock_timeout in each migration: how long a statement may queue behind other sessions (who then queue behind it) before it is retried.", allowZero: false);
+    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", Defaults.LockTimeout.TotalSeconds,
+        "lock_timeout in each migration that declares none: how long a statement may queue behind other sessions (whose queries on the table then queue behind it) before the attempt is rolled back.",
+        allowZero: false);
+
+    private static readonly Option<double> LockRetryBudget = Seconds("--lock-retry-budget", Defaults.LockRetryBudget.TotalSeconds,
+        "How long a migration that hit the lock timeout keeps trying, waiting without queueing for the blocking transaction to end; 0 = one attempt.",
+        allowZero: true, minimum: 0);
 
     private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", 600, "statement_timeout in each migration; 0 = none.", allowZero: true);
-
-    private static readonly Option<int> LockRetries = new("--lock-retries")
-    {
-        Description = "How often a migration that hit the lock timeout is retried, with backoff, before it fails.",
-        DefaultValueFactory = _ => 3,
-        CustomParser = r => Parse(r, "--lock-retries must be a whole number, 0 or more.", (string text, out int value) =>
-            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)),
-        HelpName = "N",
-        Recursive = true,
-    };
 
     private static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
@@ -58,7 +56,7 @@ internal static class CommandLine
     {
         var root = new RootCommand("Applies, rolls back, reports, scripts and verifies the coderd database schema.")
         {
-            Connection, DataDirectory, LockWait, LockTimeout, StatementTimeout, LockRetries, Verbose, ExtraMigrations,
+            Connection, DataDirectory, LockWait, LockTimeout, LockRetryBudget, StatementTimeout, Verbose, ExtraMigrations,
         };
 
         var upTo = Version("--to", "Apply up to and including this version (default: all).");
@@ -110,7 +108,7 @@ internal static class CommandLine
         LockWait = TimeSpan.FromSeconds(r.GetValue(LockWait)),
         LockTimeout = TimeSpan.FromSeconds(r.GetValue(LockTimeout)),
         StatementTimeout = TimeSpan.FromSeconds(r.GetValue(StatementTimeout)),
-        LockRetries = r.GetValue(LockRetries),
+        LockRetryBudget = TimeSpan.FromSeconds(r.GetValue(LockRetryBudget)),
         Verbose = r.GetValue(Verbose),
         ExtraMigrations = r.GetValue(ExtraMigrations) ?? [],
     };
@@ -127,17 +125,22 @@ internal static class CommandLine
         }),
     };
 
-    private static Option<double> Seconds(string name, double defaultValue, string description, bool allowZero) => new(name)
+    /// <summary>
+    /// A number of seconds: 0 when <paramref name="allowZero"/>, else at least <paramref name="minimum"/>
+    /// (1 ms by default: timeouts are given to PostgreSQL in whole milliseconds, and it reads 0 as "no limit").
+    /// </summary>
+    private static Option<double> Seconds(string name, double defaultValue, string description, bool allowZero, double minimum = 0.001) => new(name)
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
         HelpName = "SECONDS",
         Recursive = true,
-        CustomParser = r => Parse(r, $"{name} must be a number of seconds{(allowZero ? ", 0 or more" : " greater than 0")}.", (string text, out double value) =>
-            double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value)
-            // PostgreSQL reads a lock_timeout of 0 as "wait forever": exactly what the option prevents.
-            && (allowZero || value > 0)
-            && value <= int.MaxValue / 1000.0),
+        CustomParser = r => Parse(r,
+            string.Create(CultureInfo.InvariantCulture, $"{name} must be a number of seconds, {(allowZero ? "0 or " : "")}{(minimum > 0 ? $"at least {minimum}" : "more")}."),
+            (string text, out double value) =>
+                double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value)
+                && ((allowZero && value == 0) || value >= minimum)
+                && value <= int.MaxValue / 1000.0),
     };
 
     private delegate bool TryParse<T>(string text, out T value);

@@ -14,11 +14,11 @@ internal sealed record Settings
 
     public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
 
-    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan LockTimeout { get; init; } = new MigratorOptions { ConnectionString = "" }.LockTimeout;
+
+    public TimeSpan LockRetryBudget { get; init; } = new MigratorOptions { ConnectionString = "" }.LockRetryBudget;
 
     public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
-
-    public int LockRetries { get; init; } = 3;
 
     public bool Verbose { get; init; }
 
@@ -31,7 +31,7 @@ internal sealed record Settings
         LockWait = LockWait,
         LockTimeout = LockTimeout,
         StatementTimeout = StatementTimeout,
-        LockTimeoutRetries = LockRetries,
+        LockRetryBudget = LockRetryBudget,
         Log = log,
         Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
     };

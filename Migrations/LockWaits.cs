@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Coderd.Database.Migrations;
+
+/// <summary>
+/// A session whose transaction blocked a migration's statement. What <c>pg_stat_activity</c> hides
+/// from a role that may not see another role's sessions (state, transaction start) is null here.
+/// Its query text is never read: it can hold row values.
+/// </summary>
+/// <param name="Pid">The backend's process id.</param>
+/// <param name="ApplicationName">Its <c>application_name</c>; null or empty when unset.</param>
+/// <param name="State">Its state, e.g. <c>idle in transaction</c>; null when hidden.</param>
+/// <param name="TransactionAge">How long its transaction has been open; null when hidden.</param>
+/// <param name="VirtualTransaction">Its transaction's virtual id, which names that transaction (not the session) while it lasts.</param>
+internal sealed record BlockingSession(int Pid, string? ApplicationName, string? State, TimeSpan? TransactionAge, string? VirtualTransaction)
+{
+    public override string ToString()
+    {
+        var application = string.IsNullOrEmpty(ApplicationName) ? "no application_name" : ApplicationName;
+        var age = TransactionAge is { } a
+            ? string.Create(CultureInfo.InvariantCulture, $"transaction open {a.TotalSeconds:0.#} s")
+            : "transaction age unknown";
+        return string.Create(CultureInfo.InvariantCulture, $"pid {Pid} ({application}, {State ?? "state unknown"}, {age})");
+    }
+
+    /// <summary>The sessions, longest transaction first, or what to say when there are none.</summary>
+    public static string Describe(IReadOnlyList<BlockingSession> sessions) =>
+        sessions.Count == 0 ? "a session not seen in time to be named" : string.Join(", ", sessions);
+
+    /// <summary>Reads rows of (pid, application_name, state, transaction age in seconds, virtualxid) from column <paramref name="first"/> on.</summary>
+    public static BlockingSession Read(NpgsqlDataReader reader, int first) => new(
+        reader.GetInt32(first),
+        reader.IsDBNull(first + 1) ? null : reader.GetString(first + 1),
+        reader.IsDBNull(first + 2) ? null : reader.GetString(first + 2),
+        reader.IsDBNull(first + 3) ? null : TimeSpan.FromSeconds(reader.GetDouble(first + 3)),
+        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4));
+}
+
+/// <summary>What a migration's statement was queued for, and the sessions ahead of it.</summary>
+/// <param name="Lock">The lock, e.g. <c>AccessExclusiveLock on chats</c>.</param>
+/// <param name="Blockers">The sessions <c>pg_blocking_pids</c> named, longest transaction first.</param>
+internal sealed record LockWait(string Lock, IReadOnlyList<BlockingSession> Blockers);
+
+/// <summary>
+/// Looks at the migrator's session from a second session while a migration's transaction runs:
+/// <c>pg_blocking_pids</c> only answers while the wait lasts, and afterwards a lock timeout says
+/// neither which lock nor whose. Opens its connection on first use, so a run in which no statement
+/// takes long costs nothing.
+/// </summary>
+internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    private const string SessionColumns =
+        "a.application_name, a.state, extract(epoch FROM now() - a.xact_start)::float8";
+
+    // The scalar subquery is a one-time filter: pg_locks and pg_blocking_pids, which briefly lock
+    // the lock manager, are read only while the session really waits for a lock.
+    private const string ObserveSql = $"""
+        SELECT l.locktype, l.relation::regclass::text, l.mode, b.pid, {SessionColumns}, v.virtualxid
+        FROM pg_locks l
+        CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid)
+        LEFT JOIN pg_stat_activity a ON a.pid = b.pid
+        LEFT JOIN pg_locks v ON v.pid = b.pid AND v.locktype = 'virtualxid' AND v.granted
+        WHERE (SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1) = 'Lock'
+          AND l.pid = $1 AND NOT l.granted
+        ORDER BY a.xact_start NULLS LAST, b.pid
+        """;
+
+    // Every transaction holds the lock on its own virtual id until it ends.
+    private const string StillOpenSql = $"""
+        SELECT v.pid, {SessionColumns}, v.virtualxid
+        FROM pg_locks v LEFT JOIN pg_stat_activity a ON a.pid = v.pid
+        WHERE v.locktype = 'virtualxid' AND v.granted AND v.virtualxid = ANY($1)
+        ORDER BY a.xact_start NULLS LAST, v.pid
+        """;
+
+    private NpgsqlConnection? _connection;
+    private bool _failed;
+
+    /// <summary>What the session <paramref name="pid"/> is queued for right now; null when it is not waiting for a lock.</summary>
+    /// <remarks>Never throws for a database error: naming the blocker is a courtesy the migration's outcome never depends on.</remarks>
+    public async Task<LockWait?> ObserveAsync(int pid)
+    {
+        if (_failed) return null;
+        try
+        {
+            _connection ??= await dataSource.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(ObserveSql, _connection) { Parameters = { new() { Value = pid } } };
+            await using var reader = await command.ExecuteReaderAsync();
+            string? waitedFor = null;
+            var blockers = new List<BlockingSession>();
+            while (await reader.ReadAsync())
+            {
+                waitedFor ??= reader.IsDBNull(1)
+                    ? $"{reader.GetString(2)} on a {reader.GetString(0)}"
+                    : $"{reader.GetString(2)} on {reader.GetString(1)}";
+                var blocker = BlockingSession.Read(reader, 3);
+                if (blockers.TrueForAll(b => b.Pid != blocker.Pid)) blockers.Add(blocker);
+            }
+
+            return waitedFor is null ? null : new LockWait(waitedFor, blockers);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or InvalidOperationException or InvalidCastException)
+        {
+            // E.g. max_connections reached; the migration goes on without names.
+            _failed = true;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Those of <paramref name="sessions"/> whose blocking transaction is still open, with their
+    /// state and age as of now. Asked from the migrator's own idle session: nothing queues.
+    /// </summary>
+    public static async Task<IReadOnlyList<BlockingSession>> StillOpenAsync(
+        NpgsqlConnection connection, IReadOnlyList<BlockingSession> sessions, CancellationToken cancellationToken)
+    {
+        var transactions = sessions.Select(s => s.VirtualTransaction).OfType<string>().ToArray();
+        if (transactions.Length == 0) return [];
+        await using var command = new NpgsqlCommand(StillOpenSql, connection) { Parameters = { new() { Value = transactions } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var open = new List<BlockingSession>();
+        while (await reader.ReadAsync(cancellationToken)) open.Add(BlockingSession.Read(reader, 0));
+        return open;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null) await _connection.DisposeAsync();
+    }
+}
