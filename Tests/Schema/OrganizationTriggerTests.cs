@@ -32,7 +32,7 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : IClass
 
         var roles = await rows.ColumnAsync<string>("""
             SELECT concat_ws(' | ', name, display_name, site_permissions, org_permissions, user_permissions, member_permissions,
-                             organization_id, is_system, created_at = now() AND updated_at = now(), id IS NOT NULL)
+                             organization_id, is_system::text, (created_at = now() AND updated_at = now())::text, (id IS NOT NULL)::text)
             FROM custom_roles ORDER BY name
             """);
 
@@ -137,6 +137,28 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : IClass
 
         await Raised.AssertAsync(() => rows.ExecuteAsync(SoftDelete, ("org", org)), PostgresErrorCodes.RaiseException,
             "cannot delete organization: organization has 2 groups that must be deleted first");
+    }
+
+    [Fact]
+    public async Task SoftDeleteWithTwoGroupsAsksToDeleteOne()
+    {
+        var org = await rows.OrganizationAsync();
+        await rows.GroupAsync(org, id: org);
+        await rows.GroupAsync(org);
+
+        await Raised.AssertAsync(() => rows.ExecuteAsync(SoftDelete, ("org", org)), PostgresErrorCodes.RaiseException,
+            "cannot delete organization: organization has 1 groups that must be deleted first");
+    }
+
+    [Fact]
+    public async Task SoftDeleteWithTwoLiveMembersAsksToDeleteOne()
+    {
+        var org = await rows.OrganizationAsync();
+        await rows.MemberAsync(org, await rows.UserAsync());
+        await rows.MemberAsync(org, await rows.UserAsync());
+
+        await Raised.AssertAsync(() => rows.ExecuteAsync(SoftDelete, ("org", org)), PostgresErrorCodes.RaiseException,
+            "cannot delete organization: organization has 1 members that must be deleted first");
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class TemplateViewTests(MigratedDatabase database) : IClassFixture
         Assert.Equal(
             new[] { $"{live} false {creator} {organization}", $"{deleted} true {creator} {organization}" }.Order(StringComparer.Ordinal),
             await rows.ColumnAsync<string>("""
-                SELECT concat_ws(' ', id, deleted, created_by_username, created_by_name, created_by_avatar_url,
+                SELECT concat_ws(' ', id, deleted::text, created_by_username, created_by_name, created_by_avatar_url,
                                  organization_name, organization_display_name, organization_icon)
                 FROM template_with_names ORDER BY 1
                 """));

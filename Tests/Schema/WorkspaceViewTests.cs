@@ -196,7 +196,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
         var job = (await rows.BuildAsync(prebuild, version, 1, initiator: PrebuildsUser, preset: await PresetAsync())).Job;
         await rows.AgentAsync(await rows.ResourceAsync(job), "main", lifecycle: "ready");
 
-        Assert.Equal([$"{prebuild} false"], await rows.ColumnAsync<string>("SELECT id || ' ' || ready FROM workspace_prebuilds"));
+        Assert.Equal([$"{prebuild} false"], await rows.ColumnAsync<string>("SELECT id || ' ' || ready::text FROM workspace_prebuilds"));
     }
 
     [Fact]
