@@ -80,6 +80,26 @@ public sealed class SearchPathTests(MigratedDatabase database) : IClassFixture<M
     }
 
     [Fact]
+    public async Task OAuth2TokenTriggerWorksWithEmptySearchPath()
+    {
+        var alice = await rows.UserAsync();
+        var key = await rows.ApiKeyAsync(alice);
+        await rows.ExecuteAsync("""
+            INSERT INTO oauth2_provider_apps (id, created_at, updated_at, name, icon, callback_url)
+            VALUES ('00000000-0000-0000-0000-00000000000a', now(), now(), 'app', '', 'https://app.example.com/callback');
+            INSERT INTO oauth2_provider_app_secrets (id, created_at, hashed_secret, display_secret, app_id, secret_prefix)
+            VALUES ('00000000-0000-0000-0000-00000000000b', now(), '\x01', 'abc', '00000000-0000-0000-0000-00000000000a', '\x02');
+            INSERT INTO oauth2_provider_app_tokens (id, created_at, expires_at, hash_prefix, refresh_hash, app_secret_id, api_key_id, user_id)
+            VALUES (gen_random_uuid(), now(), now(), '\x03', '\x04', '00000000-0000-0000-0000-00000000000b', @key, @alice);
+            """, ("key", key), ("alice", alice));
+        await EmptySearchPathAsync();
+
+        await rows.ExecuteAsync("DELETE FROM public.oauth2_provider_app_tokens");
+
+        Assert.Equal(0L, await rows.ScalarAsync<long>("SELECT count(*) FROM public.api_keys"));
+    }
+
+    [Fact]
     public async Task NotificationTriggersWorkWithEmptySearchPath()
     {
         var alice = await rows.UserAsync();
