@@ -130,7 +130,9 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         await world.ChatAsync(alice);
         var ownersChat = await world.ChatAsync(world.Owner);
 
-        // When she is deleted,
+        // When she is deleted (after her status history, whose NO ACTION key blocks the delete:
+        // record_user_status_change gives every user a row there),
+        await world.ExecuteAsync("DELETE FROM user_status_changes WHERE user_id = @user", ("user", alice));
         Assert.Equal(1, await world.ExecuteAsync("DELETE FROM users WHERE id = @user", ("user", alice)));
 
         // then her tokens and chats are gone, the config stays without author, the rest is untouched.
@@ -148,6 +150,7 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     public async Task DeletingUserWhoCreatedATemplateIsRestricted()
     {
         // The neighbouring case: the owner created the template, whose key is ON DELETE RESTRICT.
+        await world.ExecuteAsync("DELETE FROM user_status_changes WHERE user_id = @owner");
         await Rejection.AssertAsync(() => world.ExecuteAsync("DELETE FROM users WHERE id = @owner"),
             PostgresErrorCodes.ForeignKeyViolation, "templates_created_by_fkey", "templates");
     }
