@@ -129,7 +129,7 @@ internal static partial class ConstraintCases
         // An empty table, so that the first row collides with nothing (chat_usage_limit_config has its seed row).
         await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Quote(index.Table)}");
         var (pinned, nonEmpty) = Predicate(index.Predicate);
-        var fill = index.Keys.Where(key => table.Columns.Any(c => c.Name == key && !c.NotNull)).Concat(nonEmpty).ToList();
+        var fill = index.Keys.SelectMany(key => ColumnsIn(key, table)).Where(column => !table.Column(column).NotNull).Concat(nonEmpty).ToList();
         var first = await builder.InsertAsync(index.Table, pinned, fill);
 
         var second = new Dictionary<string, object?>(pinned, StringComparer.Ordinal);
@@ -169,15 +169,18 @@ internal static partial class ConstraintCases
     }
 
     /// <summary>
-    /// An error as PostgreSQL 15 sends it for a violation of <paramref name="constraint"/> on
-    /// <paramref name="table"/>, built with Npgsql's public constructor, for the constraints no write
-    /// can be reported under.
+    /// The error PostgreSQL 15 sends for a CHECK (23514) or unique (23505) violation of
+    /// <paramref name="constraint"/> on <paramref name="table"/>, built with Npgsql's public
+    /// constructor: for the constraints no write can be reported under.
     /// </summary>
     public static PostgresException AsTheServerWouldSend(string sqlState, string table, string constraint) => new(
-        messageText: $"violates constraint \"{constraint}\"",
+        messageText: sqlState == PostgresErrorCodes.CheckViolation
+            ? $"new row for relation \"{table}\" violates check constraint \"{constraint}\""
+            : $"duplicate key value violates unique constraint \"{constraint}\"",
         severity: "ERROR",
         invariantSeverity: "ERROR",
         sqlState: sqlState,
+        detail: "Failing row contains (...).",
         schemaName: "public",
         tableName: table,
         constraintName: constraint);
@@ -307,7 +310,7 @@ internal static partial class ConstraintCases
         builder.Catalog.UniqueIndexes.SingleOrDefault(i => i.Name == name)
             ?? throw new Xunit.Sdk.XunitException($"The migrated schema has no unique index or constraint {name}: no case for it.");
 
-    /// <summary>The table's columns an index expression reads, string literals aside.</summary>
+    /// <summary>The table's columns an index key element reads: the column itself, or those its expression names (string literals aside).</summary>
     private static IEnumerable<string> ColumnsIn(string expression, SchemaCatalog.TableInfo table) =>
         Identifier().Matches(StringLiteral().Replace(expression, ""))
             .Select(m => m.Value)

@@ -44,9 +44,10 @@ public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClas
         // Given a parent, a child referencing it, and nothing else that keeps the parent,
         var key = ConstraintCases.ForeignKey(builder, member.SqlName());
         var (child, delete) = await ConstraintCases.ParentWithChildAsync(builder, key);
+        var childSql = $"SELECT count(*) FROM {RowBuilder.Quote(key.Table)} WHERE ";
+        Assert.Equal(1L, await builder.ScalarAsync<long>(childSql + child.WhereSql()));
 
         // when the parent is deleted:
-        var childSql = $"SELECT count(*) FROM {RowBuilder.Quote(key.Table)} WHERE ";
         switch (key.OnDelete)
         {
             case 'a':
