@@ -45,7 +45,7 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     {
         var row = ConstraintCases.Rejected.Single(c => c.Constraint == member && c.Scenario == scenario);
 
-        var error = await ConstraintCases.RejectionAsync(() => row.Write(builder), $"the {scenario} row meant to break {member.SqlName()}");
+        var error = await Rejection.CaptureAsync(() => row.Write(builder), $"the {scenario} row meant to break {member.SqlName()}");
 
         ConstraintCases.AssertCheckViolation(error, member);
     }
@@ -72,7 +72,7 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
         Assert.True(await builder.ScalarAsync<bool>("SELECT array_length('{}'::text[], 1) IS NULL"));
 
         // and NULL, the only other candidate, is stopped by NOT NULL before the CHECK is reached.
-        var notNull = await ConstraintCases.RejectionAsync(
+        var notNull = await Rejection.CaptureAsync(
             () => builder.InsertAsync("api_keys", new Dictionary<string, object?> { ["allow_list"] = null }), "an API key with a NULL allow list");
         Assert.Equal((PostgresErrorCodes.NotNullViolation, "allow_list", (string?)null), (notNull.SqlState, notNull.ColumnName, notNull.ConstraintName));
 
@@ -86,7 +86,7 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     {
         Assert.Equal(1L, await builder.ScalarAsync<long>("SELECT count(*) FROM chat_usage_limit_config WHERE singleton"));
 
-        var error = await ConstraintCases.RejectionAsync(
+        var error = await Rejection.CaptureAsync(
             () => builder.ExecuteAsync("INSERT INTO chat_usage_limit_config DEFAULT VALUES"), "a second chat_usage_limit_config row");
 
         ConstraintCases.AssertUniqueViolation(error, UniqueConstraint.ChatUsageLimitConfigSingletonKey);

@@ -150,7 +150,7 @@ internal static partial class ConstraintCases
         }
 
         foreach (var column in ComputedKeyInputs.GetValueOrDefault(index.Name) ?? []) second[column] = first[column];
-        return await RejectionAsync(() => builder.InsertAsync(index.Table, second, fill), $"a second {index.Table} row repeating the key of {index.Name}");
+        return await Rejection.CaptureAsync(() => builder.InsertAsync(index.Table, second, fill), $"a second {index.Table} row repeating the key of {index.Name}");
     }
 
     /// <summary>
@@ -189,7 +189,7 @@ internal static partial class ConstraintCases
     public static async Task<PostgresException> MissingParentAsync(RowBuilder builder, SchemaCatalog.ForeignKey key)
     {
         var missing = builder.MissingValue(key.Table, builder.Catalog.Table(key.Table).Column(key.Column));
-        return await RejectionAsync(
+        return await Rejection.CaptureAsync(
             () => builder.InsertAsync(key.Table, new Dictionary<string, object?> { [key.Column] = missing }),
             $"a {key.Table} row whose {key.Column} names no {key.ReferencedTable} row");
     }
@@ -217,21 +217,6 @@ internal static partial class ConstraintCases
     public static SchemaCatalog.ForeignKey ForeignKey(RowBuilder builder, string name) =>
         builder.Catalog.ForeignKeys.SingleOrDefault(k => k.Name == name)
             ?? throw new Xunit.Sdk.XunitException($"The migrated schema has no foreign key {name}: no case for it.");
-
-    /// <summary>Runs <paramref name="write"/>, which must fail, and returns the server's error.</summary>
-    public static async Task<PostgresException> RejectionAsync(Func<Task> write, string what)
-    {
-        try
-        {
-            await write();
-        }
-        catch (PostgresException e)
-        {
-            return e;
-        }
-
-        throw new Xunit.Sdk.XunitException($"The server accepted {what}.");
-    }
 
     /// <summary>Asserts the raw fields of a CHECK violation and what the classifier makes of it.</summary>
     public static void AssertCheckViolation(PostgresException error, CheckConstraint member)

@@ -51,12 +51,12 @@ public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClas
         switch (key.OnDelete)
         {
             case 'a':
-                ConstraintCases.AssertForeignKeyViolation(await ConstraintCases.RejectionAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"), member);
+                ConstraintCases.AssertForeignKeyViolation(await Rejection.CaptureAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"), member);
                 break;
             case 'r':
                 // PostgreSQL 18 reports a RESTRICT key with 23001 (restrict_violation), earlier versions with 23503.
                 ConstraintCases.AssertForeignKeyViolation(
-                    await ConstraintCases.RejectionAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"),
+                    await Rejection.CaptureAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"),
                     member, PostgresErrorCodes.ForeignKeyViolation, PostgresErrorCodes.RestrictViolation);
                 break;
             case 'c':

@@ -25,7 +25,7 @@ public sealed class ServerErrorClassificationTests(MigratedDatabase database) : 
     [Fact]
     public async Task NullInNotNullColumnIsNotNullViolationNamingTheColumn()
     {
-        var error = await ConstraintCases.RejectionAsync(
+        var error = await Rejection.CaptureAsync(
             () => builder.InsertAsync("mcp_server_configs", new Dictionary<string, object?> { ["display_name"] = null }), "a NULL display_name");
 
         Assert.Equal(
@@ -47,7 +47,7 @@ public sealed class ServerErrorClassificationTests(MigratedDatabase database) : 
     public async Task ConstraintUnknownToThisBuildIsReportedWithoutTypedValue()
     {
         // A constraint a newer schema might add: a real server error, a name not in the enums.
-        var error = await ConstraintCases.RejectionAsync(
+        var error = await Rejection.CaptureAsync(
             () => builder.ExecuteAsync("CREATE TEMP TABLE newer_schema (n int CONSTRAINT newer_schema_n_check CHECK (n > 0)); INSERT INTO newer_schema VALUES (0)"),
             "a row breaking a temporary table's CHECK");
 
@@ -62,7 +62,7 @@ public sealed class ServerErrorClassificationTests(MigratedDatabase database) : 
     [Fact]
     public async Task ErrorOfAnotherClassIsNoViolation()
     {
-        var error = await ConstraintCases.RejectionAsync(() => builder.ExecuteAsync("INSERT INTO no_such_table VALUES (1)"), "an insert into a missing table");
+        var error = await Rejection.CaptureAsync(() => builder.ExecuteAsync("INSERT INTO no_such_table VALUES (1)"), "an insert into a missing table");
 
         Assert.Equal(PostgresErrorCodes.UndefinedTable, error.SqlState);
         Assert.False(error.TryGetConstraintViolation(out var violation));

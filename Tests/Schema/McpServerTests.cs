@@ -42,11 +42,8 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         // The keys reference active_key_digest only: a digest known solely as revoked is unknown.
         await builder.InsertAsync("dbcrypt_keys", Values(("active_key_digest", null), ("revoked_key_digest", "digest-revoked")));
 
-        var error = await Assert.ThrowsAsync<PostgresException>(() => builder.InsertAsync("mcp_server_configs", Values(("api_key_value_key_id", "digest-revoked"))));
-
-        Assert.Equal(
-            (PostgresErrorCodes.ForeignKeyViolation, "mcp_server_configs_api_key_value_key_id_fkey", "mcp_server_configs"),
-            (error.SqlState, error.ConstraintName, error.TableName));
+        await Rejection.AssertAsync(() => builder.InsertAsync("mcp_server_configs", Values(("api_key_value_key_id", "digest-revoked"))),
+            PostgresErrorCodes.ForeignKeyViolation, "mcp_server_configs_api_key_value_key_id_fkey", "mcp_server_configs");
     }
 
     [Fact]
