@@ -688,6 +688,12 @@ CREATE TYPE public.startup_script_behavior AS ENUM (
 CREATE DOMAIN public.tagset AS jsonb;
 
 --
+-- Name: DOMAIN tagset; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON DOMAIN public.tagset IS 'Provisioner tags: a jsonb object of string keys and values, matched between provisioner daemons and the jobs they may take.';
+
+--
 -- Name: tailnet_status; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -817,6 +823,414 @@ CREATE TYPE public.workspace_transition AS ENUM (
     'stop',
     'delete'
 );
+
+--
+-- Name: aggregate_usage_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.aggregate_usage_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- usage_event_type_check rejects other types first; this is the second line.
+    IF NEW.event_type NOT IN ('dc_managed_agents_v1', 'hb_ai_seats_v1') THEN
+        RAISE EXCEPTION 'Unhandled usage event type in aggregate_usage_event: %', NEW.event_type;
+    END IF;
+
+    -- The first event of a day is stored as it came; later ones merge into {"count": N},
+    -- where a missing or null count is 0 and anything but an integer fails the insert.
+    INSERT INTO public.usage_events_daily AS daily (day, event_type, usage_data)
+        VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, NEW.event_type, NEW.event_data)
+    ON CONFLICT (day, event_type) DO UPDATE SET usage_data = jsonb_build_object('count',
+        CASE daily.event_type
+            WHEN 'dc_managed_agents_v1' THEN
+                COALESCE((daily.usage_data ->> 'count')::bigint, 0)
+                + COALESCE((EXCLUDED.usage_data ->> 'count')::bigint, 0)
+            ELSE
+                GREATEST(COALESCE((daily.usage_data ->> 'count')::bigint, 0),
+                         COALESCE((EXCLUDED.usage_data ->> 'count')::bigint, 0))
+        END);
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: check_workspace_agent_name_unique(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.check_workspace_agent_name_unique() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    build_job_id uuid;
+    taken bigint;
+BEGIN
+    SELECT b.job_id INTO build_job_id
+        FROM public.workspace_resources AS r
+        JOIN public.workspace_builds AS b ON b.job_id = r.job_id
+        WHERE r.id = NEW.resource_id
+        LIMIT 1;
+    -- Not a workspace build's resource (a template import), or no resource at all (the
+    -- foreign key reports that).
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+
+    SELECT count(*) INTO taken
+        FROM public.workspace_agents AS a
+        JOIN public.workspace_resources AS r ON r.id = a.resource_id
+        WHERE r.job_id = build_job_id
+          AND a.name = NEW.name
+          AND a.id <> NEW.id
+          AND a.deleted = false;
+    IF taken > 0 THEN
+        RAISE EXCEPTION 'workspace agent name "%" already exists in this workspace build', NEW.name
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: compute_notification_message_dedupe_hash(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.compute_notification_message_dedupe_hash() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- concat_ws drops NULL parts (targets may be NULL) but keeps empty ones. The day is
+    -- taken in UTC and formatted with to_char, so neither the session's TimeZone nor its
+    -- DateStyle changes the hash.
+    NEW.dedupe_hash := md5(concat_ws(':',
+        NEW.notification_template_id::text,
+        NEW.user_id::text,
+        NEW.method::text,
+        NEW.payload::text,
+        array_to_string(NEW.targets, ','),
+        to_char(NEW.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' 00:00:00'));
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: FUNCTION compute_notification_message_dedupe_hash(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.compute_notification_message_dedupe_hash() IS 'Stamps dedupe_hash: the MD5 of template, user, method, payload, targets and the UTC day of created_at, so the unique index refuses a repeat of the same message on the same day.';
+
+--
+-- Name: delete_deleted_oauth2_provider_app_token_api_key(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.delete_deleted_oauth2_provider_app_token_api_key() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Also reached through cascades (a deleted app secret or app); when the API key's
+    -- own deletion cascaded here, the key is already gone and this deletes nothing.
+    DELETE FROM public.api_keys WHERE id = OLD.api_key_id;
+    RETURN OLD;
+END;
+$$;
+
+--
+-- Name: delete_deleted_user_resources(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.delete_deleted_user_resources() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- On INSERT OLD is NULL and nothing matches: a new user has no keys or links yet.
+    IF NEW.deleted THEN
+        DELETE FROM public.api_keys WHERE user_id = OLD.id;
+        DELETE FROM public.user_links WHERE user_id = OLD.id;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: delete_group_members_on_org_member_delete(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.delete_group_members_on_org_member_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM public.group_members
+        WHERE user_id = OLD.user_id
+          AND group_id IN (SELECT id FROM public.groups WHERE organization_id = OLD.organization_id);
+    RETURN OLD;
+END;
+$$;
+
+--
+-- Name: inhibit_enqueue_if_disabled(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.inhibit_enqueue_if_disabled() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    template_enabled_by_default boolean;
+    preference_disabled boolean;
+BEGIN
+    SELECT enabled_by_default INTO template_enabled_by_default
+        FROM public.notification_templates WHERE id = NEW.notification_template_id;
+    -- An unknown template is left to the foreign key.
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+
+    SELECT disabled INTO preference_disabled
+        FROM public.notification_preferences
+        WHERE user_id = NEW.user_id AND notification_template_id = NEW.notification_template_id;
+    -- The user's own preference wins over the template's default, both ways.
+    IF (FOUND AND preference_disabled) OR (NOT FOUND AND NOT template_enabled_by_default) THEN
+        RAISE EXCEPTION 'cannot enqueue message: notification is not enabled';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: insert_apikey_fail_if_user_deleted(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.insert_apikey_fail_if_user_deleted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.user_id IS NOT NULL
+       AND EXISTS (SELECT FROM public.users WHERE id = NEW.user_id AND deleted = true) THEN
+        RAISE EXCEPTION 'Cannot create API key for deleted user';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: insert_organization_system_roles(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.insert_organization_system_roles() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- org_permissions gets an empty array here, not its column default '{}'.
+    INSERT INTO public.custom_roles
+        (name, display_name, site_permissions, org_permissions, user_permissions, member_permissions,
+         organization_id, is_system, created_at, updated_at)
+    VALUES
+        ('organization-member', '', '[]', '[]', '[]', '[]', NEW.id, true, now(), now()),
+        ('organization-service-account', '', '[]', '[]', '[]', '[]', NEW.id, true, now(), now());
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: insert_user_links_fail_if_user_deleted(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.insert_user_links_fail_if_user_deleted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.user_id IS NOT NULL
+       AND EXISTS (SELECT FROM public.users WHERE id = NEW.user_id AND deleted = true) THEN
+        RAISE EXCEPTION 'Cannot create user_link for deleted user';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: nullify_next_start_at_on_workspace_autostart_modification(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.nullify_next_start_at_on_workspace_autostart_modification() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Plain <> and =: a NULL on either side means "no change" here, as in coderd.
+    IF (NEW.autostart_schedule <> OLD.autostart_schedule AND NEW.next_start_at = OLD.next_start_at)
+       OR (NEW.dormant_at IS NOT NULL AND NEW.next_start_at IS NOT NULL) THEN
+        -- This fires the trigger once more, and then nothing matches.
+        UPDATE public.workspaces SET next_start_at = NULL WHERE id = NEW.id;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: protect_deleting_organizations(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.protect_deleting_organizations() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    workspace_count bigint;
+    template_count bigint;
+    provisioner_key_count bigint;
+    group_count bigint;
+    member_count bigint;
+    blockers text[] := '{}';
+BEGIN
+    SELECT count(*) INTO workspace_count
+        FROM public.workspaces WHERE organization_id = OLD.id AND deleted = false;
+    SELECT count(*) INTO template_count
+        FROM public.templates WHERE organization_id = OLD.id AND deleted = false;
+    SELECT count(*) INTO provisioner_key_count
+        FROM public.provisioner_keys WHERE organization_id = OLD.id;
+    SELECT count(*) INTO group_count
+        FROM public.groups WHERE organization_id = OLD.id;
+    SELECT count(*) INTO member_count
+        FROM public.organization_members AS m
+        JOIN public.users AS u ON u.id = m.user_id
+        WHERE m.organization_id = OLD.id AND u.deleted = false;
+
+    IF workspace_count > 0 THEN
+        blockers := array_append(blockers, format('%s workspaces', workspace_count));
+    END IF;
+    IF template_count > 0 THEN
+        blockers := array_append(blockers, format('%s templates', template_count));
+    END IF;
+    IF provisioner_key_count > 0 THEN
+        blockers := array_append(blockers, format('%s provisioner keys', provisioner_key_count));
+    END IF;
+    IF cardinality(blockers) > 0 THEN
+        RAISE EXCEPTION 'cannot delete organization: organization has % that must be deleted first',
+            array_to_string(blockers, ', ');
+    END IF;
+
+    -- One group and one live member may remain, whichever they are: typically the
+    -- organization's "Everyone" group and the admin who deletes it.
+    IF group_count > 1 THEN
+        RAISE EXCEPTION 'cannot delete organization: organization has % groups that must be deleted first',
+            group_count - 1;
+    END IF;
+    IF member_count > 1 THEN
+        RAISE EXCEPTION 'cannot delete organization: organization has % members that must be deleted first',
+            member_count - 1;
+    END IF;
+
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: provisioner_tagset_contains(public.tagset, public.tagset); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.provisioner_tagset_contains(provisioner_tags public.tagset, job_tags public.tagset) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- The tags of an untagged job: only a provisioner with exactly these tags takes it,
+    -- so a daemon tagged for something specific is not handed generic work.
+    IF job_tags::jsonb = '{"scope": "organization", "owner": ""}'::jsonb THEN
+        RETURN provisioner_tags::jsonb = job_tags::jsonb;
+    END IF;
+    RETURN job_tags::jsonb <@ provisioner_tags::jsonb;
+END;
+$$;
+
+--
+-- Name: FUNCTION provisioner_tagset_contains(provisioner_tags public.tagset, job_tags public.tagset); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.provisioner_tagset_contains(provisioner_tags public.tagset, job_tags public.tagset) IS 'True when a provisioner with provisioner_tags may run a job with job_tags: every job tag is among the provisioner''s tags, except that an untagged job ({"scope": "organization", "owner": ""}) needs a provisioner with exactly those tags. NULL in, NULL out.';
+
+--
+-- Name: record_user_status_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_user_status_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Both histories are stamped with the user's updated_at, not the clock.
+    IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
+        INSERT INTO public.user_status_changes (user_id, new_status, changed_at)
+            VALUES (NEW.id, NEW.status, NEW.updated_at);
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.deleted = false AND NEW.deleted = true THEN
+        INSERT INTO public.user_deleted (user_id, deleted_at)
+            VALUES (NEW.id, NEW.updated_at);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+--
+-- Name: remove_organization_member_role(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.remove_organization_member_role() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A site-wide role (no organization) is held in users.rbac_roles, which stays as is.
+    IF OLD.organization_id IS NOT NULL THEN
+        UPDATE public.organization_members
+            SET roles = array_remove(roles, OLD.name)
+            WHERE organization_id = OLD.organization_id;
+    END IF;
+    RETURN OLD;
+END;
+$$;
+
+--
+-- Name: tailnet_notify_coordinator_heartbeat(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tailnet_notify_coordinator_heartbeat() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tailnet_coordinator_heartbeat', NEW.id::text);
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: tailnet_notify_peer_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tailnet_notify_peer_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- An update names the peer as it was, so a changed id sends the old one.
+    IF TG_OP = 'INSERT' THEN
+        PERFORM pg_notify('tailnet_peer_update', NEW.id::text);
+    ELSE
+        PERFORM pg_notify('tailnet_peer_update', OLD.id::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: tailnet_notify_tunnel_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tailnet_notify_tunnel_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Unlike peers, an update names the tunnel as it is now.
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('tailnet_tunnel_update', OLD.src_id::text || ',' || OLD.dst_id::text);
+    ELSE
+        PERFORM pg_notify('tailnet_tunnel_update', NEW.src_id::text || ',' || NEW.dst_id::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
 
 --
 -- Name: ai_seat_state; Type: TABLE; Schema: public; Owner: -
@@ -1982,6 +2396,189 @@ COMMENT ON COLUMN public.groups.source IS 'user for groups managed in coderd, oi
 COMMENT ON COLUMN public.groups.chat_spend_limit_micros IS 'Chat spend limit per period for the group''s members, in micros; NULL if none is set for the group.';
 
 --
+-- Name: organization_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organization_members (
+    user_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    roles text[] DEFAULT '{}'::text[] NOT NULL
+);
+
+--
+-- Name: TABLE organization_members; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organization_members IS 'Membership of a user in an organization, with the roles held there.';
+
+--
+-- Name: COLUMN organization_members.roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organization_members.roles IS 'Organization-scoped role names granted to the member.';
+
+--
+-- Name: users; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.users (
+    id uuid NOT NULL,
+    email text NOT NULL,
+    username text DEFAULT ''::text NOT NULL,
+    hashed_password bytea NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    status public.user_status DEFAULT 'dormant'::public.user_status NOT NULL,
+    rbac_roles text[] DEFAULT '{}'::text[] NOT NULL,
+    login_type public.login_type DEFAULT 'password'::public.login_type NOT NULL,
+    avatar_url text DEFAULT ''::text NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    last_seen_at timestamp without time zone DEFAULT '0001-01-01 00:00:00'::timestamp without time zone NOT NULL,
+    quiet_hours_schedule text DEFAULT ''::text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    github_com_user_id bigint,
+    hashed_one_time_passcode bytea,
+    one_time_passcode_expires_at timestamp with time zone,
+    is_system boolean DEFAULT false NOT NULL,
+    is_service_account boolean DEFAULT false NOT NULL,
+    chat_spend_limit_micros bigint,
+    CONSTRAINT one_time_passcode_set CHECK ((((hashed_one_time_passcode IS NULL) AND (one_time_passcode_expires_at IS NULL)) OR ((hashed_one_time_passcode IS NOT NULL) AND (one_time_passcode_expires_at IS NOT NULL)))),
+    CONSTRAINT users_chat_spend_limit_micros_check CHECK (((chat_spend_limit_micros IS NULL) OR (chat_spend_limit_micros > 0))),
+    CONSTRAINT users_email_not_empty CHECK (((is_service_account = true) = (email = ''::text))),
+    CONSTRAINT users_service_account_login_type CHECK (((is_service_account = false) OR (login_type = 'none'::public.login_type))),
+    CONSTRAINT users_username_min_length CHECK ((length(username) >= 1))
+);
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.users IS 'A user account, human or service account.';
+
+--
+-- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.hashed_password IS 'Password hash; empty for accounts that do not log in with a password.';
+
+--
+-- Name: COLUMN users.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.status IS 'active, suspended (cannot log in) or dormant (inactive for a while, or never logged in).';
+
+--
+-- Name: COLUMN users.rbac_roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.rbac_roles IS 'Site-wide role names granted to the user.';
+
+--
+-- Name: COLUMN users.login_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.login_type IS 'How the user logs in; service accounts use none.';
+
+--
+-- Name: COLUMN users.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.deleted IS 'Soft delete: the row stays so that history keeps its owner.';
+
+--
+-- Name: COLUMN users.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.last_seen_at IS 'Time of the last activity, without time zone; 0001-01-01 means never seen.';
+
+--
+-- Name: COLUMN users.quiet_hours_schedule; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.quiet_hours_schedule IS 'Cron expression of the user''s quiet hours; empty means the deployment default.';
+
+--
+-- Name: COLUMN users.github_com_user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.github_com_user_id IS 'GitHub user id, kept when the account is linked to github.com.';
+
+--
+-- Name: COLUMN users.hashed_one_time_passcode; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.hashed_one_time_passcode IS 'Hash of a password-reset code; NULL when no reset is pending.';
+
+--
+-- Name: COLUMN users.one_time_passcode_expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.one_time_passcode_expires_at IS 'When the pending reset code stops working; NULL together with the code.';
+
+--
+-- Name: COLUMN users.is_system; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.is_system IS 'True for accounts coderd creates for its own use.';
+
+--
+-- Name: COLUMN users.is_service_account; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.is_service_account IS 'True for non-human accounts, which have no email and log in with none.';
+
+--
+-- Name: COLUMN users.chat_spend_limit_micros; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.chat_spend_limit_micros IS 'The user''s chat spend limit per period, in micros; NULL if none is set for the user.';
+
+--
+-- Name: group_members_expanded; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.group_members_expanded AS
+ WITH memberships AS (
+         SELECT group_members.user_id,
+            group_members.group_id
+           FROM public.group_members
+        UNION
+         SELECT organization_members.user_id,
+            organization_members.organization_id AS group_id
+           FROM public.organization_members
+        )
+ SELECT users.id AS user_id,
+    users.email AS user_email,
+    users.username AS user_username,
+    users.hashed_password AS user_hashed_password,
+    users.created_at AS user_created_at,
+    users.updated_at AS user_updated_at,
+    users.status AS user_status,
+    users.rbac_roles AS user_rbac_roles,
+    users.login_type AS user_login_type,
+    users.avatar_url AS user_avatar_url,
+    users.deleted AS user_deleted,
+    users.last_seen_at AS user_last_seen_at,
+    users.quiet_hours_schedule AS user_quiet_hours_schedule,
+    users.name AS user_name,
+    users.github_com_user_id AS user_github_com_user_id,
+    users.is_system AS user_is_system,
+    groups.organization_id,
+    groups.name AS group_name,
+    memberships.group_id
+   FROM ((memberships
+     JOIN public.users ON (((users.id = memberships.user_id) AND (users.deleted = false))))
+     JOIN public.groups ON ((groups.id = memberships.group_id)));
+
+--
+-- Name: VIEW group_members_expanded; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.group_members_expanded IS 'One row per live user and group they belong to, explicitly or as an organization member (the organization''s Everyone group), with the user''s columns prefixed user_ and the group''s name and organization.';
+
+--
 -- Name: inbox_notifications; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2617,30 +3214,6 @@ COMMENT ON COLUMN public.oauth2_provider_apps.dynamically_registered IS 'True if
 COMMENT ON COLUMN public.oauth2_provider_apps.registration_access_token IS 'Hash of the token the app uses to manage its registration; NULL if none.';
 
 --
--- Name: organization_members; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organization_members (
-    user_id uuid NOT NULL,
-    organization_id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    roles text[] DEFAULT '{}'::text[] NOT NULL
-);
-
---
--- Name: TABLE organization_members; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organization_members IS 'Membership of a user in an organization, with the roles held there.';
-
---
--- Name: COLUMN organization_members.roles; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organization_members.roles IS 'Organization-scoped role names granted to the member.';
-
---
 -- Name: organizations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2841,6 +3414,27 @@ CREATE SEQUENCE public.provisioner_job_logs_id_seq
 --
 
 ALTER SEQUENCE public.provisioner_job_logs_id_seq OWNED BY public.provisioner_job_logs.id;
+
+--
+-- Name: provisioner_job_stats; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.provisioner_job_stats AS
+SELECT
+    NULL::uuid AS job_id,
+    NULL::public.provisioner_job_status AS job_status,
+    NULL::uuid AS workspace_id,
+    NULL::uuid AS worker_id,
+    NULL::text AS error,
+    NULL::text AS error_code,
+    NULL::timestamp with time zone AS updated_at,
+    NULL::double precision AS queued_secs,
+    NULL::double precision AS completion_secs,
+    NULL::double precision AS canceled_secs,
+    NULL::double precision AS init_secs,
+    NULL::double precision AS plan_secs,
+    NULL::double precision AS graph_secs,
+    NULL::double precision AS apply_secs;
 
 --
 -- Name: provisioner_job_timings; Type: TABLE; Schema: public; Owner: -
@@ -3265,6 +3859,566 @@ COMMENT ON COLUMN public.tasks.template_parameters IS 'Parameter values the task
 COMMENT ON COLUMN public.tasks.deleted_at IS 'When the task was deleted; NULL while it exists.';
 
 --
+-- Name: visible_users; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.visible_users AS
+ SELECT users.id,
+    users.username,
+    users.name,
+    users.avatar_url
+   FROM public.users;
+
+--
+-- Name: VIEW visible_users; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.visible_users IS 'Every user (deleted, system and service accounts included) with only the fields other users may see: id, username, name and avatar.';
+
+--
+-- Name: workspace_agents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspace_agents (
+    id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    name character varying(64) NOT NULL,
+    first_connected_at timestamp with time zone,
+    last_connected_at timestamp with time zone,
+    disconnected_at timestamp with time zone,
+    resource_id uuid NOT NULL,
+    auth_token uuid NOT NULL,
+    auth_instance_id character varying,
+    architecture character varying(64) NOT NULL,
+    environment_variables jsonb,
+    operating_system character varying(64) NOT NULL,
+    instance_metadata jsonb,
+    resource_metadata jsonb,
+    directory character varying(4096) DEFAULT ''::character varying NOT NULL,
+    version text DEFAULT ''::text NOT NULL,
+    last_connected_replica_id uuid,
+    connection_timeout_seconds integer DEFAULT 0 NOT NULL,
+    troubleshooting_url text DEFAULT ''::text NOT NULL,
+    motd_file text DEFAULT ''::text NOT NULL,
+    lifecycle_state public.workspace_agent_lifecycle_state DEFAULT 'created'::public.workspace_agent_lifecycle_state NOT NULL,
+    expanded_directory character varying(4096) DEFAULT ''::character varying NOT NULL,
+    logs_length integer DEFAULT 0 NOT NULL,
+    logs_overflowed boolean DEFAULT false NOT NULL,
+    started_at timestamp with time zone,
+    ready_at timestamp with time zone,
+    subsystems public.workspace_agent_subsystem[] DEFAULT '{}'::public.workspace_agent_subsystem[],
+    display_apps public.display_app[] DEFAULT '{vscode,vscode_insiders,web_terminal,ssh_helper,port_forwarding_helper}'::public.display_app[],
+    api_version text DEFAULT ''::text NOT NULL,
+    display_order integer DEFAULT 0 NOT NULL,
+    parent_id uuid,
+    api_key_scope public.agent_key_scope_enum DEFAULT 'all'::public.agent_key_scope_enum NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    CONSTRAINT max_logs_length CHECK ((logs_length <= 1048576)),
+    CONSTRAINT subsystems_not_none CHECK ((NOT ('none'::public.workspace_agent_subsystem = ANY (subsystems))))
+);
+
+--
+-- Name: TABLE workspace_agents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agents IS 'An agent running inside a workspace resource, through which users connect.';
+
+--
+-- Name: COLUMN workspace_agents.first_connected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.first_connected_at IS 'First connection of the agent; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.last_connected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.last_connected_at IS 'Latest connection of the agent; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.disconnected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.disconnected_at IS 'When the agent last disconnected; NULL if it has not.';
+
+--
+-- Name: COLUMN workspace_agents.auth_token; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.auth_token IS 'Token the agent authenticates with.';
+
+--
+-- Name: COLUMN workspace_agents.auth_instance_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.auth_instance_id IS 'Cloud instance id the agent may authenticate with instead; NULL if unused.';
+
+--
+-- Name: COLUMN workspace_agents.environment_variables; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.environment_variables IS 'JSON object of variables set for the agent''s processes.';
+
+--
+-- Name: COLUMN workspace_agents.instance_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.instance_metadata IS 'Metadata of the cloud instance, as JSON.';
+
+--
+-- Name: COLUMN workspace_agents.resource_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.resource_metadata IS 'Metadata of the resource the agent runs on, as JSON.';
+
+--
+-- Name: COLUMN workspace_agents.directory; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.directory IS 'Working directory as configured.';
+
+--
+-- Name: COLUMN workspace_agents.last_connected_replica_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.last_connected_replica_id IS 'The coderd replica the agent last connected to; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.connection_timeout_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.connection_timeout_seconds IS 'Seconds to wait for the agent to connect before it is reported as timed out.';
+
+--
+-- Name: COLUMN workspace_agents.troubleshooting_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.troubleshooting_url IS 'Link shown to users when the agent has problems.';
+
+--
+-- Name: COLUMN workspace_agents.motd_file; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.motd_file IS 'Path of the message-of-the-day file shown at login.';
+
+--
+-- Name: COLUMN workspace_agents.expanded_directory; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.expanded_directory IS 'directory with variables and ~ expanded, as the agent reports it.';
+
+--
+-- Name: COLUMN workspace_agents.logs_length; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.logs_length IS 'Total bytes of startup log output stored for the agent, at most 1 MiB.';
+
+--
+-- Name: COLUMN workspace_agents.logs_overflowed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.logs_overflowed IS 'True once startup logs were cut at the size limit.';
+
+--
+-- Name: COLUMN workspace_agents.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.started_at IS 'When the agent began its startup scripts; NULL before.';
+
+--
+-- Name: COLUMN workspace_agents.ready_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.ready_at IS 'When the agent finished starting; NULL before.';
+
+--
+-- Name: COLUMN workspace_agents.subsystems; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.subsystems IS 'Subsystems the agent runs under; never contains none.';
+
+--
+-- Name: COLUMN workspace_agents.display_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.display_apps IS 'Built-in apps shown for the agent.';
+
+--
+-- Name: COLUMN workspace_agents.display_order; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.display_order IS 'Position among the workspace''s agents in the UI.';
+
+--
+-- Name: COLUMN workspace_agents.parent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.parent_id IS 'The agent this one runs under (for example a devcontainer); NULL for a top-level agent.';
+
+--
+-- Name: COLUMN workspace_agents.api_key_scope; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.api_key_scope IS 'What the agent''s API key may do.';
+
+--
+-- Name: COLUMN workspace_agents.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.deleted IS 'Soft delete: the row stays for history.';
+
+--
+-- Name: workspace_apps; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspace_apps (
+    id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    agent_id uuid NOT NULL,
+    display_name character varying(64) NOT NULL,
+    icon character varying(256) NOT NULL,
+    command character varying(65534),
+    url character varying(65534),
+    healthcheck_url text DEFAULT ''::text NOT NULL,
+    healthcheck_interval integer DEFAULT 0 NOT NULL,
+    healthcheck_threshold integer DEFAULT 0 NOT NULL,
+    health public.workspace_app_health DEFAULT 'disabled'::public.workspace_app_health NOT NULL,
+    subdomain boolean DEFAULT false NOT NULL,
+    sharing_level public.app_sharing_level DEFAULT 'owner'::public.app_sharing_level NOT NULL,
+    slug text NOT NULL,
+    external boolean DEFAULT false NOT NULL,
+    display_order integer DEFAULT 0 NOT NULL,
+    hidden boolean DEFAULT false NOT NULL,
+    open_in public.workspace_app_open_in DEFAULT 'slim-window'::public.workspace_app_open_in NOT NULL,
+    display_group text,
+    tooltip character varying(2048) DEFAULT ''::character varying NOT NULL
+);
+
+--
+-- Name: TABLE workspace_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_apps IS 'An app a workspace agent exposes, such as a web IDE.';
+
+--
+-- Name: COLUMN workspace_apps.command; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.command IS 'Command to run for a terminal app; NULL for a web app.';
+
+--
+-- Name: COLUMN workspace_apps.url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.url IS 'Address the app is served from inside the workspace; NULL for a command app.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_url IS 'URL polled to check the app''s health; empty for none.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_interval; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_interval IS 'Seconds between health checks.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_threshold; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_threshold IS 'Failed checks in a row before the app is unhealthy.';
+
+--
+-- Name: COLUMN workspace_apps.subdomain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.subdomain IS 'True to serve the app on its own subdomain.';
+
+--
+-- Name: COLUMN workspace_apps.sharing_level; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.sharing_level IS 'Who besides the owner may open the app.';
+
+--
+-- Name: COLUMN workspace_apps.external; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.external IS 'True if the URL is opened directly instead of through coderd.';
+
+--
+-- Name: COLUMN workspace_apps.hidden; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.hidden IS 'True to hide the app in the UI.';
+
+--
+-- Name: COLUMN workspace_apps.open_in; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.open_in IS 'Where the UI opens the app.';
+
+--
+-- Name: COLUMN workspace_apps.display_group; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.display_group IS 'Name of the UI group the app is listed under; NULL for none.';
+
+--
+-- Name: workspace_builds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspace_builds (
+    id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    workspace_id uuid NOT NULL,
+    template_version_id uuid NOT NULL,
+    build_number integer NOT NULL,
+    transition public.workspace_transition NOT NULL,
+    initiator_id uuid NOT NULL,
+    provisioner_state bytea,
+    job_id uuid NOT NULL,
+    deadline timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
+    reason public.build_reason DEFAULT 'initiator'::public.build_reason NOT NULL,
+    daily_cost integer DEFAULT 0 NOT NULL,
+    max_deadline timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
+    template_version_preset_id uuid,
+    has_ai_task boolean,
+    has_external_agent boolean,
+    CONSTRAINT workspace_builds_deadline_below_max_deadline CHECK ((((deadline <> '0001-01-01 00:00:00+00'::timestamp with time zone) AND (deadline <= max_deadline)) OR (max_deadline = '0001-01-01 00:00:00+00'::timestamp with time zone)))
+);
+
+--
+-- Name: TABLE workspace_builds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_builds IS 'One build of a workspace: a start, stop or delete run by a provisioner job.';
+
+--
+-- Name: COLUMN workspace_builds.build_number; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.build_number IS 'Position of the build among the workspace''s builds, from 1.';
+
+--
+-- Name: COLUMN workspace_builds.provisioner_state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.provisioner_state IS 'Terraform state after the build; NULL when none was produced.';
+
+--
+-- Name: COLUMN workspace_builds.deadline; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.deadline IS 'When the workspace stops automatically; the zero time for never.';
+
+--
+-- Name: COLUMN workspace_builds.daily_cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.daily_cost IS 'Cost of the build''s resources per day, counted against group quotas.';
+
+--
+-- Name: COLUMN workspace_builds.max_deadline; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.max_deadline IS 'Latest deadline that activity may extend to; the zero time for no limit.';
+
+--
+-- Name: COLUMN workspace_builds.template_version_preset_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.template_version_preset_id IS 'The preset the build used; NULL for none.';
+
+--
+-- Name: COLUMN workspace_builds.has_ai_task; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.has_ai_task IS 'Whether the build runs an AI task; NULL until known.';
+
+--
+-- Name: COLUMN workspace_builds.has_external_agent; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.has_external_agent IS 'Whether the build has an external agent; NULL until known.';
+
+--
+-- Name: workspaces; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspaces (
+    id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    owner_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    template_id uuid NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    name character varying(64) NOT NULL,
+    autostart_schedule text,
+    ttl bigint,
+    last_used_at timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
+    dormant_at timestamp with time zone,
+    deleting_at timestamp with time zone,
+    automatic_updates public.automatic_updates DEFAULT 'never'::public.automatic_updates NOT NULL,
+    favorite boolean DEFAULT false NOT NULL,
+    next_start_at timestamp with time zone,
+    group_acl jsonb DEFAULT '{}'::jsonb NOT NULL,
+    user_acl jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT group_acl_is_object CHECK ((jsonb_typeof(group_acl) = 'object'::text)),
+    CONSTRAINT user_acl_is_object CHECK ((jsonb_typeof(user_acl) = 'object'::text))
+);
+
+--
+-- Name: TABLE workspaces; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspaces IS 'A user''s workspace, built from a template.';
+
+--
+-- Name: COLUMN workspaces.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.deleted IS 'Soft delete: a deleted workspace keeps its row and frees its name.';
+
+--
+-- Name: COLUMN workspaces.autostart_schedule; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.autostart_schedule IS 'Cron expression for automatic starts; NULL for none.';
+
+--
+-- Name: COLUMN workspaces.ttl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.ttl IS 'Nanoseconds a started workspace runs before it stops; NULL for no automatic stop.';
+
+--
+-- Name: COLUMN workspaces.last_used_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.last_used_at IS 'Last activity; the zero time if never used.';
+
+--
+-- Name: COLUMN workspaces.dormant_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.dormant_at IS 'When the workspace became dormant; NULL when it is not.';
+
+--
+-- Name: COLUMN workspaces.deleting_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.deleting_at IS 'When a dormant workspace will be deleted; NULL when none is planned.';
+
+--
+-- Name: COLUMN workspaces.automatic_updates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.automatic_updates IS 'Whether starts update to the template''s active version.';
+
+--
+-- Name: COLUMN workspaces.favorite; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.favorite IS 'True if the owner pinned the workspace.';
+
+--
+-- Name: COLUMN workspaces.next_start_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.next_start_at IS 'Next automatic start computed from autostart_schedule; NULL for none.';
+
+--
+-- Name: COLUMN workspaces.group_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.group_acl IS 'JSON object from group id to the roles granted on the workspace.';
+
+--
+-- Name: COLUMN workspaces.user_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.user_acl IS 'JSON object from user id to the roles granted on the workspace.';
+
+--
+-- Name: tasks_with_status; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.tasks_with_status AS
+ SELECT tasks.id,
+    tasks.organization_id,
+    tasks.owner_id,
+    tasks.name,
+    tasks.workspace_id,
+    tasks.template_version_id,
+    tasks.template_parameters,
+    tasks.prompt,
+    tasks.created_at,
+    tasks.deleted_at,
+    tasks.display_name,
+    COALESCE(workspaces.group_acl, '{}'::jsonb) AS workspace_group_acl,
+    COALESCE(workspaces.user_acl, '{}'::jsonb) AS workspace_user_acl,
+        CASE
+            WHEN (tasks.workspace_id IS NULL) THEN 'pending'::public.task_status
+            WHEN (computed.build <> 'active'::public.task_status) THEN computed.build
+            WHEN (computed.agent <> 'active'::public.task_status) THEN computed.agent
+            ELSE computed.app
+        END AS status,
+    jsonb_build_object('build', jsonb_build_object('transition', task_build.transition, 'job_status', task_build.job_status, 'computed', computed.build), 'agent', jsonb_build_object('lifecycle_state', workspace_agents.lifecycle_state, 'computed', computed.agent), 'app', jsonb_build_object('health', workspace_apps.health, 'computed', computed.app)) AS status_debug,
+    task_app.workspace_build_number,
+    task_app.workspace_agent_id,
+    task_app.workspace_app_id,
+    workspace_agents.lifecycle_state AS workspace_agent_lifecycle_state,
+    workspace_apps.health AS workspace_app_health,
+    visible_users.username AS owner_username,
+    visible_users.name AS owner_name,
+    visible_users.avatar_url AS owner_avatar_url
+   FROM (((((((public.tasks
+     JOIN public.visible_users ON ((visible_users.id = tasks.owner_id)))
+     LEFT JOIN public.workspaces ON ((workspaces.id = tasks.workspace_id)))
+     LEFT JOIN LATERAL ( SELECT task_workspace_apps.workspace_build_number,
+            task_workspace_apps.workspace_agent_id,
+            task_workspace_apps.workspace_app_id
+           FROM public.task_workspace_apps
+          WHERE (task_workspace_apps.task_id = tasks.id)
+          ORDER BY task_workspace_apps.workspace_build_number DESC
+         LIMIT 1) task_app ON (true))
+     LEFT JOIN LATERAL ( SELECT workspace_builds.transition,
+            provisioner_jobs.job_status
+           FROM (public.workspace_builds
+             JOIN public.provisioner_jobs ON ((provisioner_jobs.id = workspace_builds.job_id)))
+          WHERE ((workspace_builds.workspace_id = tasks.workspace_id) AND (workspace_builds.build_number = task_app.workspace_build_number))) task_build ON (true))
+     LEFT JOIN public.workspace_agents ON ((workspace_agents.id = task_app.workspace_agent_id)))
+     LEFT JOIN public.workspace_apps ON ((workspace_apps.id = task_app.workspace_app_id)))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (task_build.job_status IS NULL) THEN 'pending'::public.task_status
+                    WHEN (task_build.job_status = ANY (ARRAY['failed'::public.provisioner_job_status, 'canceling'::public.provisioner_job_status, 'canceled'::public.provisioner_job_status])) THEN 'error'::public.task_status
+                    WHEN ((task_build.transition = ANY (ARRAY['stop'::public.workspace_transition, 'delete'::public.workspace_transition])) AND (task_build.job_status = 'succeeded'::public.provisioner_job_status)) THEN 'paused'::public.task_status
+                    WHEN ((task_build.transition = 'start'::public.workspace_transition) AND (task_build.job_status = 'pending'::public.provisioner_job_status)) THEN 'pending'::public.task_status
+                    WHEN ((task_build.transition = 'start'::public.workspace_transition) AND (task_build.job_status = ANY (ARRAY['running'::public.provisioner_job_status, 'succeeded'::public.provisioner_job_status]))) THEN 'active'::public.task_status
+                    ELSE 'unknown'::public.task_status
+                END AS build,
+                CASE
+                    WHEN ((workspace_agents.lifecycle_state IS NULL) OR (workspace_agents.lifecycle_state = ANY (ARRAY['created'::public.workspace_agent_lifecycle_state, 'starting'::public.workspace_agent_lifecycle_state]))) THEN 'initializing'::public.task_status
+                    WHEN (workspace_agents.lifecycle_state = ANY (ARRAY['ready'::public.workspace_agent_lifecycle_state, 'start_timeout'::public.workspace_agent_lifecycle_state, 'start_error'::public.workspace_agent_lifecycle_state])) THEN 'active'::public.task_status
+                    ELSE 'unknown'::public.task_status
+                END AS agent,
+                CASE workspace_apps.health
+                    WHEN 'initializing'::public.workspace_app_health THEN 'initializing'::public.task_status
+                    WHEN 'unhealthy'::public.workspace_app_health THEN 'error'::public.task_status
+                    WHEN 'healthy'::public.workspace_app_health THEN 'active'::public.task_status
+                    WHEN 'disabled'::public.workspace_app_health THEN 'active'::public.task_status
+                    ELSE 'unknown'::public.task_status
+                END AS app) computed)
+  WHERE (tasks.deleted_at IS NULL);
+
+--
 -- Name: telemetry_items; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3597,28 +4751,6 @@ COMMENT ON TABLE public.template_version_variables IS 'A Terraform variable of a
 COMMENT ON COLUMN public.template_version_variables.sensitive IS 'True if the value must not be shown.';
 
 --
--- Name: template_version_workspace_tags; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.template_version_workspace_tags (
-    template_version_id uuid NOT NULL,
-    key text NOT NULL,
-    value text NOT NULL
-);
-
---
--- Name: TABLE template_version_workspace_tags; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.template_version_workspace_tags IS 'A provisioner tag a template version''s workspace builds are tagged with.';
-
---
--- Name: COLUMN template_version_workspace_tags.value; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.template_version_workspace_tags.value IS 'Tag value, or an expression computed from parameters at build time.';
-
---
 -- Name: template_versions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3693,6 +4825,60 @@ COMMENT ON COLUMN public.template_versions.has_ai_task IS 'Whether the version d
 --
 
 COMMENT ON COLUMN public.template_versions.has_external_agent IS 'Whether the version defines an external agent; NULL until the import job has told.';
+
+--
+-- Name: template_version_with_user; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.template_version_with_user AS
+ SELECT template_versions.id,
+    template_versions.template_id,
+    template_versions.organization_id,
+    template_versions.created_at,
+    template_versions.updated_at,
+    template_versions.name,
+    template_versions.readme,
+    template_versions.job_id,
+    template_versions.created_by,
+    template_versions.external_auth_providers,
+    template_versions.message,
+    template_versions.archived,
+    template_versions.source_example_id,
+    template_versions.has_ai_task,
+    template_versions.has_external_agent,
+    COALESCE(visible_users.avatar_url, ''::text) AS created_by_avatar_url,
+    COALESCE(visible_users.username, ''::text) AS created_by_username,
+    COALESCE(visible_users.name, ''::text) AS created_by_name
+   FROM (public.template_versions
+     LEFT JOIN public.visible_users ON ((visible_users.id = template_versions.created_by)));
+
+--
+-- Name: VIEW template_version_with_user; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.template_version_with_user IS 'Every template version with its creator''s avatar URL, username and name (empty strings when the creator is unknown).';
+
+--
+-- Name: template_version_workspace_tags; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.template_version_workspace_tags (
+    template_version_id uuid NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL
+);
+
+--
+-- Name: TABLE template_version_workspace_tags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_workspace_tags IS 'A provisioner tag a template version''s workspace builds are tagged with.';
+
+--
+-- Name: COLUMN template_version_workspace_tags.value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_workspace_tags.value IS 'Tag value, or an expression computed from parameters at build time.';
 
 --
 -- Name: templates; Type: TABLE; Schema: public; Owner: -
@@ -3845,6 +5031,58 @@ COMMENT ON COLUMN public.templates.cors_behavior IS 'How CORS requests to worksp
 --
 
 COMMENT ON COLUMN public.templates.disable_module_cache IS 'True to download Terraform modules on every build.';
+
+--
+-- Name: template_with_names; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.template_with_names AS
+ SELECT templates.id,
+    templates.created_at,
+    templates.updated_at,
+    templates.organization_id,
+    templates.deleted,
+    templates.name,
+    templates.provisioner,
+    templates.active_version_id,
+    templates.description,
+    templates.default_ttl,
+    templates.created_by,
+    templates.icon,
+    templates.user_acl,
+    templates.group_acl,
+    templates.display_name,
+    templates.allow_user_cancel_workspace_jobs,
+    templates.allow_user_autostart,
+    templates.allow_user_autostop,
+    templates.failure_ttl,
+    templates.time_til_dormant,
+    templates.time_til_dormant_autodelete,
+    templates.autostop_requirement_days_of_week,
+    templates.autostop_requirement_weeks,
+    templates.autostart_block_days_of_week,
+    templates.require_active_version,
+    templates.deprecated,
+    templates.activity_bump,
+    templates.max_port_sharing_level,
+    templates.use_classic_parameter_flow,
+    templates.cors_behavior,
+    templates.disable_module_cache,
+    COALESCE(visible_users.avatar_url, ''::text) AS created_by_avatar_url,
+    COALESCE(visible_users.username, ''::text) AS created_by_username,
+    COALESCE(visible_users.name, ''::text) AS created_by_name,
+    COALESCE(organizations.name, ''::text) AS organization_name,
+    COALESCE(organizations.display_name, ''::text) AS organization_display_name,
+    COALESCE(organizations.icon, ''::text) AS organization_icon
+   FROM ((public.templates
+     LEFT JOIN public.visible_users ON ((visible_users.id = templates.created_by)))
+     LEFT JOIN public.organizations ON ((organizations.id = templates.organization_id)));
+
+--
+-- Name: VIEW template_with_names; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.template_with_names IS 'Every template, deleted ones included, with its creator''s avatar URL, username and name and its organization''s name, display name and icon (empty strings when missing).';
 
 --
 -- Name: usage_events; Type: TABLE; Schema: public; Owner: -
@@ -4047,122 +5285,6 @@ CREATE TABLE public.user_status_changes (
 --
 
 COMMENT ON TABLE public.user_status_changes IS 'A change of a user''s status, kept for reporting.';
-
---
--- Name: users; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.users (
-    id uuid NOT NULL,
-    email text NOT NULL,
-    username text DEFAULT ''::text NOT NULL,
-    hashed_password bytea NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    status public.user_status DEFAULT 'dormant'::public.user_status NOT NULL,
-    rbac_roles text[] DEFAULT '{}'::text[] NOT NULL,
-    login_type public.login_type DEFAULT 'password'::public.login_type NOT NULL,
-    avatar_url text DEFAULT ''::text NOT NULL,
-    deleted boolean DEFAULT false NOT NULL,
-    last_seen_at timestamp without time zone DEFAULT '0001-01-01 00:00:00'::timestamp without time zone NOT NULL,
-    quiet_hours_schedule text DEFAULT ''::text NOT NULL,
-    name text DEFAULT ''::text NOT NULL,
-    github_com_user_id bigint,
-    hashed_one_time_passcode bytea,
-    one_time_passcode_expires_at timestamp with time zone,
-    is_system boolean DEFAULT false NOT NULL,
-    is_service_account boolean DEFAULT false NOT NULL,
-    chat_spend_limit_micros bigint,
-    CONSTRAINT one_time_passcode_set CHECK ((((hashed_one_time_passcode IS NULL) AND (one_time_passcode_expires_at IS NULL)) OR ((hashed_one_time_passcode IS NOT NULL) AND (one_time_passcode_expires_at IS NOT NULL)))),
-    CONSTRAINT users_chat_spend_limit_micros_check CHECK (((chat_spend_limit_micros IS NULL) OR (chat_spend_limit_micros > 0))),
-    CONSTRAINT users_email_not_empty CHECK (((is_service_account = true) = (email = ''::text))),
-    CONSTRAINT users_service_account_login_type CHECK (((is_service_account = false) OR (login_type = 'none'::public.login_type))),
-    CONSTRAINT users_username_min_length CHECK ((length(username) >= 1))
-);
-
---
--- Name: TABLE users; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.users IS 'A user account, human or service account.';
-
---
--- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.hashed_password IS 'Password hash; empty for accounts that do not log in with a password.';
-
---
--- Name: COLUMN users.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.status IS 'active, suspended (cannot log in) or dormant (inactive for a while, or never logged in).';
-
---
--- Name: COLUMN users.rbac_roles; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.rbac_roles IS 'Site-wide role names granted to the user.';
-
---
--- Name: COLUMN users.login_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.login_type IS 'How the user logs in; service accounts use none.';
-
---
--- Name: COLUMN users.deleted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.deleted IS 'Soft delete: the row stays so that history keeps its owner.';
-
---
--- Name: COLUMN users.last_seen_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.last_seen_at IS 'Time of the last activity, without time zone; 0001-01-01 means never seen.';
-
---
--- Name: COLUMN users.quiet_hours_schedule; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.quiet_hours_schedule IS 'Cron expression of the user''s quiet hours; empty means the deployment default.';
-
---
--- Name: COLUMN users.github_com_user_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.github_com_user_id IS 'GitHub user id, kept when the account is linked to github.com.';
-
---
--- Name: COLUMN users.hashed_one_time_passcode; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.hashed_one_time_passcode IS 'Hash of a password-reset code; NULL when no reset is pending.';
-
---
--- Name: COLUMN users.one_time_passcode_expires_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.one_time_passcode_expires_at IS 'When the pending reset code stops working; NULL together with the code.';
-
---
--- Name: COLUMN users.is_system; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.is_system IS 'True for accounts coderd creates for its own use.';
-
---
--- Name: COLUMN users.is_service_account; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.is_service_account IS 'True for non-human accounts, which have no email and log in with none.';
-
---
--- Name: COLUMN users.chat_spend_limit_micros; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.users.chat_spend_limit_micros IS 'The user''s chat spend limit per period, in micros; NULL if none is set for the user.';
 
 --
 -- Name: webpush_subscriptions; Type: TABLE; Schema: public; Owner: -
@@ -4523,199 +5645,6 @@ COMMENT ON COLUMN public.workspace_agent_volume_resource_monitors.threshold IS '
 COMMENT ON COLUMN public.workspace_agent_volume_resource_monitors.debounced_until IS 'Until when further alerts are held back.';
 
 --
--- Name: workspace_agents; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.workspace_agents (
-    id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    name character varying(64) NOT NULL,
-    first_connected_at timestamp with time zone,
-    last_connected_at timestamp with time zone,
-    disconnected_at timestamp with time zone,
-    resource_id uuid NOT NULL,
-    auth_token uuid NOT NULL,
-    auth_instance_id character varying,
-    architecture character varying(64) NOT NULL,
-    environment_variables jsonb,
-    operating_system character varying(64) NOT NULL,
-    instance_metadata jsonb,
-    resource_metadata jsonb,
-    directory character varying(4096) DEFAULT ''::character varying NOT NULL,
-    version text DEFAULT ''::text NOT NULL,
-    last_connected_replica_id uuid,
-    connection_timeout_seconds integer DEFAULT 0 NOT NULL,
-    troubleshooting_url text DEFAULT ''::text NOT NULL,
-    motd_file text DEFAULT ''::text NOT NULL,
-    lifecycle_state public.workspace_agent_lifecycle_state DEFAULT 'created'::public.workspace_agent_lifecycle_state NOT NULL,
-    expanded_directory character varying(4096) DEFAULT ''::character varying NOT NULL,
-    logs_length integer DEFAULT 0 NOT NULL,
-    logs_overflowed boolean DEFAULT false NOT NULL,
-    started_at timestamp with time zone,
-    ready_at timestamp with time zone,
-    subsystems public.workspace_agent_subsystem[] DEFAULT '{}'::public.workspace_agent_subsystem[],
-    display_apps public.display_app[] DEFAULT '{vscode,vscode_insiders,web_terminal,ssh_helper,port_forwarding_helper}'::public.display_app[],
-    api_version text DEFAULT ''::text NOT NULL,
-    display_order integer DEFAULT 0 NOT NULL,
-    parent_id uuid,
-    api_key_scope public.agent_key_scope_enum DEFAULT 'all'::public.agent_key_scope_enum NOT NULL,
-    deleted boolean DEFAULT false NOT NULL,
-    CONSTRAINT max_logs_length CHECK ((logs_length <= 1048576)),
-    CONSTRAINT subsystems_not_none CHECK ((NOT ('none'::public.workspace_agent_subsystem = ANY (subsystems))))
-);
-
---
--- Name: TABLE workspace_agents; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.workspace_agents IS 'An agent running inside a workspace resource, through which users connect.';
-
---
--- Name: COLUMN workspace_agents.first_connected_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.first_connected_at IS 'First connection of the agent; NULL if never.';
-
---
--- Name: COLUMN workspace_agents.last_connected_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.last_connected_at IS 'Latest connection of the agent; NULL if never.';
-
---
--- Name: COLUMN workspace_agents.disconnected_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.disconnected_at IS 'When the agent last disconnected; NULL if it has not.';
-
---
--- Name: COLUMN workspace_agents.auth_token; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.auth_token IS 'Token the agent authenticates with.';
-
---
--- Name: COLUMN workspace_agents.auth_instance_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.auth_instance_id IS 'Cloud instance id the agent may authenticate with instead; NULL if unused.';
-
---
--- Name: COLUMN workspace_agents.environment_variables; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.environment_variables IS 'JSON object of variables set for the agent''s processes.';
-
---
--- Name: COLUMN workspace_agents.instance_metadata; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.instance_metadata IS 'Metadata of the cloud instance, as JSON.';
-
---
--- Name: COLUMN workspace_agents.resource_metadata; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.resource_metadata IS 'Metadata of the resource the agent runs on, as JSON.';
-
---
--- Name: COLUMN workspace_agents.directory; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.directory IS 'Working directory as configured.';
-
---
--- Name: COLUMN workspace_agents.last_connected_replica_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.last_connected_replica_id IS 'The coderd replica the agent last connected to; NULL if never.';
-
---
--- Name: COLUMN workspace_agents.connection_timeout_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.connection_timeout_seconds IS 'Seconds to wait for the agent to connect before it is reported as timed out.';
-
---
--- Name: COLUMN workspace_agents.troubleshooting_url; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.troubleshooting_url IS 'Link shown to users when the agent has problems.';
-
---
--- Name: COLUMN workspace_agents.motd_file; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.motd_file IS 'Path of the message-of-the-day file shown at login.';
-
---
--- Name: COLUMN workspace_agents.expanded_directory; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.expanded_directory IS 'directory with variables and ~ expanded, as the agent reports it.';
-
---
--- Name: COLUMN workspace_agents.logs_length; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.logs_length IS 'Total bytes of startup log output stored for the agent, at most 1 MiB.';
-
---
--- Name: COLUMN workspace_agents.logs_overflowed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.logs_overflowed IS 'True once startup logs were cut at the size limit.';
-
---
--- Name: COLUMN workspace_agents.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.started_at IS 'When the agent began its startup scripts; NULL before.';
-
---
--- Name: COLUMN workspace_agents.ready_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.ready_at IS 'When the agent finished starting; NULL before.';
-
---
--- Name: COLUMN workspace_agents.subsystems; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.subsystems IS 'Subsystems the agent runs under; never contains none.';
-
---
--- Name: COLUMN workspace_agents.display_apps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.display_apps IS 'Built-in apps shown for the agent.';
-
---
--- Name: COLUMN workspace_agents.display_order; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.display_order IS 'Position among the workspace''s agents in the UI.';
-
---
--- Name: COLUMN workspace_agents.parent_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.parent_id IS 'The agent this one runs under (for example a devcontainer); NULL for a top-level agent.';
-
---
--- Name: COLUMN workspace_agents.api_key_scope; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.api_key_scope IS 'What the agent''s API key may do.';
-
---
--- Name: COLUMN workspace_agents.deleted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_agents.deleted IS 'Soft delete: the row stays for history.';
-
---
 -- Name: workspace_app_audit_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4836,105 +5765,6 @@ COMMENT ON TABLE public.workspace_app_statuses IS 'A status an app (for example 
 COMMENT ON COLUMN public.workspace_app_statuses.uri IS 'Link to something the status refers to; NULL for none.';
 
 --
--- Name: workspace_apps; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.workspace_apps (
-    id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    agent_id uuid NOT NULL,
-    display_name character varying(64) NOT NULL,
-    icon character varying(256) NOT NULL,
-    command character varying(65534),
-    url character varying(65534),
-    healthcheck_url text DEFAULT ''::text NOT NULL,
-    healthcheck_interval integer DEFAULT 0 NOT NULL,
-    healthcheck_threshold integer DEFAULT 0 NOT NULL,
-    health public.workspace_app_health DEFAULT 'disabled'::public.workspace_app_health NOT NULL,
-    subdomain boolean DEFAULT false NOT NULL,
-    sharing_level public.app_sharing_level DEFAULT 'owner'::public.app_sharing_level NOT NULL,
-    slug text NOT NULL,
-    external boolean DEFAULT false NOT NULL,
-    display_order integer DEFAULT 0 NOT NULL,
-    hidden boolean DEFAULT false NOT NULL,
-    open_in public.workspace_app_open_in DEFAULT 'slim-window'::public.workspace_app_open_in NOT NULL,
-    display_group text,
-    tooltip character varying(2048) DEFAULT ''::character varying NOT NULL
-);
-
---
--- Name: TABLE workspace_apps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.workspace_apps IS 'An app a workspace agent exposes, such as a web IDE.';
-
---
--- Name: COLUMN workspace_apps.command; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.command IS 'Command to run for a terminal app; NULL for a web app.';
-
---
--- Name: COLUMN workspace_apps.url; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.url IS 'Address the app is served from inside the workspace; NULL for a command app.';
-
---
--- Name: COLUMN workspace_apps.healthcheck_url; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.healthcheck_url IS 'URL polled to check the app''s health; empty for none.';
-
---
--- Name: COLUMN workspace_apps.healthcheck_interval; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.healthcheck_interval IS 'Seconds between health checks.';
-
---
--- Name: COLUMN workspace_apps.healthcheck_threshold; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.healthcheck_threshold IS 'Failed checks in a row before the app is unhealthy.';
-
---
--- Name: COLUMN workspace_apps.subdomain; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.subdomain IS 'True to serve the app on its own subdomain.';
-
---
--- Name: COLUMN workspace_apps.sharing_level; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.sharing_level IS 'Who besides the owner may open the app.';
-
---
--- Name: COLUMN workspace_apps.external; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.external IS 'True if the URL is opened directly instead of through coderd.';
-
---
--- Name: COLUMN workspace_apps.hidden; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.hidden IS 'True to hide the app in the UI.';
-
---
--- Name: COLUMN workspace_apps.open_in; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.open_in IS 'Where the UI opens the app.';
-
---
--- Name: COLUMN workspace_apps.display_group; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_apps.display_group IS 'Name of the UI group the app is listed under; NULL for none.';
-
---
 -- Name: workspace_build_parameters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4951,83 +5781,67 @@ CREATE TABLE public.workspace_build_parameters (
 COMMENT ON TABLE public.workspace_build_parameters IS 'A parameter value a workspace build used.';
 
 --
--- Name: workspace_builds; Type: TABLE; Schema: public; Owner: -
+-- Name: workspace_build_with_user; Type: VIEW; Schema: public; Owner: -
 --
 
-CREATE TABLE public.workspace_builds (
-    id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    workspace_id uuid NOT NULL,
-    template_version_id uuid NOT NULL,
-    build_number integer NOT NULL,
-    transition public.workspace_transition NOT NULL,
-    initiator_id uuid NOT NULL,
-    provisioner_state bytea,
-    job_id uuid NOT NULL,
-    deadline timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
-    reason public.build_reason DEFAULT 'initiator'::public.build_reason NOT NULL,
-    daily_cost integer DEFAULT 0 NOT NULL,
-    max_deadline timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
-    template_version_preset_id uuid,
-    has_ai_task boolean,
-    has_external_agent boolean,
-    CONSTRAINT workspace_builds_deadline_below_max_deadline CHECK ((((deadline <> '0001-01-01 00:00:00+00'::timestamp with time zone) AND (deadline <= max_deadline)) OR (max_deadline = '0001-01-01 00:00:00+00'::timestamp with time zone)))
-);
+CREATE VIEW public.workspace_build_with_user AS
+ SELECT workspace_builds.id,
+    workspace_builds.created_at,
+    workspace_builds.updated_at,
+    workspace_builds.workspace_id,
+    workspace_builds.template_version_id,
+    workspace_builds.build_number,
+    workspace_builds.transition,
+    workspace_builds.initiator_id,
+    workspace_builds.job_id,
+    workspace_builds.deadline,
+    workspace_builds.reason,
+    workspace_builds.daily_cost,
+    workspace_builds.max_deadline,
+    workspace_builds.template_version_preset_id,
+    workspace_builds.has_ai_task,
+    workspace_builds.has_external_agent,
+    COALESCE(visible_users.avatar_url, ''::text) AS initiator_by_avatar_url,
+    COALESCE(visible_users.username, ''::text) AS initiator_by_username,
+    COALESCE(visible_users.name, ''::text) AS initiator_by_name
+   FROM (public.workspace_builds
+     LEFT JOIN public.visible_users ON ((visible_users.id = workspace_builds.initiator_id)));
 
 --
--- Name: TABLE workspace_builds; Type: COMMENT; Schema: public; Owner: -
+-- Name: VIEW workspace_build_with_user; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.workspace_builds IS 'One build of a workspace: a start, stop or delete run by a provisioner job.';
+COMMENT ON VIEW public.workspace_build_with_user IS 'Every workspace build, without its provisioner state, with its initiator''s avatar URL, username and name (empty strings when the initiator is unknown).';
 
 --
--- Name: COLUMN workspace_builds.build_number; Type: COMMENT; Schema: public; Owner: -
+-- Name: workspace_latest_builds; Type: VIEW; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.workspace_builds.build_number IS 'Position of the build among the workspace''s builds, from 1.';
-
---
--- Name: COLUMN workspace_builds.provisioner_state; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.provisioner_state IS 'Terraform state after the build; NULL when none was produced.';
-
---
--- Name: COLUMN workspace_builds.deadline; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.deadline IS 'When the workspace stops automatically; the zero time for never.';
-
---
--- Name: COLUMN workspace_builds.daily_cost; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.daily_cost IS 'Cost of the build''s resources per day, counted against group quotas.';
-
---
--- Name: COLUMN workspace_builds.max_deadline; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.max_deadline IS 'Latest deadline that activity may extend to; the zero time for no limit.';
-
---
--- Name: COLUMN workspace_builds.template_version_preset_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.template_version_preset_id IS 'The preset the build used; NULL for none.';
-
---
--- Name: COLUMN workspace_builds.has_ai_task; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.has_ai_task IS 'Whether the build runs an AI task; NULL until known.';
-
---
--- Name: COLUMN workspace_builds.has_external_agent; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_builds.has_external_agent IS 'Whether the build has an external agent; NULL until known.';
+CREATE VIEW public.workspace_latest_builds AS
+ SELECT latest.id,
+    latest.workspace_id,
+    latest.template_version_id,
+    latest.job_id,
+    latest.template_version_preset_id,
+    latest.transition,
+    latest.created_at,
+    latest.job_status
+   FROM (public.workspaces
+     LEFT JOIN LATERAL ( SELECT workspace_builds.id,
+            workspace_builds.workspace_id,
+            workspace_builds.template_version_id,
+            workspace_builds.job_id,
+            workspace_builds.template_version_preset_id,
+            workspace_builds.transition,
+            workspace_builds.created_at,
+            provisioner_jobs.job_status
+           FROM (public.workspace_builds
+             JOIN public.provisioner_jobs ON ((provisioner_jobs.id = workspace_builds.job_id)))
+          WHERE (workspace_builds.workspace_id = workspaces.id)
+          ORDER BY workspace_builds.build_number DESC
+         LIMIT 1) latest ON (true))
+  WHERE (workspaces.deleted = false)
+  ORDER BY workspaces.id;
 
 --
 -- Name: workspace_modules; Type: TABLE; Schema: public; Owner: -
@@ -5060,6 +5874,106 @@ COMMENT ON COLUMN public.workspace_modules.source IS 'Where the module came from
 --
 
 COMMENT ON COLUMN public.workspace_modules.key IS 'Module key within the configuration.';
+
+--
+-- Name: workspace_prebuild_builds; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.workspace_prebuild_builds AS
+ SELECT workspace_builds.id,
+    workspace_builds.workspace_id,
+    workspace_builds.template_version_id,
+    workspace_builds.transition,
+    workspace_builds.job_id,
+    workspace_builds.template_version_preset_id,
+    workspace_builds.build_number
+   FROM public.workspace_builds
+  WHERE (workspace_builds.initiator_id = 'c42fdf75-3097-471c-8c33-fb52454d81c0'::uuid);
+
+--
+-- Name: workspace_resources; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspace_resources (
+    id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    job_id uuid NOT NULL,
+    transition public.workspace_transition NOT NULL,
+    type character varying(192) NOT NULL,
+    name character varying(64) NOT NULL,
+    hide boolean DEFAULT false NOT NULL,
+    icon character varying(256) DEFAULT ''::character varying NOT NULL,
+    instance_type character varying(256),
+    daily_cost integer DEFAULT 0 NOT NULL,
+    module_path text
+);
+
+--
+-- Name: TABLE workspace_resources; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_resources IS 'A Terraform resource a provisioner job produced.';
+
+--
+-- Name: COLUMN workspace_resources.type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.type IS 'Terraform resource type.';
+
+--
+-- Name: COLUMN workspace_resources.hide; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.hide IS 'True to hide the resource in the UI.';
+
+--
+-- Name: COLUMN workspace_resources.instance_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.instance_type IS 'Machine size reported by the provider; NULL if unknown.';
+
+--
+-- Name: COLUMN workspace_resources.daily_cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.daily_cost IS 'Cost of the resource per day, counted against group quotas.';
+
+--
+-- Name: COLUMN workspace_resources.module_path; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.module_path IS 'Terraform module address of the resource; NULL for the root module.';
+
+--
+-- Name: workspace_prebuilds; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.workspace_prebuilds AS
+ WITH latest_presets AS (
+         SELECT DISTINCT ON (workspace_builds.workspace_id) workspace_builds.workspace_id,
+            workspace_builds.template_version_preset_id
+           FROM public.workspace_builds
+          WHERE (workspace_builds.template_version_preset_id IS NOT NULL)
+          ORDER BY workspace_builds.workspace_id, workspace_builds.build_number DESC
+        ), agent_readiness AS (
+         SELECT workspace_latest_builds.workspace_id,
+            bool_and((workspace_agents.lifecycle_state = 'ready'::public.workspace_agent_lifecycle_state)) AS ready
+           FROM ((public.workspace_latest_builds
+             JOIN public.workspace_resources ON ((workspace_resources.job_id = workspace_latest_builds.job_id)))
+             JOIN public.workspace_agents ON ((workspace_agents.resource_id = workspace_resources.id)))
+          WHERE (workspace_agents.deleted = false)
+          GROUP BY workspace_latest_builds.workspace_id
+        )
+ SELECT workspaces.id,
+    workspaces.name,
+    workspaces.template_id,
+    workspaces.created_at,
+    COALESCE(agent_readiness.ready, false) AS ready,
+    latest_presets.template_version_preset_id AS current_preset_id
+   FROM ((public.workspaces
+     JOIN latest_presets ON ((latest_presets.workspace_id = workspaces.id)))
+     LEFT JOIN agent_readiness ON ((agent_readiness.workspace_id = workspaces.id)))
+  WHERE (workspaces.owner_id = 'c42fdf75-3097-471c-8c33-fb52454d81c0'::uuid);
 
 --
 -- Name: workspace_proxies; Type: TABLE; Schema: public; Owner: -
@@ -5196,157 +6110,57 @@ CREATE SEQUENCE public.workspace_resource_metadata_id_seq
 ALTER SEQUENCE public.workspace_resource_metadata_id_seq OWNED BY public.workspace_resource_metadata.id;
 
 --
--- Name: workspace_resources; Type: TABLE; Schema: public; Owner: -
+-- Name: workspaces_expanded; Type: VIEW; Schema: public; Owner: -
 --
 
-CREATE TABLE public.workspace_resources (
-    id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    job_id uuid NOT NULL,
-    transition public.workspace_transition NOT NULL,
-    type character varying(192) NOT NULL,
-    name character varying(64) NOT NULL,
-    hide boolean DEFAULT false NOT NULL,
-    icon character varying(256) DEFAULT ''::character varying NOT NULL,
-    instance_type character varying(256),
-    daily_cost integer DEFAULT 0 NOT NULL,
-    module_path text
-);
+CREATE VIEW public.workspaces_expanded AS
+ SELECT workspaces.id,
+    workspaces.created_at,
+    workspaces.updated_at,
+    workspaces.owner_id,
+    workspaces.organization_id,
+    workspaces.template_id,
+    workspaces.deleted,
+    workspaces.name,
+    workspaces.autostart_schedule,
+    workspaces.ttl,
+    workspaces.last_used_at,
+    workspaces.dormant_at,
+    workspaces.deleting_at,
+    workspaces.automatic_updates,
+    workspaces.favorite,
+    workspaces.next_start_at,
+    workspaces.group_acl,
+    workspaces.user_acl,
+    visible_users.avatar_url AS owner_avatar_url,
+    visible_users.username AS owner_username,
+    visible_users.name AS owner_name,
+    organizations.name AS organization_name,
+    organizations.display_name AS organization_display_name,
+    organizations.icon AS organization_icon,
+    organizations.description AS organization_description,
+    templates.name AS template_name,
+    templates.display_name AS template_display_name,
+    templates.icon AS template_icon,
+    templates.description AS template_description,
+    tasks.id AS task_id,
+    ( SELECT COALESCE(jsonb_object_agg(acl.key, jsonb_build_object('name', COALESCE(groups.name, ''::text), 'avatar_url', COALESCE(groups.avatar_url, ''::text))), '{}'::jsonb) AS "coalesce"
+           FROM (jsonb_each(workspaces.group_acl) acl(key, value)
+             LEFT JOIN public.groups ON ((groups.id = (acl.key)::uuid)))) AS group_acl_display_info,
+    ( SELECT COALESCE(jsonb_object_agg(acl.key, jsonb_build_object('name', COALESCE(acl_users.name, ''::text), 'avatar_url', COALESCE(acl_users.avatar_url, ''::text))), '{}'::jsonb) AS "coalesce"
+           FROM (jsonb_each(workspaces.user_acl) acl(key, value)
+             LEFT JOIN public.visible_users acl_users ON ((acl_users.id = (acl.key)::uuid)))) AS user_acl_display_info
+   FROM ((((public.workspaces
+     JOIN public.visible_users ON ((visible_users.id = workspaces.owner_id)))
+     JOIN public.organizations ON ((organizations.id = workspaces.organization_id)))
+     JOIN public.templates ON ((templates.id = workspaces.template_id)))
+     LEFT JOIN public.tasks ON ((tasks.workspace_id = workspaces.id)));
 
 --
--- Name: TABLE workspace_resources; Type: COMMENT; Schema: public; Owner: -
+-- Name: VIEW workspaces_expanded; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.workspace_resources IS 'A Terraform resource a provisioner job produced.';
-
---
--- Name: COLUMN workspace_resources.type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_resources.type IS 'Terraform resource type.';
-
---
--- Name: COLUMN workspace_resources.hide; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_resources.hide IS 'True to hide the resource in the UI.';
-
---
--- Name: COLUMN workspace_resources.instance_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_resources.instance_type IS 'Machine size reported by the provider; NULL if unknown.';
-
---
--- Name: COLUMN workspace_resources.daily_cost; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_resources.daily_cost IS 'Cost of the resource per day, counted against group quotas.';
-
---
--- Name: COLUMN workspace_resources.module_path; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspace_resources.module_path IS 'Terraform module address of the resource; NULL for the root module.';
-
---
--- Name: workspaces; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.workspaces (
-    id uuid NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    owner_id uuid NOT NULL,
-    organization_id uuid NOT NULL,
-    template_id uuid NOT NULL,
-    deleted boolean DEFAULT false NOT NULL,
-    name character varying(64) NOT NULL,
-    autostart_schedule text,
-    ttl bigint,
-    last_used_at timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL,
-    dormant_at timestamp with time zone,
-    deleting_at timestamp with time zone,
-    automatic_updates public.automatic_updates DEFAULT 'never'::public.automatic_updates NOT NULL,
-    favorite boolean DEFAULT false NOT NULL,
-    next_start_at timestamp with time zone,
-    group_acl jsonb DEFAULT '{}'::jsonb NOT NULL,
-    user_acl jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT group_acl_is_object CHECK ((jsonb_typeof(group_acl) = 'object'::text)),
-    CONSTRAINT user_acl_is_object CHECK ((jsonb_typeof(user_acl) = 'object'::text))
-);
-
---
--- Name: TABLE workspaces; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.workspaces IS 'A user''s workspace, built from a template.';
-
---
--- Name: COLUMN workspaces.deleted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.deleted IS 'Soft delete: a deleted workspace keeps its row and frees its name.';
-
---
--- Name: COLUMN workspaces.autostart_schedule; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.autostart_schedule IS 'Cron expression for automatic starts; NULL for none.';
-
---
--- Name: COLUMN workspaces.ttl; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.ttl IS 'Nanoseconds a started workspace runs before it stops; NULL for no automatic stop.';
-
---
--- Name: COLUMN workspaces.last_used_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.last_used_at IS 'Last activity; the zero time if never used.';
-
---
--- Name: COLUMN workspaces.dormant_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.dormant_at IS 'When the workspace became dormant; NULL when it is not.';
-
---
--- Name: COLUMN workspaces.deleting_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.deleting_at IS 'When a dormant workspace will be deleted; NULL when none is planned.';
-
---
--- Name: COLUMN workspaces.automatic_updates; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.automatic_updates IS 'Whether starts update to the template''s active version.';
-
---
--- Name: COLUMN workspaces.favorite; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.favorite IS 'True if the owner pinned the workspace.';
-
---
--- Name: COLUMN workspaces.next_start_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.next_start_at IS 'Next automatic start computed from autostart_schedule; NULL for none.';
-
---
--- Name: COLUMN workspaces.group_acl; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.group_acl IS 'JSON object from group id to the roles granted on the workspace.';
-
---
--- Name: COLUMN workspaces.user_acl; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workspaces.user_acl IS 'JSON object from user id to the roles granted on the workspace.';
+COMMENT ON VIEW public.workspaces_expanded IS 'Every workspace, deleted ones included, with its owner''s, organization''s and template''s display fields, its task if it has one (one row per task), and the names and avatars of the groups and users in its ACLs.';
 
 --
 -- Name: chat_messages id; Type: DEFAULT; Schema: public; Owner: -
@@ -6911,6 +7725,144 @@ CREATE INDEX workspace_template_id_idx ON public.workspaces USING btree (templat
 --
 
 CREATE UNIQUE INDEX workspaces_owner_id_lower_idx ON public.workspaces USING btree (owner_id, lower((name)::text)) WHERE (deleted = false);
+
+--
+-- Name: provisioner_job_stats _RETURN; Type: RULE; Schema: public; Owner: -
+--
+
+CREATE OR REPLACE VIEW public.provisioner_job_stats AS
+ SELECT provisioner_jobs.id AS job_id,
+    provisioner_jobs.job_status,
+    workspace_builds.workspace_id,
+    provisioner_jobs.worker_id,
+    provisioner_jobs.error,
+    provisioner_jobs.error_code,
+    provisioner_jobs.updated_at,
+    GREATEST(date_part('epoch'::text, (provisioner_jobs.started_at - provisioner_jobs.created_at)), (0)::double precision) AS queued_secs,
+    GREATEST(date_part('epoch'::text, (provisioner_jobs.completed_at - provisioner_jobs.started_at)), (0)::double precision) AS completion_secs,
+    GREATEST(date_part('epoch'::text, (provisioner_jobs.canceled_at - provisioner_jobs.started_at)), (0)::double precision) AS canceled_secs,
+    GREATEST(date_part('epoch'::text, (max(timings.ended_at) FILTER (WHERE (timings.stage = 'init'::public.provisioner_job_timing_stage)) - min(timings.started_at) FILTER (WHERE (timings.stage = 'init'::public.provisioner_job_timing_stage)))), (0)::double precision) AS init_secs,
+    GREATEST(date_part('epoch'::text, (max(timings.ended_at) FILTER (WHERE (timings.stage = 'plan'::public.provisioner_job_timing_stage)) - min(timings.started_at) FILTER (WHERE (timings.stage = 'plan'::public.provisioner_job_timing_stage)))), (0)::double precision) AS plan_secs,
+    GREATEST(date_part('epoch'::text, (max(timings.ended_at) FILTER (WHERE (timings.stage = 'graph'::public.provisioner_job_timing_stage)) - min(timings.started_at) FILTER (WHERE (timings.stage = 'graph'::public.provisioner_job_timing_stage)))), (0)::double precision) AS graph_secs,
+    GREATEST(date_part('epoch'::text, (max(timings.ended_at) FILTER (WHERE (timings.stage = 'apply'::public.provisioner_job_timing_stage)) - min(timings.started_at) FILTER (WHERE (timings.stage = 'apply'::public.provisioner_job_timing_stage)))), (0)::double precision) AS apply_secs
+   FROM ((public.provisioner_jobs
+     JOIN public.workspace_builds ON ((workspace_builds.job_id = provisioner_jobs.id)))
+     LEFT JOIN public.provisioner_job_timings timings ON ((timings.job_id = provisioner_jobs.id)))
+  GROUP BY provisioner_jobs.id, workspace_builds.workspace_id;
+
+--
+-- Name: notification_messages inhibit_enqueue_if_disabled; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER inhibit_enqueue_if_disabled BEFORE INSERT ON public.notification_messages FOR EACH ROW EXECUTE FUNCTION public.inhibit_enqueue_if_disabled();
+
+--
+-- Name: organizations protect_deleting_organizations; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER protect_deleting_organizations BEFORE UPDATE ON public.organizations FOR EACH ROW WHEN (((new.deleted = true) AND (old.deleted = false))) EXECUTE FUNCTION public.protect_deleting_organizations();
+
+--
+-- Name: custom_roles remove_organization_member_custom_role; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER remove_organization_member_custom_role BEFORE DELETE ON public.custom_roles FOR EACH ROW EXECUTE FUNCTION public.remove_organization_member_role();
+
+--
+-- Name: TRIGGER remove_organization_member_custom_role ON custom_roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TRIGGER remove_organization_member_custom_role ON public.custom_roles IS 'Takes a deleted organization role out of the roles array of every member of that organization.';
+
+--
+-- Name: tailnet_coordinators tailnet_notify_coordinator_heartbeat; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER tailnet_notify_coordinator_heartbeat AFTER INSERT OR UPDATE ON public.tailnet_coordinators FOR EACH ROW EXECUTE FUNCTION public.tailnet_notify_coordinator_heartbeat();
+
+--
+-- Name: tailnet_peers tailnet_notify_peer_change; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER tailnet_notify_peer_change AFTER INSERT OR DELETE OR UPDATE ON public.tailnet_peers FOR EACH ROW EXECUTE FUNCTION public.tailnet_notify_peer_change();
+
+--
+-- Name: tailnet_tunnels tailnet_notify_tunnel_change; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER tailnet_notify_tunnel_change AFTER INSERT OR DELETE OR UPDATE ON public.tailnet_tunnels FOR EACH ROW EXECUTE FUNCTION public.tailnet_notify_tunnel_change();
+
+--
+-- Name: usage_events trigger_aggregate_usage_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_aggregate_usage_event AFTER INSERT ON public.usage_events FOR EACH ROW EXECUTE FUNCTION public.aggregate_usage_event();
+
+--
+-- Name: organization_members trigger_delete_group_members_on_org_member_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_delete_group_members_on_org_member_delete BEFORE DELETE ON public.organization_members FOR EACH ROW EXECUTE FUNCTION public.delete_group_members_on_org_member_delete();
+
+--
+-- Name: oauth2_provider_app_tokens trigger_delete_oauth2_provider_app_token; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_delete_oauth2_provider_app_token AFTER DELETE ON public.oauth2_provider_app_tokens FOR EACH ROW EXECUTE FUNCTION public.delete_deleted_oauth2_provider_app_token_api_key();
+
+--
+-- Name: api_keys trigger_insert_apikeys; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_insert_apikeys BEFORE INSERT ON public.api_keys FOR EACH ROW EXECUTE FUNCTION public.insert_apikey_fail_if_user_deleted();
+
+--
+-- Name: organizations trigger_insert_organization_system_roles; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_insert_organization_system_roles AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION public.insert_organization_system_roles();
+
+--
+-- Name: workspaces trigger_nullify_next_start_at_on_workspace_autostart_modificati; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_nullify_next_start_at_on_workspace_autostart_modificati AFTER UPDATE ON public.workspaces FOR EACH ROW EXECUTE FUNCTION public.nullify_next_start_at_on_workspace_autostart_modification();
+
+--
+-- Name: users trigger_update_users; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_update_users AFTER INSERT OR UPDATE ON public.users FOR EACH ROW WHEN ((new.deleted = true)) EXECUTE FUNCTION public.delete_deleted_user_resources();
+
+--
+-- Name: user_links trigger_upsert_user_links; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trigger_upsert_user_links BEFORE INSERT OR UPDATE ON public.user_links FOR EACH ROW EXECUTE FUNCTION public.insert_user_links_fail_if_user_deleted();
+
+--
+-- Name: notification_messages update_notification_message_dedupe_hash; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER update_notification_message_dedupe_hash BEFORE INSERT OR UPDATE ON public.notification_messages FOR EACH ROW EXECUTE FUNCTION public.compute_notification_message_dedupe_hash();
+
+--
+-- Name: users user_status_change_trigger; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_status_change_trigger AFTER INSERT OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.record_user_status_change();
+
+--
+-- Name: workspace_agents workspace_agent_name_unique_trigger; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workspace_agent_name_unique_trigger BEFORE INSERT OR UPDATE OF name, resource_id ON public.workspace_agents FOR EACH ROW EXECUTE FUNCTION public.check_workspace_agent_name_unique();
+
+--
+-- Name: TRIGGER workspace_agent_name_unique_trigger ON workspace_agents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TRIGGER workspace_agent_name_unique_trigger ON public.workspace_agents IS 'Agent names must be unique among the live agents of one workspace build. A trigger rather than a unique index, because rows written before the rule may break it.';
 
 --
 -- Name: ai_seat_state ai_seat_state_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -1,0 +1,94 @@
+using Coderd.Database.Migrations.Versions;
+using Npgsql;
+
+namespace Coderd.Database.Tests.Schema;
+
+/// <summary>
+/// The rows of <c>template_version_with_user</c> and <c>template_with_names</c>
+/// (<see cref="M2026_02_23_0002_CreateTemplateViews"/>, behavior.md 3.5 and 3.6).
+/// </summary>
+public sealed class TemplateViewTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+{
+    private NpgsqlConnection connection = null!;
+    private Rows rows = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await database.ResetAsync();
+        connection = await database.OpenAsync();
+        rows = new Rows(connection);
+    }
+
+    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+
+    [Fact]
+    public async Task EveryVersionComesWithItsCreatorsNames()
+    {
+        var org = await rows.OrganizationAsync();
+        var alice = await rows.UserAsync();
+        var gone = await rows.UserAsync(deleted: true);
+        var (template, first) = await rows.TemplateAsync(org, alice);
+        var second = await rows.VersionAsync(org, null, gone);
+
+        Assert.Equal(
+            new[] { $"{first} {template} {await CreatorAsync(alice)}", $"{second}  {await CreatorAsync(gone)}" }.Order(StringComparer.Ordinal),
+            await rows.ColumnAsync<string>(
+                "SELECT id || ' ' || COALESCE(template_id::text, '') || ' ' || created_by_username || ' ' || created_by_name || ' ' || created_by_avatar_url FROM template_version_with_user ORDER BY 1"));
+    }
+
+    [Fact]
+    public async Task VersionColumnsAreTheTablesOwn()
+    {
+        var org = await rows.OrganizationAsync();
+        await rows.TemplateAsync(org, await rows.UserAsync());
+
+        Assert.True(await rows.ScalarAsync<bool>("""
+            SELECT (SELECT array_agg(v.* ORDER BY v.id) FROM (
+                        SELECT id, template_id, organization_id, created_at, updated_at, name, readme, job_id, created_by, external_auth_providers,
+                               message, archived, source_example_id, has_ai_task, has_external_agent
+                        FROM template_version_with_user) AS v)::text
+                 = (SELECT array_agg(t.* ORDER BY t.id) FROM template_versions AS t)::text
+            """));
+    }
+
+    [Fact]
+    public async Task EveryTemplateDeletedOrNotComesWithCreatorAndOrganizationNames()
+    {
+        var org = await rows.OrganizationAsync();
+        var alice = await rows.UserAsync();
+        var (live, _) = await rows.TemplateAsync(org, alice);
+        var (deleted, _) = await rows.TemplateAsync(org, alice, deleted: true);
+        var organization = await rows.ScalarAsync<string>("SELECT name || ' ' || display_name || ' ' || icon FROM organizations");
+        var creator = await CreatorAsync(alice);
+
+        Assert.Equal(
+            new[] { $"{live} false {creator} {organization}", $"{deleted} true {creator} {organization}" }.Order(StringComparer.Ordinal),
+            await rows.ColumnAsync<string>("""
+                SELECT concat_ws(' ', id, deleted::text, created_by_username, created_by_name, created_by_avatar_url,
+                                 organization_name, organization_display_name, organization_icon)
+                FROM template_with_names ORDER BY 1
+                """));
+    }
+
+    [Fact]
+    public async Task TemplateColumnsAreTheTablesOwn()
+    {
+        var org = await rows.OrganizationAsync();
+        await rows.TemplateAsync(org, await rows.UserAsync());
+
+        Assert.True(await rows.ScalarAsync<bool>("""
+            SELECT (SELECT array_agg(t.* ORDER BY t.id) FROM templates AS t)::text
+                 = (SELECT array_agg(v.* ORDER BY v.id) FROM (
+                        SELECT id, created_at, updated_at, organization_id, deleted, name, provisioner, active_version_id, description, default_ttl,
+                               created_by, icon, user_acl, group_acl, display_name, allow_user_cancel_workspace_jobs, allow_user_autostart,
+                               allow_user_autostop, failure_ttl, time_til_dormant, time_til_dormant_autodelete, autostop_requirement_days_of_week,
+                               autostop_requirement_weeks, autostart_block_days_of_week, require_active_version, deprecated, activity_bump,
+                               max_port_sharing_level, use_classic_parameter_flow, cors_behavior, disable_module_cache
+                        FROM template_with_names) AS v)::text
+            """));
+    }
+
+    /// <summary>"username name avatar_url" of a user made by <see cref="Rows.UserAsync"/>, read back.</summary>
+    private async Task<string?> CreatorAsync(Guid user) =>
+        await rows.ScalarAsync<string>("SELECT username || ' ' || name || ' ' || avatar_url FROM users WHERE id = @id", ("id", user));
+}
