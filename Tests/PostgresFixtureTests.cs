@@ -34,10 +34,10 @@ public sealed class PostgresFixtureTests(PostgresFixture postgres, MigratedDatab
     {
         await using var connection = await database.OpenAsync();
         var migrated = await ScalarAsync<string>(connection, UsageLimitRow);
-        var world = await World.CreateAsync(connection);
-        await world.ChatAsync(world.Owner);
-        await world.McpConfigAsync("github");
-        await world.ExecuteAsync("UPDATE chat_usage_limit_config SET enabled = true, period = 'day'");
+        var builder = await RowBuilder.CreateAsync(connection);
+        await builder.InsertAsync("chats");
+        await builder.InsertAsync("mcp_server_configs");
+        await builder.ExecuteAsync("UPDATE chat_usage_limit_config SET enabled = true, period = 'day'");
 
         await database.ResetAsync();
 
@@ -68,7 +68,7 @@ public sealed class PostgresFixtureTests(PostgresFixture postgres, MigratedDatab
         try
         {
             await using var mine = await database.OpenAsync();
-            await World.CreateAsync(mine);
+            await (await RowBuilder.CreateAsync(mine)).InsertAsync("organizations");
             await using var theirs = new NpgsqlConnection(other);
             await theirs.OpenAsync(TestContext.Current.CancellationToken);
 
