@@ -4,8 +4,9 @@ namespace Coderd.Database.Migrations;
 
 /// <summary>
 /// Base of every migration: FluentMigrator's fluent API for tables, columns, keys and plain
-/// indexes, plus the few PostgreSQL objects it cannot express (enum types, CHECK constraints,
-/// expression and partial indexes), written as SQL with their exact names.
+/// indexes, plus the PostgreSQL objects it cannot express (enum and composite types, domains,
+/// sequences, CHECK constraints, ON DELETE RESTRICT, expression, partial and
+/// non-btree indexes), written as SQL with their exact names.
 /// </summary>
 /// <remarks>
 /// Migrations never BEGIN or COMMIT: the runner wraps each one in a transaction of its own with
@@ -27,12 +28,36 @@ public abstract class SchemaMigration : Migration
     /// <summary><c>gen_random_uuid()</c> as a column default (built in since PostgreSQL 13).</summary>
     protected static readonly RawSql RandomUuid = RawSql.Insert("gen_random_uuid()");
 
+    /// <summary><c>nextval('<paramref name="sequence"/>')</c> as a column default.</summary>
+    protected static RawSql NextValue(string sequence) => RawSql.Insert($"nextval('{sequence}'::regclass)");
+
     /// <summary>Creates an enum type; label order is significant and kept.</summary>
     protected void CreateEnum(string name, params string[] labels) =>
-        Execute.Sql($"CREATE TYPE {name} AS ENUM ({string.Join(", ", labels.Select(l => $"'{l}'"))})");
+        Execute.Sql($"CREATE TYPE {name} AS ENUM ({string.Join(", ", labels.Select(l => $"'{l.Replace("'", "''", StringComparison.Ordinal)}'"))})");
 
-    /// <summary>Drops an enum type created by <see cref="CreateEnum"/>.</summary>
-    protected void DropEnum(string name) => Execute.Sql($"DROP TYPE {name}");
+    /// <summary>Creates a composite type from <c>"name type"</c> fields, in order.</summary>
+    protected void CreateCompositeType(string name, params string[] fields) =>
+        Execute.Sql($"CREATE TYPE {name} AS ({string.Join(", ", fields)})");
+
+    /// <summary>Drops an enum or composite type.</summary>
+    protected void DropType(string name) => Execute.Sql($"DROP TYPE {name}");
+
+    /// <summary>Creates a domain over <paramref name="baseType"/> with no constraint of its own.</summary>
+    protected void CreateDomain(string name, string baseType) => Execute.Sql($"CREATE DOMAIN {name} AS {baseType}");
+
+    /// <summary>Drops a domain created by <see cref="CreateDomain"/>.</summary>
+    protected void DropDomain(string name) => Execute.Sql($"DROP DOMAIN {name}");
+
+    /// <summary>
+    /// Creates a sequence of <paramref name="type"/> (<c>integer</c> or <c>bigint</c>) starting at 1,
+    /// before the table whose default reads it; <see cref="OwnSequence"/> then ties it to its column,
+    /// so dropping the table drops the sequence too.
+    /// </summary>
+    protected void CreateSequence(string name, string type) => Execute.Sql($"CREATE SEQUENCE {name} AS {type}");
+
+    /// <summary>Makes <paramref name="table"/>.<paramref name="column"/> the owner of a sequence (as <c>serial</c> does).</summary>
+    protected void OwnSequence(string name, string table, string column) =>
+        Execute.Sql($"ALTER SEQUENCE {name} OWNED BY {table}.{column}");
 
     /// <summary>Adds a CHECK to a table created in the same migration (it is empty, so validating is free).</summary>
     protected void AddCheck(string table, string name, string expression) =>
@@ -50,17 +75,30 @@ public abstract class SchemaMigration : Migration
         Execute.Sql($"ALTER TABLE {table} VALIDATE CONSTRAINT {name}");
 
     /// <summary>
-    /// Adds <c>&lt;table&gt;_&lt;column&gt;_fkey</c> with ON DELETE RESTRICT, which FluentMigrator cannot
-    /// express: its <see cref="System.Data.Rule"/> has no RESTRICT.
+    /// Adds a foreign key to <paramref name="primaryTable"/><c>(id)</c> with ON DELETE RESTRICT, which
+    /// FluentMigrator cannot express: its <see cref="System.Data.Rule"/> has no RESTRICT.
     /// </summary>
-    protected void AddRestrictForeignKey(string table, string column, string primaryTable) =>
-        Execute.Sql($"ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey FOREIGN KEY ({column}) REFERENCES {primaryTable}(id) ON DELETE RESTRICT");
+    protected void AddRestrictForeignKey(string name, string table, string column, string primaryTable) =>
+        Execute.Sql($"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {primaryTable}(id) ON DELETE RESTRICT");
+
+    /// <summary>
+    /// Adds a primary key on <paramref name="columns"/> in the order given, through a unique index
+    /// built first (the way squawk asks for it; on a new, empty table both steps are instant).
+    /// </summary>
+    protected void AddPrimaryKey(string name, string table, params string[] columns)
+    {
+        Execute.Sql($"CREATE UNIQUE INDEX {name} ON {table} USING btree ({string.Join(", ", columns)})");
+        Execute.Sql($"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}");
+    }
 
     /// <summary>Drops a constraint by name.</summary>
     protected void DropConstraint(string table, string name) =>
         Execute.Sql($"ALTER TABLE {table} DROP CONSTRAINT {name}");
 
-    /// <summary>Creates an index FluentMigrator cannot express: on expressions, or partial.</summary>
-    protected void CreateIndex(string name, string table, string definition, bool unique = false, string? where = null) =>
-        Execute.Sql($"CREATE {(unique ? "UNIQUE " : "")}INDEX {name} ON {table} USING btree {definition}{(where is null ? "" : $" WHERE {where}")}");
+    /// <summary>
+    /// Creates an index FluentMigrator cannot express: on expressions, partial, with INCLUDE columns
+    /// (part of <paramref name="definition"/>), or of another access method than btree.
+    /// </summary>
+    protected void CreateIndex(string name, string table, string definition, bool unique = false, string? where = null, string method = "btree") =>
+        Execute.Sql($"CREATE {(unique ? "UNIQUE " : "")}INDEX {name} ON {table} USING {method} {definition}{(where is null ? "" : $" WHERE {where}")}");
 }

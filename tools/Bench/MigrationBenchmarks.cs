@@ -17,14 +17,16 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 {
     private const int ProcessRuns = 7;
     private const int MigrationRuns = 3;
-    private const long BeforeUsageLimits = 2026_02_09_0001;
     private const long UsageLimits = 2026_03_02_0001;
     private const long ValidateLimits = 2026_03_02_0002;
     private static readonly TimeSpan LockTimeout = new MigratorOptions { ConnectionString = "" }.LockTimeout;
+    private static readonly IReadOnlyList<MigrationInfo> History = new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations;
+
+    // The schema the usage limits migration starts from, whichever migration comes right before it.
+    private static readonly long BeforeUsageLimits = History.Where(m => m.Version < UsageLimits).Max(m => m.Version);
 
     // Proof that the published program did the whole job, not only that it exited 0.
-    private static readonly string AllApplied =
-        $"Applied {new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations.Count} migration(s)";
+    private static readonly string AllApplied = $"Applied {History.Count} migration(s)";
 
     private readonly List<(string Figure, string Value, string Target)> _rows = [];
     private int _databases;

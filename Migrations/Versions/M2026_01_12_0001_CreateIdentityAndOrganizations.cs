@@ -3,9 +3,13 @@ using FluentMigrator;
 
 namespace Coderd.Database.Migrations.Versions;
 
-/// <summary>Organisations, users, groups, custom roles, API keys and the dbcrypt key table.</summary>
-[Migration(2026_01_12_0001, "Create organizations, users, groups, custom roles, API keys and dbcrypt keys")]
-public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
+/// <summary>
+/// The identity core every other table hangs from: organizations, users and their membership, groups
+/// and group members, custom roles, per-user settings, and the records of deleted users and of
+/// status changes.
+/// </summary>
+[Migration(2026_01_12_0001, "Create organizations, users, members, groups and custom roles")]
+public sealed class M2026_01_12_0001_CreateIdentityAndOrganizations : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()
@@ -14,8 +18,7 @@ public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
         CreateEnum("user_status", "active", "suspended", "dormant");
         CreateEnum("group_source", "user", "oidc");
         CreateEnum("shareable_workspace_owners", "none", "everyone", "service_accounts");
-        // The real type has about 200 labels; this schema carries only the chat-related ones.
-        CreateEnum("api_key_scope", "all", "application_connect", "chat:create", "chat:read", "chat:update", "chat:delete", "chat:*");
+        CreateCompositeType("name_organization_pair", "name text", "organization_id uuid");
 
         Create.Table("organizations")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("organizations_pkey")
@@ -28,8 +31,10 @@ public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
             .WithColumn("icon").AsString().NotNullable().WithDefaultValue("")
             .WithColumn("deleted").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("shareable_workspace_owners").AsCustom("shareable_workspace_owners").NotNullable().WithDefaultValue("everyone");
-        CreateIndex("idx_organization_name_lower", "organizations", "(lower(name))", unique: true, where: "deleted = false");
-        CreateIndex("organizations_single_default_org", "organizations", "(is_default)", unique: true, where: "is_default = true");
+        CreateIndex("idx_organization_name_lower", "organizations",
+            "(lower(name))", unique: true, where: "deleted = false");
+        CreateIndex("organizations_single_default_org", "organizations",
+            "(is_default)", unique: true, where: "is_default = true");
 
         Create.Table("users")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("users_pkey")
@@ -54,12 +59,32 @@ public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
         AddCheck("users", "one_time_passcode_set",
             "(hashed_one_time_passcode IS NULL AND one_time_passcode_expires_at IS NULL) OR (hashed_one_time_passcode IS NOT NULL AND one_time_passcode_expires_at IS NOT NULL)");
         AddCheck("users", "users_email_not_empty", "(is_service_account = true) = (email = '')");
-        AddCheck("users", "users_service_account_login_type", "is_service_account = false OR login_type = 'none'::login_type");
+        AddCheck("users", "users_service_account_login_type",
+            "is_service_account = false OR login_type = 'none'::login_type");
+        // username defaults to '', so an insert that leaves it out fails this check.
         AddCheck("users", "users_username_min_length", "length(username) >= 1");
-        CreateIndex("idx_users_email", "users", "(email)", unique: true, where: "deleted = false AND email <> ''");
-        CreateIndex("users_email_lower_idx", "users", "(lower(email))", unique: true, where: "deleted = false AND email <> ''");
+        CreateIndex("idx_users_email", "users",
+            "(email)", unique: true, where: "deleted = false AND email <> ''");
         CreateIndex("idx_users_username", "users", "(username)", unique: true, where: "deleted = false");
+        CreateIndex("users_email_lower_idx", "users",
+            "(lower(email))", unique: true, where: "deleted = false AND email <> ''");
         CreateIndex("users_username_lower_idx", "users", "(lower(username))", unique: true, where: "deleted = false");
+
+        Create.Table("organization_members")
+            .WithColumn("user_id").AsGuid().NotNullable()
+                .ForeignKey("organization_members_user_id_uuid_fkey", "users", "id").OnDelete(Rule.Cascade)
+            .WithColumn("organization_id").AsGuid().NotNullable()
+                .ForeignKey("organization_members_organization_id_uuid_fkey", "organizations", "id").OnDelete(Rule.Cascade)
+            .WithColumn("created_at").AsDateTimeOffset().NotNullable()
+            .WithColumn("updated_at").AsDateTimeOffset().NotNullable()
+            .WithColumn("roles").AsCustom("text[]").NotNullable().WithDefaultValue("{}");
+        // The key's columns come in another order than the table's, which a key declared on the
+        // columns cannot say.
+        AddPrimaryKey("organization_members_pkey", "organization_members", "organization_id", "user_id");
+        Create.Index("idx_organization_member_organization_id_uuid").OnTable("organization_members")
+            .OnColumn("organization_id").Ascending();
+        Create.Index("idx_organization_member_user_id_uuid").OnTable("organization_members")
+            .OnColumn("user_id").Ascending();
 
         Create.Table("groups")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("groups_pkey")
@@ -72,7 +97,16 @@ public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
             .WithColumn("source").AsCustom("group_source").NotNullable().WithDefaultValue("user");
         Create.UniqueConstraint("groups_name_organization_id_key").OnTable("groups").Columns("name", "organization_id");
 
-        // No primary key: coderd identifies custom roles by (name, organization_id).
+        // No primary key: a membership is the (user_id, group_id) pair.
+        Create.Table("group_members")
+            .WithColumn("user_id").AsGuid().NotNullable()
+                .ForeignKey("group_members_user_id_fkey", "users", "id").OnDelete(Rule.Cascade)
+            .WithColumn("group_id").AsGuid().NotNullable()
+                .ForeignKey("group_members_group_id_fkey", "groups", "id").OnDelete(Rule.Cascade);
+        Create.UniqueConstraint("group_members_user_id_group_id_key")
+            .OnTable("group_members").Columns("user_id", "group_id");
+
+        // No primary key: coderd addresses a custom role by (name, organization_id).
         Create.Table("custom_roles")
             .WithColumn("name").AsString().NotNullable()
             .WithColumn("display_name").AsString().NotNullable()
@@ -85,58 +119,53 @@ public sealed class M2026_01_12_0001_CreateIdentity : SchemaMigration
             .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid)
             .WithColumn("is_system").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("member_permissions").AsCustom("jsonb").NotNullable().WithDefaultValue("[]");
-        // NULL organization_id is a site-wide role and passes; only the zero uuid is rejected.
-        AddCheck("custom_roles", "organization_id_not_zero", "organization_id <> '00000000-0000-0000-0000-000000000000'::uuid");
         Create.UniqueConstraint("custom_roles_unique_key").OnTable("custom_roles").Columns("name", "organization_id");
+        // A NULL organization_id is a site-wide role and passes; only the zero uuid is rejected.
+        AddCheck("custom_roles", "organization_id_not_zero",
+            "organization_id <> '00000000-0000-0000-0000-000000000000'::uuid");
+        Create.Index("idx_custom_roles_id").OnTable("custom_roles").OnColumn("id").Ascending();
         CreateIndex("idx_custom_roles_name_lower_organization_id", "custom_roles",
             "(lower(name), COALESCE(organization_id, '00000000-0000-0000-0000-000000000000'::uuid))", unique: true);
-        Create.Index("idx_custom_roles_id").OnTable("custom_roles").OnColumn("id");
 
-        Create.Table("api_keys")
-            .WithColumn("id").AsString().NotNullable().PrimaryKey("api_keys_pkey")
-            .WithColumn("hashed_secret").AsBinary().NotNullable()
+        Create.Table("user_configs")
+            .WithColumn("user_id").AsGuid().NotNullable().PrimaryKey("user_configs_pkey")
+                .ForeignKey("user_configs_user_id_fkey", "users", "id").OnDelete(Rule.Cascade)
+            .WithColumn("key").AsString(256).NotNullable().PrimaryKey("user_configs_pkey")
+            .WithColumn("value").AsString().NotNullable();
+
+        Create.Table("user_deleted")
+            .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid).PrimaryKey("user_deleted_pkey")
             .WithColumn("user_id").AsGuid().NotNullable()
-                .ForeignKey("api_keys_user_id_uuid_fkey", "users", "id").OnDelete(Rule.Cascade)
-            .WithColumn("last_used").AsDateTimeOffset().NotNullable()
-            .WithColumn("expires_at").AsDateTimeOffset().NotNullable()
-            .WithColumn("created_at").AsDateTimeOffset().NotNullable()
-            .WithColumn("updated_at").AsDateTimeOffset().NotNullable()
-            .WithColumn("login_type").AsCustom("login_type").NotNullable()
-            .WithColumn("lifetime_seconds").AsInt64().NotNullable().WithDefaultValue(86400)
-            .WithColumn("ip_address").AsCustom("inet").NotNullable().WithDefaultValue("0.0.0.0")
-            .WithColumn("token_name").AsString().NotNullable().WithDefaultValue("")
-            .WithColumn("scopes").AsCustom("api_key_scope[]").NotNullable()
-            .WithColumn("allow_list").AsCustom("text[]").NotNullable();
-        // Never false for a NOT NULL array: array_length('{}', 1) is NULL. Kept because coderd has it.
-        AddCheck("api_keys", "api_keys_allow_list_not_empty", "array_length(allow_list, 1) > 0");
-        CreateIndex("idx_api_key_name", "api_keys", "(user_id, token_name)", unique: true, where: "login_type = 'token'::login_type");
-        Create.Index("idx_api_keys_user").OnTable("api_keys").OnColumn("user_id");
-        Create.Index("api_keys_last_used_idx").OnTable("api_keys").OnColumn("last_used");
+                .ForeignKey("user_deleted_user_id_fkey", "users", "id")
+            .WithColumn("deleted_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp);
+        Create.Index("idx_user_deleted_deleted_at").OnTable("user_deleted").OnColumn("deleted_at").Ascending();
 
-        Create.Table("dbcrypt_keys")
-            .WithColumn("number").AsInt32().NotNullable().PrimaryKey("dbcrypt_keys_pkey")
-            .WithColumn("active_key_digest").AsString().Nullable()
-            .WithColumn("revoked_key_digest").AsString().Nullable()
-            .WithColumn("created_at").AsDateTimeOffset().Nullable().WithDefaultValue(CurrentTimestamp)
-            .WithColumn("revoked_at").AsDateTimeOffset().Nullable()
-            .WithColumn("test").AsString().NotNullable();
-        Create.UniqueConstraint("dbcrypt_keys_active_key_digest_key").OnTable("dbcrypt_keys").Column("active_key_digest");
-        Create.UniqueConstraint("dbcrypt_keys_revoked_key_digest_key").OnTable("dbcrypt_keys").Column("revoked_key_digest");
+        Create.Table("user_status_changes")
+            .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid).PrimaryKey("user_status_changes_pkey")
+            .WithColumn("user_id").AsGuid().NotNullable()
+                .ForeignKey("user_status_changes_user_id_fkey", "users", "id")
+            .WithColumn("new_status").AsCustom("user_status").NotNullable()
+            .WithColumn("changed_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp);
+        Create.Index("idx_user_status_changes_changed_at").OnTable("user_status_changes")
+            .OnColumn("changed_at").Ascending();
     }
 
     /// <inheritdoc/>
     public override void Down()
     {
-        Delete.Table("dbcrypt_keys");
-        Delete.Table("api_keys");
+        Delete.Table("user_status_changes");
+        Delete.Table("user_deleted");
+        Delete.Table("user_configs");
         Delete.Table("custom_roles");
+        Delete.Table("group_members");
         Delete.Table("groups");
+        Delete.Table("organization_members");
         Delete.Table("users");
         Delete.Table("organizations");
-        DropEnum("api_key_scope");
-        DropEnum("shareable_workspace_owners");
-        DropEnum("group_source");
-        DropEnum("user_status");
-        DropEnum("login_type");
+        DropType("name_organization_pair");
+        DropType("shareable_workspace_owners");
+        DropType("group_source");
+        DropType("user_status");
+        DropType("login_type");
     }
 }
