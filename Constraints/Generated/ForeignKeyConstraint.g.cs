@@ -11,80 +11,252 @@ namespace Coderd.Database.Constraints;
 /// </summary>
 public enum ForeignKeyConstraint
 {
+    /// <summary>Foreign key on <c>ai_seat_state</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    AiSeatStateUserIdFkey = 0,
+    /// <summary>Foreign key on <c>aibridge_interceptions</c>: <c>FOREIGN KEY (initiator_id) REFERENCES users(id)</c></summary>
+    AibridgeInterceptionsInitiatorIdFkey = 1,
     /// <summary>Foreign key on <c>api_keys</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
-    ApiKeysUserIdUuidFkey = 0,
+    ApiKeysUserIdUuidFkey = 2,
+    /// <summary>Foreign key on <c>chat_diff_statuses</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatDiffStatusesChatIdFkey = 3,
+    /// <summary>Foreign key on <c>chat_files</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ChatFilesOrganizationIdFkey = 4,
+    /// <summary>Foreign key on <c>chat_files</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    ChatFilesOwnerIdFkey = 5,
+    /// <summary>Foreign key on <c>chat_messages</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatMessagesChatIdFkey = 6,
+    /// <summary>Foreign key on <c>chat_messages</c>: <c>FOREIGN KEY (model_config_id) REFERENCES chat_model_configs(id)</c></summary>
+    ChatMessagesModelConfigIdFkey = 7,
     /// <summary>Foreign key on <c>chat_model_configs</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id)</c></summary>
-    ChatModelConfigsCreatedByFkey = 1,
+    ChatModelConfigsCreatedByFkey = 8,
     /// <summary>Foreign key on <c>chat_model_configs</c>: <c>FOREIGN KEY (provider) REFERENCES chat_providers(provider) ON DELETE CASCADE</c></summary>
-    ChatModelConfigsProviderFkey = 2,
+    ChatModelConfigsProviderFkey = 9,
     /// <summary>Foreign key on <c>chat_model_configs</c>: <c>FOREIGN KEY (updated_by) REFERENCES users(id)</c></summary>
-    ChatModelConfigsUpdatedByFkey = 3,
+    ChatModelConfigsUpdatedByFkey = 10,
     /// <summary>Foreign key on <c>chat_providers</c>: <c>FOREIGN KEY (api_key_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    ChatProvidersApiKeyKeyIdFkey = 4,
+    ChatProvidersApiKeyKeyIdFkey = 11,
     /// <summary>Foreign key on <c>chat_providers</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id)</c></summary>
-    ChatProvidersCreatedByFkey = 5,
+    ChatProvidersCreatedByFkey = 12,
+    /// <summary>Foreign key on <c>chat_queued_messages</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatQueuedMessagesChatIdFkey = 13,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (last_model_config_id) REFERENCES chat_model_configs(id)</c></summary>
-    ChatsLastModelConfigIdFkey = 6,
+    ChatsLastModelConfigIdFkey = 14,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
-    ChatsOwnerIdFkey = 7,
+    ChatsOwnerIdFkey = 15,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (parent_chat_id) REFERENCES chats(id) ON DELETE SET NULL</c></summary>
-    ChatsParentChatIdFkey = 8,
+    ChatsParentChatIdFkey = 16,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (root_chat_id) REFERENCES chats(id) ON DELETE SET NULL</c></summary>
-    ChatsRootChatIdFkey = 9,
+    ChatsRootChatIdFkey = 17,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE SET NULL</c></summary>
-    ChatsWorkspaceIdFkey = 10,
+    ChatsWorkspaceIdFkey = 18,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsOrganizationIdFkey = 19,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsWorkspaceIdFkey = 20,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (workspace_owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsWorkspaceOwnerIdFkey = 21,
+    /// <summary>Foreign key on <c>crypto_keys</c>: <c>FOREIGN KEY (secret_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    CryptoKeysSecretKeyIdFkey = 22,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    FkOauth2ProviderAppTokensUserId = 23,
+    /// <summary>Foreign key on <c>external_auth_links</c>: <c>FOREIGN KEY (oauth_access_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    GitAuthLinksOauthAccessTokenKeyIdFkey = 24,
+    /// <summary>Foreign key on <c>external_auth_links</c>: <c>FOREIGN KEY (oauth_refresh_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    GitAuthLinksOauthRefreshTokenKeyIdFkey = 25,
+    /// <summary>Foreign key on <c>gitsshkeys</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    GitsshkeysUserIdFkey = 26,
+    /// <summary>Foreign key on <c>group_members</c>: <c>FOREIGN KEY (group_id) REFERENCES groups(id) ON DELETE CASCADE</c></summary>
+    GroupMembersGroupIdFkey = 27,
+    /// <summary>Foreign key on <c>group_members</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    GroupMembersUserIdFkey = 28,
     /// <summary>Foreign key on <c>groups</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
-    GroupsOrganizationIdFkey = 11,
+    GroupsOrganizationIdFkey = 29,
+    /// <summary>Foreign key on <c>inbox_notifications</c>: <c>FOREIGN KEY (template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    InboxNotificationsTemplateIdFkey = 30,
+    /// <summary>Foreign key on <c>inbox_notifications</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    InboxNotificationsUserIdFkey = 31,
+    /// <summary>Foreign key on <c>jfrog_xray_scans</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    JfrogXrayScansAgentIdFkey = 32,
+    /// <summary>Foreign key on <c>jfrog_xray_scans</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    JfrogXrayScansWorkspaceIdFkey = 33,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (api_key_value_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    McpServerConfigsApiKeyValueKeyIdFkey = 12,
+    McpServerConfigsApiKeyValueKeyIdFkey = 34,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL</c></summary>
-    McpServerConfigsCreatedByFkey = 13,
+    McpServerConfigsCreatedByFkey = 35,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (custom_headers_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    McpServerConfigsCustomHeadersKeyIdFkey = 14,
+    McpServerConfigsCustomHeadersKeyIdFkey = 36,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (oauth2_client_secret_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    McpServerConfigsOauth2ClientSecretKeyIdFkey = 15,
+    McpServerConfigsOauth2ClientSecretKeyIdFkey = 37,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (updated_by) REFERENCES users(id) ON DELETE SET NULL</c></summary>
-    McpServerConfigsUpdatedByFkey = 16,
+    McpServerConfigsUpdatedByFkey = 38,
     /// <summary>Foreign key on <c>mcp_server_user_tokens</c>: <c>FOREIGN KEY (access_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    McpServerUserTokensAccessTokenKeyIdFkey = 17,
+    McpServerUserTokensAccessTokenKeyIdFkey = 39,
     /// <summary>Foreign key on <c>mcp_server_user_tokens</c>: <c>FOREIGN KEY (mcp_server_config_id) REFERENCES mcp_server_configs(id) ON DELETE CASCADE</c></summary>
-    McpServerUserTokensMcpServerConfigIdFkey = 18,
+    McpServerUserTokensMcpServerConfigIdFkey = 40,
     /// <summary>Foreign key on <c>mcp_server_user_tokens</c>: <c>FOREIGN KEY (refresh_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
-    McpServerUserTokensRefreshTokenKeyIdFkey = 19,
+    McpServerUserTokensRefreshTokenKeyIdFkey = 41,
     /// <summary>Foreign key on <c>mcp_server_user_tokens</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
-    McpServerUserTokensUserIdFkey = 20,
+    McpServerUserTokensUserIdFkey = 42,
+    /// <summary>Foreign key on <c>notification_messages</c>: <c>FOREIGN KEY (notification_template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    NotificationMessagesNotificationTemplateIdFkey = 43,
+    /// <summary>Foreign key on <c>notification_messages</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    NotificationMessagesUserIdFkey = 44,
+    /// <summary>Foreign key on <c>notification_preferences</c>: <c>FOREIGN KEY (notification_template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    NotificationPreferencesNotificationTemplateIdFkey = 45,
+    /// <summary>Foreign key on <c>notification_preferences</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    NotificationPreferencesUserIdFkey = 46,
+    /// <summary>Foreign key on <c>oauth2_provider_app_codes</c>: <c>FOREIGN KEY (app_id) REFERENCES oauth2_provider_apps(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppCodesAppIdFkey = 47,
+    /// <summary>Foreign key on <c>oauth2_provider_app_codes</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppCodesUserIdFkey = 48,
+    /// <summary>Foreign key on <c>oauth2_provider_app_secrets</c>: <c>FOREIGN KEY (app_id) REFERENCES oauth2_provider_apps(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppSecretsAppIdFkey = 49,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (api_key_id) REFERENCES api_keys(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppTokensApiKeyIdFkey = 50,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (app_secret_id) REFERENCES oauth2_provider_app_secrets(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppTokensAppSecretIdFkey = 51,
+    /// <summary>Foreign key on <c>organization_members</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    OrganizationMembersOrganizationIdUuidFkey = 52,
+    /// <summary>Foreign key on <c>organization_members</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    OrganizationMembersUserIdUuidFkey = 53,
+    /// <summary>Foreign key on <c>parameter_schemas</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ParameterSchemasJobIdFkey = 54,
+    /// <summary>Foreign key on <c>provisioner_daemons</c>: <c>FOREIGN KEY (key_id) REFERENCES provisioner_keys(id) ON DELETE CASCADE</c></summary>
+    ProvisionerDaemonsKeyIdFkey = 55,
+    /// <summary>Foreign key on <c>provisioner_daemons</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ProvisionerDaemonsOrganizationIdFkey = 56,
+    /// <summary>Foreign key on <c>provisioner_job_logs</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ProvisionerJobLogsJobIdFkey = 57,
+    /// <summary>Foreign key on <c>provisioner_job_timings</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ProvisionerJobTimingsJobIdFkey = 58,
     /// <summary>Foreign key on <c>provisioner_jobs</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
-    ProvisionerJobsOrganizationIdFkey = 21,
+    ProvisionerJobsOrganizationIdFkey = 59,
+    /// <summary>Foreign key on <c>provisioner_keys</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ProvisionerKeysOrganizationIdFkey = 60,
+    /// <summary>Foreign key on <c>tailnet_peers</c>: <c>FOREIGN KEY (coordinator_id) REFERENCES tailnet_coordinators(id) ON DELETE CASCADE</c></summary>
+    TailnetPeersCoordinatorIdFkey = 61,
+    /// <summary>Foreign key on <c>tailnet_tunnels</c>: <c>FOREIGN KEY (coordinator_id) REFERENCES tailnet_coordinators(id) ON DELETE CASCADE</c></summary>
+    TailnetTunnelsCoordinatorIdFkey = 62,
+    /// <summary>Foreign key on <c>task_snapshots</c>: <c>FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE</c></summary>
+    TaskSnapshotsTaskIdFkey = 63,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsTaskIdFkey = 64,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsWorkspaceAgentIdFkey = 65,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (workspace_app_id) REFERENCES workspace_apps(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsWorkspaceAppIdFkey = 66,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    TasksOrganizationIdFkey = 67,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    TasksOwnerIdFkey = 68,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TasksTemplateVersionIdFkey = 69,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    TasksWorkspaceIdFkey = 70,
     /// <summary>Foreign key on <c>template_version_parameters</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
-    TemplateVersionParametersTemplateVersionIdFkey = 22,
+    TemplateVersionParametersTemplateVersionIdFkey = 71,
+    /// <summary>Foreign key on <c>template_version_preset_parameters</c>: <c>FOREIGN KEY (template_version_preset_id) REFERENCES template_version_presets(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetParametTemplateVersionPresetIdFkey = 72,
+    /// <summary>Foreign key on <c>template_version_preset_prebuild_schedules</c>: <c>FOREIGN KEY (preset_id) REFERENCES template_version_presets(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetPrebuildSchedulesPresetIdFkey = 73,
+    /// <summary>Foreign key on <c>template_version_presets</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetsTemplateVersionIdFkey = 74,
+    /// <summary>Foreign key on <c>template_version_terraform_values</c>: <c>FOREIGN KEY (cached_module_files) REFERENCES files(id)</c></summary>
+    TemplateVersionTerraformValuesCachedModuleFilesFkey = 75,
+    /// <summary>Foreign key on <c>template_version_terraform_values</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionTerraformValuesTemplateVersionIdFkey = 76,
+    /// <summary>Foreign key on <c>template_version_variables</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionVariablesTemplateVersionIdFkey = 77,
+    /// <summary>Foreign key on <c>template_version_workspace_tags</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionWorkspaceTagsTemplateVersionIdFkey = 78,
     /// <summary>Foreign key on <c>template_versions</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE RESTRICT</c></summary>
-    TemplateVersionsCreatedByFkey = 23,
+    TemplateVersionsCreatedByFkey = 79,
     /// <summary>Foreign key on <c>template_versions</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
-    TemplateVersionsOrganizationIdFkey = 24,
+    TemplateVersionsOrganizationIdFkey = 80,
     /// <summary>Foreign key on <c>template_versions</c>: <c>FOREIGN KEY (template_id) REFERENCES templates(id) ON DELETE CASCADE</c></summary>
-    TemplateVersionsTemplateIdFkey = 25,
+    TemplateVersionsTemplateIdFkey = 81,
     /// <summary>Foreign key on <c>templates</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE RESTRICT</c></summary>
-    TemplatesCreatedByFkey = 26,
+    TemplatesCreatedByFkey = 82,
     /// <summary>Foreign key on <c>templates</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
-    TemplatesOrganizationIdFkey = 27,
+    TemplatesOrganizationIdFkey = 83,
+    /// <summary>Foreign key on <c>user_configs</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserConfigsUserIdFkey = 84,
+    /// <summary>Foreign key on <c>user_deleted</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    UserDeletedUserIdFkey = 85,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (oauth_access_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    UserLinksOauthAccessTokenKeyIdFkey = 86,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (oauth_refresh_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    UserLinksOauthRefreshTokenKeyIdFkey = 87,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserLinksUserIdFkey = 88,
+    /// <summary>Foreign key on <c>user_secrets</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserSecretsUserIdFkey = 89,
+    /// <summary>Foreign key on <c>user_status_changes</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    UserStatusChangesUserIdFkey = 90,
+    /// <summary>Foreign key on <c>webpush_subscriptions</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    WebpushSubscriptionsUserIdFkey = 91,
+    /// <summary>Foreign key on <c>workspace_agent_devcontainers</c>: <c>FOREIGN KEY (subagent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentDevcontainersSubagentIdFkey = 92,
+    /// <summary>Foreign key on <c>workspace_agent_devcontainers</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentDevcontainersWorkspaceAgentIdFkey = 93,
+    /// <summary>Foreign key on <c>workspace_agent_log_sources</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentLogSourcesWorkspaceAgentIdFkey = 94,
+    /// <summary>Foreign key on <c>workspace_agent_memory_resource_monitors</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentMemoryResourceMonitorsAgentIdFkey = 95,
+    /// <summary>Foreign key on <c>workspace_agent_metadata</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentMetadataWorkspaceAgentIdFkey = 96,
+    /// <summary>Foreign key on <c>workspace_agent_port_share</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentPortShareWorkspaceIdFkey = 97,
+    /// <summary>Foreign key on <c>workspace_agent_script_timings</c>: <c>FOREIGN KEY (script_id) REFERENCES workspace_agent_scripts(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentScriptTimingsScriptIdFkey = 98,
+    /// <summary>Foreign key on <c>workspace_agent_scripts</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentScriptsWorkspaceAgentIdFkey = 99,
+    /// <summary>Foreign key on <c>workspace_agent_logs</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentStartupLogsAgentIdFkey = 100,
+    /// <summary>Foreign key on <c>workspace_agent_volume_resource_monitors</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentVolumeResourceMonitorsAgentIdFkey = 101,
     /// <summary>Foreign key on <c>workspace_agents</c>: <c>FOREIGN KEY (parent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
-    WorkspaceAgentsParentIdFkey = 28,
+    WorkspaceAgentsParentIdFkey = 102,
     /// <summary>Foreign key on <c>workspace_agents</c>: <c>FOREIGN KEY (resource_id) REFERENCES workspace_resources(id) ON DELETE CASCADE</c></summary>
-    WorkspaceAgentsResourceIdFkey = 29,
+    WorkspaceAgentsResourceIdFkey = 103,
+    /// <summary>Foreign key on <c>workspace_app_audit_sessions</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAppAuditSessionsAgentIdFkey = 104,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id)</c></summary>
+    WorkspaceAppStatsAgentIdFkey = 105,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    WorkspaceAppStatsUserIdFkey = 106,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id)</c></summary>
+    WorkspaceAppStatsWorkspaceIdFkey = 107,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id)</c></summary>
+    WorkspaceAppStatusesAgentIdFkey = 108,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (app_id) REFERENCES workspace_apps(id)</c></summary>
+    WorkspaceAppStatusesAppIdFkey = 109,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id)</c></summary>
+    WorkspaceAppStatusesWorkspaceIdFkey = 110,
+    /// <summary>Foreign key on <c>workspace_apps</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAppsAgentIdFkey = 111,
+    /// <summary>Foreign key on <c>workspace_build_parameters</c>: <c>FOREIGN KEY (workspace_build_id) REFERENCES workspace_builds(id) ON DELETE CASCADE</c></summary>
+    WorkspaceBuildParametersWorkspaceBuildIdFkey = 112,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
-    WorkspaceBuildsJobIdFkey = 30,
+    WorkspaceBuildsJobIdFkey = 113,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
-    WorkspaceBuildsTemplateVersionIdFkey = 31,
+    WorkspaceBuildsTemplateVersionIdFkey = 114,
+    /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (template_version_preset_id) REFERENCES template_version_presets(id) ON DELETE SET NULL</c></summary>
+    WorkspaceBuildsTemplateVersionPresetIdFkey = 115,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
-    WorkspaceBuildsWorkspaceIdFkey = 32,
+    WorkspaceBuildsWorkspaceIdFkey = 116,
+    /// <summary>Foreign key on <c>workspace_modules</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    WorkspaceModulesJobIdFkey = 117,
+    /// <summary>Foreign key on <c>workspace_resource_metadata</c>: <c>FOREIGN KEY (workspace_resource_id) REFERENCES workspace_resources(id) ON DELETE CASCADE</c></summary>
+    WorkspaceResourceMetadataWorkspaceResourceIdFkey = 118,
     /// <summary>Foreign key on <c>workspace_resources</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
-    WorkspaceResourcesJobIdFkey = 33,
+    WorkspaceResourcesJobIdFkey = 119,
     /// <summary>Foreign key on <c>workspaces</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE RESTRICT</c></summary>
-    WorkspacesOrganizationIdFkey = 34,
+    WorkspacesOrganizationIdFkey = 120,
     /// <summary>Foreign key on <c>workspaces</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE RESTRICT</c></summary>
-    WorkspacesOwnerIdFkey = 35,
+    WorkspacesOwnerIdFkey = 121,
     /// <summary>Foreign key on <c>workspaces</c>: <c>FOREIGN KEY (template_id) REFERENCES templates(id) ON DELETE RESTRICT</c></summary>
-    WorkspacesTemplateIdFkey = 36,
+    WorkspacesTemplateIdFkey = 122,
 }
 
 /// <summary>SQL and table names of <see cref="ForeignKeyConstraint"/> members, and the way back from a SQL name.</summary>
@@ -93,18 +265,40 @@ public static class ForeignKeyConstraints
     // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.
     private static readonly string[] SqlNames =
     [
+        "ai_seat_state_user_id_fkey", // AiSeatStateUserIdFkey
+        "aibridge_interceptions_initiator_id_fkey", // AibridgeInterceptionsInitiatorIdFkey
         "api_keys_user_id_uuid_fkey", // ApiKeysUserIdUuidFkey
+        "chat_diff_statuses_chat_id_fkey", // ChatDiffStatusesChatIdFkey
+        "chat_files_organization_id_fkey", // ChatFilesOrganizationIdFkey
+        "chat_files_owner_id_fkey", // ChatFilesOwnerIdFkey
+        "chat_messages_chat_id_fkey", // ChatMessagesChatIdFkey
+        "chat_messages_model_config_id_fkey", // ChatMessagesModelConfigIdFkey
         "chat_model_configs_created_by_fkey", // ChatModelConfigsCreatedByFkey
         "chat_model_configs_provider_fkey", // ChatModelConfigsProviderFkey
         "chat_model_configs_updated_by_fkey", // ChatModelConfigsUpdatedByFkey
         "chat_providers_api_key_key_id_fkey", // ChatProvidersApiKeyKeyIdFkey
         "chat_providers_created_by_fkey", // ChatProvidersCreatedByFkey
+        "chat_queued_messages_chat_id_fkey", // ChatQueuedMessagesChatIdFkey
         "chats_last_model_config_id_fkey", // ChatsLastModelConfigIdFkey
         "chats_owner_id_fkey", // ChatsOwnerIdFkey
         "chats_parent_chat_id_fkey", // ChatsParentChatIdFkey
         "chats_root_chat_id_fkey", // ChatsRootChatIdFkey
         "chats_workspace_id_fkey", // ChatsWorkspaceIdFkey
+        "connection_logs_organization_id_fkey", // ConnectionLogsOrganizationIdFkey
+        "connection_logs_workspace_id_fkey", // ConnectionLogsWorkspaceIdFkey
+        "connection_logs_workspace_owner_id_fkey", // ConnectionLogsWorkspaceOwnerIdFkey
+        "crypto_keys_secret_key_id_fkey", // CryptoKeysSecretKeyIdFkey
+        "fk_oauth2_provider_app_tokens_user_id", // FkOauth2ProviderAppTokensUserId
+        "git_auth_links_oauth_access_token_key_id_fkey", // GitAuthLinksOauthAccessTokenKeyIdFkey
+        "git_auth_links_oauth_refresh_token_key_id_fkey", // GitAuthLinksOauthRefreshTokenKeyIdFkey
+        "gitsshkeys_user_id_fkey", // GitsshkeysUserIdFkey
+        "group_members_group_id_fkey", // GroupMembersGroupIdFkey
+        "group_members_user_id_fkey", // GroupMembersUserIdFkey
         "groups_organization_id_fkey", // GroupsOrganizationIdFkey
+        "inbox_notifications_template_id_fkey", // InboxNotificationsTemplateIdFkey
+        "inbox_notifications_user_id_fkey", // InboxNotificationsUserIdFkey
+        "jfrog_xray_scans_agent_id_fkey", // JfrogXrayScansAgentIdFkey
+        "jfrog_xray_scans_workspace_id_fkey", // JfrogXrayScansWorkspaceIdFkey
         "mcp_server_configs_api_key_value_key_id_fkey", // McpServerConfigsApiKeyValueKeyIdFkey
         "mcp_server_configs_created_by_fkey", // McpServerConfigsCreatedByFkey
         "mcp_server_configs_custom_headers_key_id_fkey", // McpServerConfigsCustomHeadersKeyIdFkey
@@ -114,18 +308,82 @@ public static class ForeignKeyConstraints
         "mcp_server_user_tokens_mcp_server_config_id_fkey", // McpServerUserTokensMcpServerConfigIdFkey
         "mcp_server_user_tokens_refresh_token_key_id_fkey", // McpServerUserTokensRefreshTokenKeyIdFkey
         "mcp_server_user_tokens_user_id_fkey", // McpServerUserTokensUserIdFkey
+        "notification_messages_notification_template_id_fkey", // NotificationMessagesNotificationTemplateIdFkey
+        "notification_messages_user_id_fkey", // NotificationMessagesUserIdFkey
+        "notification_preferences_notification_template_id_fkey", // NotificationPreferencesNotificationTemplateIdFkey
+        "notification_preferences_user_id_fkey", // NotificationPreferencesUserIdFkey
+        "oauth2_provider_app_codes_app_id_fkey", // Oauth2ProviderAppCodesAppIdFkey
+        "oauth2_provider_app_codes_user_id_fkey", // Oauth2ProviderAppCodesUserIdFkey
+        "oauth2_provider_app_secrets_app_id_fkey", // Oauth2ProviderAppSecretsAppIdFkey
+        "oauth2_provider_app_tokens_api_key_id_fkey", // Oauth2ProviderAppTokensApiKeyIdFkey
+        "oauth2_provider_app_tokens_app_secret_id_fkey", // Oauth2ProviderAppTokensAppSecretIdFkey
+        "organization_members_organization_id_uuid_fkey", // OrganizationMembersOrganizationIdUuidFkey
+        "organization_members_user_id_uuid_fkey", // OrganizationMembersUserIdUuidFkey
+        "parameter_schemas_job_id_fkey", // ParameterSchemasJobIdFkey
+        "provisioner_daemons_key_id_fkey", // ProvisionerDaemonsKeyIdFkey
+        "provisioner_daemons_organization_id_fkey", // ProvisionerDaemonsOrganizationIdFkey
+        "provisioner_job_logs_job_id_fkey", // ProvisionerJobLogsJobIdFkey
+        "provisioner_job_timings_job_id_fkey", // ProvisionerJobTimingsJobIdFkey
         "provisioner_jobs_organization_id_fkey", // ProvisionerJobsOrganizationIdFkey
+        "provisioner_keys_organization_id_fkey", // ProvisionerKeysOrganizationIdFkey
+        "tailnet_peers_coordinator_id_fkey", // TailnetPeersCoordinatorIdFkey
+        "tailnet_tunnels_coordinator_id_fkey", // TailnetTunnelsCoordinatorIdFkey
+        "task_snapshots_task_id_fkey", // TaskSnapshotsTaskIdFkey
+        "task_workspace_apps_task_id_fkey", // TaskWorkspaceAppsTaskIdFkey
+        "task_workspace_apps_workspace_agent_id_fkey", // TaskWorkspaceAppsWorkspaceAgentIdFkey
+        "task_workspace_apps_workspace_app_id_fkey", // TaskWorkspaceAppsWorkspaceAppIdFkey
+        "tasks_organization_id_fkey", // TasksOrganizationIdFkey
+        "tasks_owner_id_fkey", // TasksOwnerIdFkey
+        "tasks_template_version_id_fkey", // TasksTemplateVersionIdFkey
+        "tasks_workspace_id_fkey", // TasksWorkspaceIdFkey
         "template_version_parameters_template_version_id_fkey", // TemplateVersionParametersTemplateVersionIdFkey
+        "template_version_preset_paramet_template_version_preset_id_fkey", // TemplateVersionPresetParametTemplateVersionPresetIdFkey
+        "template_version_preset_prebuild_schedules_preset_id_fkey", // TemplateVersionPresetPrebuildSchedulesPresetIdFkey
+        "template_version_presets_template_version_id_fkey", // TemplateVersionPresetsTemplateVersionIdFkey
+        "template_version_terraform_values_cached_module_files_fkey", // TemplateVersionTerraformValuesCachedModuleFilesFkey
+        "template_version_terraform_values_template_version_id_fkey", // TemplateVersionTerraformValuesTemplateVersionIdFkey
+        "template_version_variables_template_version_id_fkey", // TemplateVersionVariablesTemplateVersionIdFkey
+        "template_version_workspace_tags_template_version_id_fkey", // TemplateVersionWorkspaceTagsTemplateVersionIdFkey
         "template_versions_created_by_fkey", // TemplateVersionsCreatedByFkey
         "template_versions_organization_id_fkey", // TemplateVersionsOrganizationIdFkey
         "template_versions_template_id_fkey", // TemplateVersionsTemplateIdFkey
         "templates_created_by_fkey", // TemplatesCreatedByFkey
         "templates_organization_id_fkey", // TemplatesOrganizationIdFkey
+        "user_configs_user_id_fkey", // UserConfigsUserIdFkey
+        "user_deleted_user_id_fkey", // UserDeletedUserIdFkey
+        "user_links_oauth_access_token_key_id_fkey", // UserLinksOauthAccessTokenKeyIdFkey
+        "user_links_oauth_refresh_token_key_id_fkey", // UserLinksOauthRefreshTokenKeyIdFkey
+        "user_links_user_id_fkey", // UserLinksUserIdFkey
+        "user_secrets_user_id_fkey", // UserSecretsUserIdFkey
+        "user_status_changes_user_id_fkey", // UserStatusChangesUserIdFkey
+        "webpush_subscriptions_user_id_fkey", // WebpushSubscriptionsUserIdFkey
+        "workspace_agent_devcontainers_subagent_id_fkey", // WorkspaceAgentDevcontainersSubagentIdFkey
+        "workspace_agent_devcontainers_workspace_agent_id_fkey", // WorkspaceAgentDevcontainersWorkspaceAgentIdFkey
+        "workspace_agent_log_sources_workspace_agent_id_fkey", // WorkspaceAgentLogSourcesWorkspaceAgentIdFkey
+        "workspace_agent_memory_resource_monitors_agent_id_fkey", // WorkspaceAgentMemoryResourceMonitorsAgentIdFkey
+        "workspace_agent_metadata_workspace_agent_id_fkey", // WorkspaceAgentMetadataWorkspaceAgentIdFkey
+        "workspace_agent_port_share_workspace_id_fkey", // WorkspaceAgentPortShareWorkspaceIdFkey
+        "workspace_agent_script_timings_script_id_fkey", // WorkspaceAgentScriptTimingsScriptIdFkey
+        "workspace_agent_scripts_workspace_agent_id_fkey", // WorkspaceAgentScriptsWorkspaceAgentIdFkey
+        "workspace_agent_startup_logs_agent_id_fkey", // WorkspaceAgentStartupLogsAgentIdFkey
+        "workspace_agent_volume_resource_monitors_agent_id_fkey", // WorkspaceAgentVolumeResourceMonitorsAgentIdFkey
         "workspace_agents_parent_id_fkey", // WorkspaceAgentsParentIdFkey
         "workspace_agents_resource_id_fkey", // WorkspaceAgentsResourceIdFkey
+        "workspace_app_audit_sessions_agent_id_fkey", // WorkspaceAppAuditSessionsAgentIdFkey
+        "workspace_app_stats_agent_id_fkey", // WorkspaceAppStatsAgentIdFkey
+        "workspace_app_stats_user_id_fkey", // WorkspaceAppStatsUserIdFkey
+        "workspace_app_stats_workspace_id_fkey", // WorkspaceAppStatsWorkspaceIdFkey
+        "workspace_app_statuses_agent_id_fkey", // WorkspaceAppStatusesAgentIdFkey
+        "workspace_app_statuses_app_id_fkey", // WorkspaceAppStatusesAppIdFkey
+        "workspace_app_statuses_workspace_id_fkey", // WorkspaceAppStatusesWorkspaceIdFkey
+        "workspace_apps_agent_id_fkey", // WorkspaceAppsAgentIdFkey
+        "workspace_build_parameters_workspace_build_id_fkey", // WorkspaceBuildParametersWorkspaceBuildIdFkey
         "workspace_builds_job_id_fkey", // WorkspaceBuildsJobIdFkey
         "workspace_builds_template_version_id_fkey", // WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds_template_version_preset_id_fkey", // WorkspaceBuildsTemplateVersionPresetIdFkey
         "workspace_builds_workspace_id_fkey", // WorkspaceBuildsWorkspaceIdFkey
+        "workspace_modules_job_id_fkey", // WorkspaceModulesJobIdFkey
+        "workspace_resource_metadata_workspace_resource_id_fkey", // WorkspaceResourceMetadataWorkspaceResourceIdFkey
         "workspace_resources_job_id_fkey", // WorkspaceResourcesJobIdFkey
         "workspaces_organization_id_fkey", // WorkspacesOrganizationIdFkey
         "workspaces_owner_id_fkey", // WorkspacesOwnerIdFkey
@@ -134,18 +392,40 @@ public static class ForeignKeyConstraints
 
     private static readonly string[] TableNames =
     [
+        "ai_seat_state", // AiSeatStateUserIdFkey
+        "aibridge_interceptions", // AibridgeInterceptionsInitiatorIdFkey
         "api_keys", // ApiKeysUserIdUuidFkey
+        "chat_diff_statuses", // ChatDiffStatusesChatIdFkey
+        "chat_files", // ChatFilesOrganizationIdFkey
+        "chat_files", // ChatFilesOwnerIdFkey
+        "chat_messages", // ChatMessagesChatIdFkey
+        "chat_messages", // ChatMessagesModelConfigIdFkey
         "chat_model_configs", // ChatModelConfigsCreatedByFkey
         "chat_model_configs", // ChatModelConfigsProviderFkey
         "chat_model_configs", // ChatModelConfigsUpdatedByFkey
         "chat_providers", // ChatProvidersApiKeyKeyIdFkey
         "chat_providers", // ChatProvidersCreatedByFkey
+        "chat_queued_messages", // ChatQueuedMessagesChatIdFkey
         "chats", // ChatsLastModelConfigIdFkey
         "chats", // ChatsOwnerIdFkey
         "chats", // ChatsParentChatIdFkey
         "chats", // ChatsRootChatIdFkey
         "chats", // ChatsWorkspaceIdFkey
+        "connection_logs", // ConnectionLogsOrganizationIdFkey
+        "connection_logs", // ConnectionLogsWorkspaceIdFkey
+        "connection_logs", // ConnectionLogsWorkspaceOwnerIdFkey
+        "crypto_keys", // CryptoKeysSecretKeyIdFkey
+        "oauth2_provider_app_tokens", // FkOauth2ProviderAppTokensUserId
+        "external_auth_links", // GitAuthLinksOauthAccessTokenKeyIdFkey
+        "external_auth_links", // GitAuthLinksOauthRefreshTokenKeyIdFkey
+        "gitsshkeys", // GitsshkeysUserIdFkey
+        "group_members", // GroupMembersGroupIdFkey
+        "group_members", // GroupMembersUserIdFkey
         "groups", // GroupsOrganizationIdFkey
+        "inbox_notifications", // InboxNotificationsTemplateIdFkey
+        "inbox_notifications", // InboxNotificationsUserIdFkey
+        "jfrog_xray_scans", // JfrogXrayScansAgentIdFkey
+        "jfrog_xray_scans", // JfrogXrayScansWorkspaceIdFkey
         "mcp_server_configs", // McpServerConfigsApiKeyValueKeyIdFkey
         "mcp_server_configs", // McpServerConfigsCreatedByFkey
         "mcp_server_configs", // McpServerConfigsCustomHeadersKeyIdFkey
@@ -155,18 +435,82 @@ public static class ForeignKeyConstraints
         "mcp_server_user_tokens", // McpServerUserTokensMcpServerConfigIdFkey
         "mcp_server_user_tokens", // McpServerUserTokensRefreshTokenKeyIdFkey
         "mcp_server_user_tokens", // McpServerUserTokensUserIdFkey
+        "notification_messages", // NotificationMessagesNotificationTemplateIdFkey
+        "notification_messages", // NotificationMessagesUserIdFkey
+        "notification_preferences", // NotificationPreferencesNotificationTemplateIdFkey
+        "notification_preferences", // NotificationPreferencesUserIdFkey
+        "oauth2_provider_app_codes", // Oauth2ProviderAppCodesAppIdFkey
+        "oauth2_provider_app_codes", // Oauth2ProviderAppCodesUserIdFkey
+        "oauth2_provider_app_secrets", // Oauth2ProviderAppSecretsAppIdFkey
+        "oauth2_provider_app_tokens", // Oauth2ProviderAppTokensApiKeyIdFkey
+        "oauth2_provider_app_tokens", // Oauth2ProviderAppTokensAppSecretIdFkey
+        "organization_members", // OrganizationMembersOrganizationIdUuidFkey
+        "organization_members", // OrganizationMembersUserIdUuidFkey
+        "parameter_schemas", // ParameterSchemasJobIdFkey
+        "provisioner_daemons", // ProvisionerDaemonsKeyIdFkey
+        "provisioner_daemons", // ProvisionerDaemonsOrganizationIdFkey
+        "provisioner_job_logs", // ProvisionerJobLogsJobIdFkey
+        "provisioner_job_timings", // ProvisionerJobTimingsJobIdFkey
         "provisioner_jobs", // ProvisionerJobsOrganizationIdFkey
+        "provisioner_keys", // ProvisionerKeysOrganizationIdFkey
+        "tailnet_peers", // TailnetPeersCoordinatorIdFkey
+        "tailnet_tunnels", // TailnetTunnelsCoordinatorIdFkey
+        "task_snapshots", // TaskSnapshotsTaskIdFkey
+        "task_workspace_apps", // TaskWorkspaceAppsTaskIdFkey
+        "task_workspace_apps", // TaskWorkspaceAppsWorkspaceAgentIdFkey
+        "task_workspace_apps", // TaskWorkspaceAppsWorkspaceAppIdFkey
+        "tasks", // TasksOrganizationIdFkey
+        "tasks", // TasksOwnerIdFkey
+        "tasks", // TasksTemplateVersionIdFkey
+        "tasks", // TasksWorkspaceIdFkey
         "template_version_parameters", // TemplateVersionParametersTemplateVersionIdFkey
+        "template_version_preset_parameters", // TemplateVersionPresetParametTemplateVersionPresetIdFkey
+        "template_version_preset_prebuild_schedules", // TemplateVersionPresetPrebuildSchedulesPresetIdFkey
+        "template_version_presets", // TemplateVersionPresetsTemplateVersionIdFkey
+        "template_version_terraform_values", // TemplateVersionTerraformValuesCachedModuleFilesFkey
+        "template_version_terraform_values", // TemplateVersionTerraformValuesTemplateVersionIdFkey
+        "template_version_variables", // TemplateVersionVariablesTemplateVersionIdFkey
+        "template_version_workspace_tags", // TemplateVersionWorkspaceTagsTemplateVersionIdFkey
         "template_versions", // TemplateVersionsCreatedByFkey
         "template_versions", // TemplateVersionsOrganizationIdFkey
         "template_versions", // TemplateVersionsTemplateIdFkey
         "templates", // TemplatesCreatedByFkey
         "templates", // TemplatesOrganizationIdFkey
+        "user_configs", // UserConfigsUserIdFkey
+        "user_deleted", // UserDeletedUserIdFkey
+        "user_links", // UserLinksOauthAccessTokenKeyIdFkey
+        "user_links", // UserLinksOauthRefreshTokenKeyIdFkey
+        "user_links", // UserLinksUserIdFkey
+        "user_secrets", // UserSecretsUserIdFkey
+        "user_status_changes", // UserStatusChangesUserIdFkey
+        "webpush_subscriptions", // WebpushSubscriptionsUserIdFkey
+        "workspace_agent_devcontainers", // WorkspaceAgentDevcontainersSubagentIdFkey
+        "workspace_agent_devcontainers", // WorkspaceAgentDevcontainersWorkspaceAgentIdFkey
+        "workspace_agent_log_sources", // WorkspaceAgentLogSourcesWorkspaceAgentIdFkey
+        "workspace_agent_memory_resource_monitors", // WorkspaceAgentMemoryResourceMonitorsAgentIdFkey
+        "workspace_agent_metadata", // WorkspaceAgentMetadataWorkspaceAgentIdFkey
+        "workspace_agent_port_share", // WorkspaceAgentPortShareWorkspaceIdFkey
+        "workspace_agent_script_timings", // WorkspaceAgentScriptTimingsScriptIdFkey
+        "workspace_agent_scripts", // WorkspaceAgentScriptsWorkspaceAgentIdFkey
+        "workspace_agent_logs", // WorkspaceAgentStartupLogsAgentIdFkey
+        "workspace_agent_volume_resource_monitors", // WorkspaceAgentVolumeResourceMonitorsAgentIdFkey
         "workspace_agents", // WorkspaceAgentsParentIdFkey
         "workspace_agents", // WorkspaceAgentsResourceIdFkey
+        "workspace_app_audit_sessions", // WorkspaceAppAuditSessionsAgentIdFkey
+        "workspace_app_stats", // WorkspaceAppStatsAgentIdFkey
+        "workspace_app_stats", // WorkspaceAppStatsUserIdFkey
+        "workspace_app_stats", // WorkspaceAppStatsWorkspaceIdFkey
+        "workspace_app_statuses", // WorkspaceAppStatusesAgentIdFkey
+        "workspace_app_statuses", // WorkspaceAppStatusesAppIdFkey
+        "workspace_app_statuses", // WorkspaceAppStatusesWorkspaceIdFkey
+        "workspace_apps", // WorkspaceAppsAgentIdFkey
+        "workspace_build_parameters", // WorkspaceBuildParametersWorkspaceBuildIdFkey
         "workspace_builds", // WorkspaceBuildsJobIdFkey
         "workspace_builds", // WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds", // WorkspaceBuildsTemplateVersionPresetIdFkey
         "workspace_builds", // WorkspaceBuildsWorkspaceIdFkey
+        "workspace_modules", // WorkspaceModulesJobIdFkey
+        "workspace_resource_metadata", // WorkspaceResourceMetadataWorkspaceResourceIdFkey
         "workspace_resources", // WorkspaceResourcesJobIdFkey
         "workspaces", // WorkspacesOrganizationIdFkey
         "workspaces", // WorkspacesOwnerIdFkey
@@ -191,18 +535,40 @@ public static class ForeignKeyConstraints
         // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
+            case "ai_seat_state_user_id_fkey": constraint = ForeignKeyConstraint.AiSeatStateUserIdFkey; return true;
+            case "aibridge_interceptions_initiator_id_fkey": constraint = ForeignKeyConstraint.AibridgeInterceptionsInitiatorIdFkey; return true;
             case "api_keys_user_id_uuid_fkey": constraint = ForeignKeyConstraint.ApiKeysUserIdUuidFkey; return true;
+            case "chat_diff_statuses_chat_id_fkey": constraint = ForeignKeyConstraint.ChatDiffStatusesChatIdFkey; return true;
+            case "chat_files_organization_id_fkey": constraint = ForeignKeyConstraint.ChatFilesOrganizationIdFkey; return true;
+            case "chat_files_owner_id_fkey": constraint = ForeignKeyConstraint.ChatFilesOwnerIdFkey; return true;
+            case "chat_messages_chat_id_fkey": constraint = ForeignKeyConstraint.ChatMessagesChatIdFkey; return true;
+            case "chat_messages_model_config_id_fkey": constraint = ForeignKeyConstraint.ChatMessagesModelConfigIdFkey; return true;
             case "chat_model_configs_created_by_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsCreatedByFkey; return true;
             case "chat_model_configs_provider_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsProviderFkey; return true;
             case "chat_model_configs_updated_by_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey; return true;
             case "chat_providers_api_key_key_id_fkey": constraint = ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey; return true;
             case "chat_providers_created_by_fkey": constraint = ForeignKeyConstraint.ChatProvidersCreatedByFkey; return true;
+            case "chat_queued_messages_chat_id_fkey": constraint = ForeignKeyConstraint.ChatQueuedMessagesChatIdFkey; return true;
             case "chats_last_model_config_id_fkey": constraint = ForeignKeyConstraint.ChatsLastModelConfigIdFkey; return true;
             case "chats_owner_id_fkey": constraint = ForeignKeyConstraint.ChatsOwnerIdFkey; return true;
             case "chats_parent_chat_id_fkey": constraint = ForeignKeyConstraint.ChatsParentChatIdFkey; return true;
             case "chats_root_chat_id_fkey": constraint = ForeignKeyConstraint.ChatsRootChatIdFkey; return true;
             case "chats_workspace_id_fkey": constraint = ForeignKeyConstraint.ChatsWorkspaceIdFkey; return true;
+            case "connection_logs_organization_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsOrganizationIdFkey; return true;
+            case "connection_logs_workspace_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsWorkspaceIdFkey; return true;
+            case "connection_logs_workspace_owner_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsWorkspaceOwnerIdFkey; return true;
+            case "crypto_keys_secret_key_id_fkey": constraint = ForeignKeyConstraint.CryptoKeysSecretKeyIdFkey; return true;
+            case "fk_oauth2_provider_app_tokens_user_id": constraint = ForeignKeyConstraint.FkOauth2ProviderAppTokensUserId; return true;
+            case "git_auth_links_oauth_access_token_key_id_fkey": constraint = ForeignKeyConstraint.GitAuthLinksOauthAccessTokenKeyIdFkey; return true;
+            case "git_auth_links_oauth_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.GitAuthLinksOauthRefreshTokenKeyIdFkey; return true;
+            case "gitsshkeys_user_id_fkey": constraint = ForeignKeyConstraint.GitsshkeysUserIdFkey; return true;
+            case "group_members_group_id_fkey": constraint = ForeignKeyConstraint.GroupMembersGroupIdFkey; return true;
+            case "group_members_user_id_fkey": constraint = ForeignKeyConstraint.GroupMembersUserIdFkey; return true;
             case "groups_organization_id_fkey": constraint = ForeignKeyConstraint.GroupsOrganizationIdFkey; return true;
+            case "inbox_notifications_template_id_fkey": constraint = ForeignKeyConstraint.InboxNotificationsTemplateIdFkey; return true;
+            case "inbox_notifications_user_id_fkey": constraint = ForeignKeyConstraint.InboxNotificationsUserIdFkey; return true;
+            case "jfrog_xray_scans_agent_id_fkey": constraint = ForeignKeyConstraint.JfrogXrayScansAgentIdFkey; return true;
+            case "jfrog_xray_scans_workspace_id_fkey": constraint = ForeignKeyConstraint.JfrogXrayScansWorkspaceIdFkey; return true;
             case "mcp_server_configs_api_key_value_key_id_fkey": constraint = ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey; return true;
             case "mcp_server_configs_created_by_fkey": constraint = ForeignKeyConstraint.McpServerConfigsCreatedByFkey; return true;
             case "mcp_server_configs_custom_headers_key_id_fkey": constraint = ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey; return true;
@@ -212,18 +578,82 @@ public static class ForeignKeyConstraints
             case "mcp_server_user_tokens_mcp_server_config_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey; return true;
             case "mcp_server_user_tokens_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey; return true;
             case "mcp_server_user_tokens_user_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensUserIdFkey; return true;
+            case "notification_messages_notification_template_id_fkey": constraint = ForeignKeyConstraint.NotificationMessagesNotificationTemplateIdFkey; return true;
+            case "notification_messages_user_id_fkey": constraint = ForeignKeyConstraint.NotificationMessagesUserIdFkey; return true;
+            case "notification_preferences_notification_template_id_fkey": constraint = ForeignKeyConstraint.NotificationPreferencesNotificationTemplateIdFkey; return true;
+            case "notification_preferences_user_id_fkey": constraint = ForeignKeyConstraint.NotificationPreferencesUserIdFkey; return true;
+            case "oauth2_provider_app_codes_app_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppCodesAppIdFkey; return true;
+            case "oauth2_provider_app_codes_user_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppCodesUserIdFkey; return true;
+            case "oauth2_provider_app_secrets_app_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppSecretsAppIdFkey; return true;
+            case "oauth2_provider_app_tokens_api_key_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppTokensApiKeyIdFkey; return true;
+            case "oauth2_provider_app_tokens_app_secret_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppTokensAppSecretIdFkey; return true;
+            case "organization_members_organization_id_uuid_fkey": constraint = ForeignKeyConstraint.OrganizationMembersOrganizationIdUuidFkey; return true;
+            case "organization_members_user_id_uuid_fkey": constraint = ForeignKeyConstraint.OrganizationMembersUserIdUuidFkey; return true;
+            case "parameter_schemas_job_id_fkey": constraint = ForeignKeyConstraint.ParameterSchemasJobIdFkey; return true;
+            case "provisioner_daemons_key_id_fkey": constraint = ForeignKeyConstraint.ProvisionerDaemonsKeyIdFkey; return true;
+            case "provisioner_daemons_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerDaemonsOrganizationIdFkey; return true;
+            case "provisioner_job_logs_job_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobLogsJobIdFkey; return true;
+            case "provisioner_job_timings_job_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobTimingsJobIdFkey; return true;
             case "provisioner_jobs_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey; return true;
+            case "provisioner_keys_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerKeysOrganizationIdFkey; return true;
+            case "tailnet_peers_coordinator_id_fkey": constraint = ForeignKeyConstraint.TailnetPeersCoordinatorIdFkey; return true;
+            case "tailnet_tunnels_coordinator_id_fkey": constraint = ForeignKeyConstraint.TailnetTunnelsCoordinatorIdFkey; return true;
+            case "task_snapshots_task_id_fkey": constraint = ForeignKeyConstraint.TaskSnapshotsTaskIdFkey; return true;
+            case "task_workspace_apps_task_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsTaskIdFkey; return true;
+            case "task_workspace_apps_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsWorkspaceAgentIdFkey; return true;
+            case "task_workspace_apps_workspace_app_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsWorkspaceAppIdFkey; return true;
+            case "tasks_organization_id_fkey": constraint = ForeignKeyConstraint.TasksOrganizationIdFkey; return true;
+            case "tasks_owner_id_fkey": constraint = ForeignKeyConstraint.TasksOwnerIdFkey; return true;
+            case "tasks_template_version_id_fkey": constraint = ForeignKeyConstraint.TasksTemplateVersionIdFkey; return true;
+            case "tasks_workspace_id_fkey": constraint = ForeignKeyConstraint.TasksWorkspaceIdFkey; return true;
             case "template_version_parameters_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey; return true;
+            case "template_version_preset_paramet_template_version_preset_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetParametTemplateVersionPresetIdFkey; return true;
+            case "template_version_preset_prebuild_schedules_preset_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetPrebuildSchedulesPresetIdFkey; return true;
+            case "template_version_presets_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetsTemplateVersionIdFkey; return true;
+            case "template_version_terraform_values_cached_module_files_fkey": constraint = ForeignKeyConstraint.TemplateVersionTerraformValuesCachedModuleFilesFkey; return true;
+            case "template_version_terraform_values_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionTerraformValuesTemplateVersionIdFkey; return true;
+            case "template_version_variables_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionVariablesTemplateVersionIdFkey; return true;
+            case "template_version_workspace_tags_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionWorkspaceTagsTemplateVersionIdFkey; return true;
             case "template_versions_created_by_fkey": constraint = ForeignKeyConstraint.TemplateVersionsCreatedByFkey; return true;
             case "template_versions_organization_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey; return true;
             case "template_versions_template_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionsTemplateIdFkey; return true;
             case "templates_created_by_fkey": constraint = ForeignKeyConstraint.TemplatesCreatedByFkey; return true;
             case "templates_organization_id_fkey": constraint = ForeignKeyConstraint.TemplatesOrganizationIdFkey; return true;
+            case "user_configs_user_id_fkey": constraint = ForeignKeyConstraint.UserConfigsUserIdFkey; return true;
+            case "user_deleted_user_id_fkey": constraint = ForeignKeyConstraint.UserDeletedUserIdFkey; return true;
+            case "user_links_oauth_access_token_key_id_fkey": constraint = ForeignKeyConstraint.UserLinksOauthAccessTokenKeyIdFkey; return true;
+            case "user_links_oauth_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.UserLinksOauthRefreshTokenKeyIdFkey; return true;
+            case "user_links_user_id_fkey": constraint = ForeignKeyConstraint.UserLinksUserIdFkey; return true;
+            case "user_secrets_user_id_fkey": constraint = ForeignKeyConstraint.UserSecretsUserIdFkey; return true;
+            case "user_status_changes_user_id_fkey": constraint = ForeignKeyConstraint.UserStatusChangesUserIdFkey; return true;
+            case "webpush_subscriptions_user_id_fkey": constraint = ForeignKeyConstraint.WebpushSubscriptionsUserIdFkey; return true;
+            case "workspace_agent_devcontainers_subagent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentDevcontainersSubagentIdFkey; return true;
+            case "workspace_agent_devcontainers_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentDevcontainersWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_log_sources_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentLogSourcesWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_memory_resource_monitors_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentMemoryResourceMonitorsAgentIdFkey; return true;
+            case "workspace_agent_metadata_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentMetadataWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_port_share_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentPortShareWorkspaceIdFkey; return true;
+            case "workspace_agent_script_timings_script_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentScriptTimingsScriptIdFkey; return true;
+            case "workspace_agent_scripts_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentScriptsWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_startup_logs_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentStartupLogsAgentIdFkey; return true;
+            case "workspace_agent_volume_resource_monitors_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentVolumeResourceMonitorsAgentIdFkey; return true;
             case "workspace_agents_parent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentsParentIdFkey; return true;
             case "workspace_agents_resource_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey; return true;
+            case "workspace_app_audit_sessions_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppAuditSessionsAgentIdFkey; return true;
+            case "workspace_app_stats_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsAgentIdFkey; return true;
+            case "workspace_app_stats_user_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsUserIdFkey; return true;
+            case "workspace_app_stats_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsWorkspaceIdFkey; return true;
+            case "workspace_app_statuses_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesAgentIdFkey; return true;
+            case "workspace_app_statuses_app_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesAppIdFkey; return true;
+            case "workspace_app_statuses_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesWorkspaceIdFkey; return true;
+            case "workspace_apps_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppsAgentIdFkey; return true;
+            case "workspace_build_parameters_workspace_build_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildParametersWorkspaceBuildIdFkey; return true;
             case "workspace_builds_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsJobIdFkey; return true;
             case "workspace_builds_template_version_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey; return true;
+            case "workspace_builds_template_version_preset_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsTemplateVersionPresetIdFkey; return true;
             case "workspace_builds_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey; return true;
+            case "workspace_modules_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceModulesJobIdFkey; return true;
+            case "workspace_resource_metadata_workspace_resource_id_fkey": constraint = ForeignKeyConstraint.WorkspaceResourceMetadataWorkspaceResourceIdFkey; return true;
             case "workspace_resources_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceResourcesJobIdFkey; return true;
             case "workspaces_organization_id_fkey": constraint = ForeignKeyConstraint.WorkspacesOrganizationIdFkey; return true;
             case "workspaces_owner_id_fkey": constraint = ForeignKeyConstraint.WorkspacesOwnerIdFkey; return true;

@@ -11,88 +11,292 @@ namespace Coderd.Database.Constraints;
 /// </summary>
 public enum UniqueConstraint
 {
+    /// <summary>Primary key of <c>workspace_agent_stats</c>: <c>PRIMARY KEY (id)</c></summary>
+    AgentStatsPkey = 0,
+    /// <summary>Primary key of <c>ai_seat_state</c>: <c>PRIMARY KEY (user_id)</c></summary>
+    AiSeatStatePkey = 1,
+    /// <summary>Primary key of <c>aibridge_interceptions</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeInterceptionsPkey = 2,
+    /// <summary>Primary key of <c>aibridge_token_usages</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeTokenUsagesPkey = 3,
+    /// <summary>Primary key of <c>aibridge_tool_usages</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeToolUsagesPkey = 4,
+    /// <summary>Primary key of <c>aibridge_user_prompts</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeUserPromptsPkey = 5,
     /// <summary>Primary key of <c>api_keys</c>: <c>PRIMARY KEY (id)</c></summary>
-    ApiKeysPkey = 0,
+    ApiKeysPkey = 6,
+    /// <summary>Primary key of <c>audit_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    AuditLogsPkey = 7,
+    /// <summary>Primary key of <c>boundary_usage_stats</c>: <c>PRIMARY KEY (replica_id)</c></summary>
+    BoundaryUsageStatsPkey = 8,
+    /// <summary>Primary key of <c>chat_diff_statuses</c>: <c>PRIMARY KEY (chat_id)</c></summary>
+    ChatDiffStatusesPkey = 9,
+    /// <summary>Primary key of <c>chat_files</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatFilesPkey = 10,
+    /// <summary>Primary key of <c>chat_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatMessagesPkey = 11,
     /// <summary>Primary key of <c>chat_model_configs</c>: <c>PRIMARY KEY (id)</c></summary>
-    ChatModelConfigsPkey = 1,
+    ChatModelConfigsPkey = 12,
     /// <summary>Primary key of <c>chat_providers</c>: <c>PRIMARY KEY (id)</c></summary>
-    ChatProvidersPkey = 2,
+    ChatProvidersPkey = 13,
     /// <summary>Unique constraint on <c>chat_providers</c>: <c>UNIQUE (provider)</c></summary>
-    ChatProvidersProviderKey = 3,
+    ChatProvidersProviderKey = 14,
+    /// <summary>Primary key of <c>chat_queued_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatQueuedMessagesPkey = 15,
     /// <summary>Primary key of <c>chat_usage_limit_config</c>: <c>PRIMARY KEY (id)</c></summary>
-    ChatUsageLimitConfigPkey = 4,
+    ChatUsageLimitConfigPkey = 16,
     /// <summary>Unique constraint on <c>chat_usage_limit_config</c>: <c>UNIQUE (singleton)</c></summary>
-    ChatUsageLimitConfigSingletonKey = 5,
+    ChatUsageLimitConfigSingletonKey = 17,
     /// <summary>Primary key of <c>chats</c>: <c>PRIMARY KEY (id)</c></summary>
-    ChatsPkey = 6,
+    ChatsPkey = 18,
+    /// <summary>Primary key of <c>connection_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    ConnectionLogsPkey = 19,
+    /// <summary>Primary key of <c>crypto_keys</c>: <c>PRIMARY KEY (feature, sequence)</c></summary>
+    CryptoKeysPkey = 20,
     /// <summary>Unique constraint on <c>custom_roles</c>: <c>UNIQUE (name, organization_id)</c></summary>
-    CustomRolesUniqueKey = 7,
+    CustomRolesUniqueKey = 21,
     /// <summary>Unique constraint on <c>dbcrypt_keys</c>: <c>UNIQUE (active_key_digest)</c></summary>
-    DbcryptKeysActiveKeyDigestKey = 8,
+    DbcryptKeysActiveKeyDigestKey = 22,
     /// <summary>Primary key of <c>dbcrypt_keys</c>: <c>PRIMARY KEY (number)</c></summary>
-    DbcryptKeysPkey = 9,
+    DbcryptKeysPkey = 23,
     /// <summary>Unique constraint on <c>dbcrypt_keys</c>: <c>UNIQUE (revoked_key_digest)</c></summary>
-    DbcryptKeysRevokedKeyDigestKey = 10,
+    DbcryptKeysRevokedKeyDigestKey = 24,
+    /// <summary>Unique constraint on <c>files</c>: <c>UNIQUE (hash, created_by)</c></summary>
+    FilesHashCreatedByKey = 25,
+    /// <summary>Primary key of <c>files</c>: <c>PRIMARY KEY (id)</c></summary>
+    FilesPkey = 26,
+    /// <summary>Unique constraint on <c>external_auth_links</c>: <c>UNIQUE (provider_id, user_id)</c></summary>
+    GitAuthLinksProviderIdUserIdKey = 27,
+    /// <summary>Primary key of <c>gitsshkeys</c>: <c>PRIMARY KEY (user_id)</c></summary>
+    GitsshkeysPkey = 28,
+    /// <summary>Unique constraint on <c>group_members</c>: <c>UNIQUE (user_id, group_id)</c></summary>
+    GroupMembersUserIdGroupIdKey = 29,
     /// <summary>Unique constraint on <c>groups</c>: <c>UNIQUE (name, organization_id)</c></summary>
-    GroupsNameOrganizationIdKey = 11,
+    GroupsNameOrganizationIdKey = 30,
     /// <summary>Primary key of <c>groups</c>: <c>PRIMARY KEY (id)</c></summary>
-    GroupsPkey = 12,
+    GroupsPkey = 31,
     /// <summary>Unique index on <c>api_keys</c>: <c>(user_id, token_name) WHERE (login_type = 'token'::login_type)</c></summary>
-    IdxApiKeyName = 13,
+    IdxApiKeyName = 32,
     /// <summary>Unique index on <c>chat_model_configs</c>: <c>((1)) WHERE ((is_default = true) AND (deleted = false))</c></summary>
-    IdxChatModelConfigsSingleDefault = 14,
+    IdxChatModelConfigsSingleDefault = 33,
+    /// <summary>Unique index on <c>connection_logs</c>: <c>(connection_id, workspace_id, agent_name)</c></summary>
+    IdxConnectionLogsConnectionIdWorkspaceIdAgentName = 34,
     /// <summary>Unique index on <c>custom_roles</c>: <c>(lower(name), COALESCE(organization_id, '00000000-0000-0000-0000-000000000000'::uuid))</c></summary>
-    IdxCustomRolesNameLowerOrganizationId = 15,
+    IdxCustomRolesNameLowerOrganizationId = 35,
     /// <summary>Unique index on <c>organizations</c>: <c>(lower(name)) WHERE (deleted = false)</c></summary>
-    IdxOrganizationNameLower = 16,
+    IdxOrganizationNameLower = 36,
+    /// <summary>Unique index on <c>provisioner_daemons</c>: <c>(organization_id, name, lower(COALESCE((tags -&gt;&gt; 'owner'::text), ''::text)))</c></summary>
+    IdxProvisionerDaemonsOrgNameOwnerKey = 37,
+    /// <summary>Unique index on <c>template_version_presets</c>: <c>(template_version_id) WHERE (is_default = true)</c></summary>
+    IdxTemplateVersionPresetsDefault = 38,
+    /// <summary>Unique index on <c>template_version_presets</c>: <c>(name, template_version_id)</c></summary>
+    IdxUniquePresetName = 39,
     /// <summary>Unique index on <c>users</c>: <c>(email) WHERE ((deleted = false) AND (email &lt;&gt; ''::text))</c></summary>
-    IdxUsersEmail = 17,
+    IdxUsersEmail = 40,
     /// <summary>Unique index on <c>users</c>: <c>(username) WHERE (deleted = false)</c></summary>
-    IdxUsersUsername = 18,
+    IdxUsersUsername = 41,
+    /// <summary>Primary key of <c>inbox_notifications</c>: <c>PRIMARY KEY (id)</c></summary>
+    InboxNotificationsPkey = 42,
+    /// <summary>Primary key of <c>jfrog_xray_scans</c>: <c>PRIMARY KEY (agent_id, workspace_id)</c></summary>
+    JfrogXrayScansPkey = 43,
+    /// <summary>Unique constraint on <c>licenses</c>: <c>UNIQUE (jwt)</c></summary>
+    LicensesJwtKey = 44,
+    /// <summary>Primary key of <c>licenses</c>: <c>PRIMARY KEY (id)</c></summary>
+    LicensesPkey = 45,
     /// <summary>Primary key of <c>mcp_server_configs</c>: <c>PRIMARY KEY (id)</c></summary>
-    McpServerConfigsPkey = 19,
+    McpServerConfigsPkey = 46,
     /// <summary>Unique constraint on <c>mcp_server_configs</c>: <c>UNIQUE (slug)</c></summary>
-    McpServerConfigsSlugKey = 20,
+    McpServerConfigsSlugKey = 47,
     /// <summary>Unique constraint on <c>mcp_server_user_tokens</c>: <c>UNIQUE (mcp_server_config_id, user_id)</c></summary>
-    McpServerUserTokensMcpServerConfigIdUserIdKey = 21,
+    McpServerUserTokensMcpServerConfigIdUserIdKey = 48,
     /// <summary>Primary key of <c>mcp_server_user_tokens</c>: <c>PRIMARY KEY (id)</c></summary>
-    McpServerUserTokensPkey = 22,
+    McpServerUserTokensPkey = 49,
+    /// <summary>Unique index on <c>notification_messages</c>: <c>(dedupe_hash)</c></summary>
+    NotificationMessagesDedupeHashIdx = 50,
+    /// <summary>Primary key of <c>notification_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    NotificationMessagesPkey = 51,
+    /// <summary>Primary key of <c>notification_preferences</c>: <c>PRIMARY KEY (user_id, notification_template_id)</c></summary>
+    NotificationPreferencesPkey = 52,
+    /// <summary>Primary key of <c>notification_report_generator_logs</c>: <c>PRIMARY KEY (notification_template_id)</c></summary>
+    NotificationReportGeneratorLogsPkey = 53,
+    /// <summary>Unique constraint on <c>notification_templates</c>: <c>UNIQUE (name)</c></summary>
+    NotificationTemplatesNameKey = 54,
+    /// <summary>Primary key of <c>notification_templates</c>: <c>PRIMARY KEY (id)</c></summary>
+    NotificationTemplatesPkey = 55,
+    /// <summary>Primary key of <c>oauth2_provider_app_codes</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppCodesPkey = 56,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_codes</c>: <c>UNIQUE (secret_prefix)</c></summary>
+    Oauth2ProviderAppCodesSecretPrefixKey = 57,
+    /// <summary>Primary key of <c>oauth2_provider_app_secrets</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppSecretsPkey = 58,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_secrets</c>: <c>UNIQUE (secret_prefix)</c></summary>
+    Oauth2ProviderAppSecretsSecretPrefixKey = 59,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_tokens</c>: <c>UNIQUE (hash_prefix)</c></summary>
+    Oauth2ProviderAppTokensHashPrefixKey = 60,
+    /// <summary>Primary key of <c>oauth2_provider_app_tokens</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppTokensPkey = 61,
+    /// <summary>Primary key of <c>oauth2_provider_apps</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppsPkey = 62,
+    /// <summary>Primary key of <c>organization_members</c>: <c>PRIMARY KEY (organization_id, user_id)</c></summary>
+    OrganizationMembersPkey = 63,
     /// <summary>Primary key of <c>organizations</c>: <c>PRIMARY KEY (id)</c></summary>
-    OrganizationsPkey = 23,
+    OrganizationsPkey = 64,
     /// <summary>Unique index on <c>organizations</c>: <c>(is_default) WHERE (is_default = true)</c></summary>
-    OrganizationsSingleDefaultOrg = 24,
+    OrganizationsSingleDefaultOrg = 65,
+    /// <summary>Unique constraint on <c>parameter_schemas</c>: <c>UNIQUE (job_id, name)</c></summary>
+    ParameterSchemasJobIdNameKey = 66,
+    /// <summary>Primary key of <c>parameter_schemas</c>: <c>PRIMARY KEY (id)</c></summary>
+    ParameterSchemasPkey = 67,
+    /// <summary>Primary key of <c>parameter_values</c>: <c>PRIMARY KEY (id)</c></summary>
+    ParameterValuesPkey = 68,
+    /// <summary>Unique constraint on <c>parameter_values</c>: <c>UNIQUE (scope_id, name)</c></summary>
+    ParameterValuesScopeIdNameKey = 69,
+    /// <summary>Primary key of <c>provisioner_daemons</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerDaemonsPkey = 70,
+    /// <summary>Primary key of <c>provisioner_job_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerJobLogsPkey = 71,
     /// <summary>Primary key of <c>provisioner_jobs</c>: <c>PRIMARY KEY (id)</c></summary>
-    ProvisionerJobsPkey = 25,
+    ProvisionerJobsPkey = 72,
+    /// <summary>Unique index on <c>provisioner_keys</c>: <c>(organization_id, lower((name)::text))</c></summary>
+    ProvisionerKeysOrganizationIdNameIdx = 73,
+    /// <summary>Primary key of <c>provisioner_keys</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerKeysPkey = 74,
+    /// <summary>Unique constraint on <c>site_configs</c>: <c>UNIQUE (key)</c></summary>
+    SiteConfigsKeyKey = 75,
+    /// <summary>Primary key of <c>tailnet_coordinators</c>: <c>PRIMARY KEY (id)</c></summary>
+    TailnetCoordinatorsPkey = 76,
+    /// <summary>Primary key of <c>tailnet_peers</c>: <c>PRIMARY KEY (id, coordinator_id)</c></summary>
+    TailnetPeersPkey = 77,
+    /// <summary>Primary key of <c>tailnet_tunnels</c>: <c>PRIMARY KEY (coordinator_id, src_id, dst_id)</c></summary>
+    TailnetTunnelsPkey = 78,
+    /// <summary>Primary key of <c>task_snapshots</c>: <c>PRIMARY KEY (task_id)</c></summary>
+    TaskSnapshotsPkey = 79,
+    /// <summary>Primary key of <c>task_workspace_apps</c>: <c>PRIMARY KEY (task_id, workspace_build_number)</c></summary>
+    TaskWorkspaceAppsPkey = 80,
+    /// <summary>Unique index on <c>tasks</c>: <c>(owner_id, lower(name)) WHERE (deleted_at IS NULL)</c></summary>
+    TasksOwnerIdNameUniqueIdx = 81,
+    /// <summary>Primary key of <c>tasks</c>: <c>PRIMARY KEY (id)</c></summary>
+    TasksPkey = 82,
+    /// <summary>Primary key of <c>telemetry_items</c>: <c>PRIMARY KEY (key)</c></summary>
+    TelemetryItemsPkey = 83,
     /// <summary>Primary key of <c>telemetry_locks</c>: <c>PRIMARY KEY (event_type, period_ending_at)</c></summary>
-    TelemetryLocksPkey = 26,
+    TelemetryLocksPkey = 84,
+    /// <summary>Primary key of <c>template_usage_stats</c>: <c>PRIMARY KEY (start_time, template_id, user_id)</c></summary>
+    TemplateUsageStatsPkey = 85,
+    /// <summary>Unique index on <c>template_usage_stats</c>: <c>(start_time, template_id, user_id)</c></summary>
+    TemplateUsageStatsStartTimeTemplateIdUserIdIdx = 86,
     /// <summary>Unique constraint on <c>template_version_parameters</c>: <c>UNIQUE (template_version_id, name)</c></summary>
-    TemplateVersionParametersTemplateVersionIdNameKey = 27,
+    TemplateVersionParametersTemplateVersionIdNameKey = 87,
+    /// <summary>Primary key of <c>template_version_preset_parameters</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetParametersPkey = 88,
+    /// <summary>Primary key of <c>template_version_preset_prebuild_schedules</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetPrebuildSchedulesPkey = 89,
+    /// <summary>Primary key of <c>template_version_presets</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetsPkey = 90,
+    /// <summary>Unique constraint on <c>template_version_terraform_values</c>: <c>UNIQUE (template_version_id)</c></summary>
+    TemplateVersionTerraformValuesTemplateVersionIdKey = 91,
+    /// <summary>Unique constraint on <c>template_version_variables</c>: <c>UNIQUE (template_version_id, name)</c></summary>
+    TemplateVersionVariablesTemplateVersionIdNameKey = 92,
+    /// <summary>Unique constraint on <c>template_version_workspace_tags</c>: <c>UNIQUE (template_version_id, key)</c></summary>
+    TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey = 93,
     /// <summary>Primary key of <c>template_versions</c>: <c>PRIMARY KEY (id)</c></summary>
-    TemplateVersionsPkey = 28,
+    TemplateVersionsPkey = 94,
+    /// <summary>Unique constraint on <c>template_versions</c>: <c>UNIQUE (template_id, name)</c></summary>
+    TemplateVersionsTemplateIdNameKey = 95,
+    /// <summary>Unique index on <c>templates</c>: <c>(organization_id, lower((name)::text)) WHERE (deleted = false)</c></summary>
+    TemplatesOrganizationIdNameIdx = 96,
     /// <summary>Primary key of <c>templates</c>: <c>PRIMARY KEY (id)</c></summary>
-    TemplatesPkey = 29,
+    TemplatesPkey = 97,
+    /// <summary>Primary key of <c>usage_events_daily</c>: <c>PRIMARY KEY (day, event_type)</c></summary>
+    UsageEventsDailyPkey = 98,
     /// <summary>Primary key of <c>usage_events</c>: <c>PRIMARY KEY (id)</c></summary>
-    UsageEventsPkey = 30,
+    UsageEventsPkey = 99,
+    /// <summary>Primary key of <c>user_configs</c>: <c>PRIMARY KEY (user_id, key)</c></summary>
+    UserConfigsPkey = 100,
+    /// <summary>Primary key of <c>user_deleted</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserDeletedPkey = 101,
+    /// <summary>Unique index on <c>user_links</c>: <c>(linked_id, login_type) WHERE (linked_id &lt;&gt; ''::text)</c></summary>
+    UserLinksLinkedIdLoginTypeIdx = 102,
+    /// <summary>Primary key of <c>user_links</c>: <c>PRIMARY KEY (user_id, login_type)</c></summary>
+    UserLinksPkey = 103,
+    /// <summary>Primary key of <c>user_secrets</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserSecretsPkey = 104,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, env_name) WHERE (env_name &lt;&gt; ''::text)</c></summary>
+    UserSecretsUserEnvNameIdx = 105,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, file_path) WHERE (file_path &lt;&gt; ''::text)</c></summary>
+    UserSecretsUserFilePathIdx = 106,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, name)</c></summary>
+    UserSecretsUserNameIdx = 107,
+    /// <summary>Primary key of <c>user_status_changes</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserStatusChangesPkey = 108,
     /// <summary>Unique index on <c>users</c>: <c>(lower(email)) WHERE ((deleted = false) AND (email &lt;&gt; ''::text))</c></summary>
-    UsersEmailLowerIdx = 31,
+    UsersEmailLowerIdx = 109,
     /// <summary>Primary key of <c>users</c>: <c>PRIMARY KEY (id)</c></summary>
-    UsersPkey = 32,
+    UsersPkey = 110,
     /// <summary>Unique index on <c>users</c>: <c>(lower(username)) WHERE (deleted = false)</c></summary>
-    UsersUsernameLowerIdx = 33,
+    UsersUsernameLowerIdx = 111,
+    /// <summary>Primary key of <c>webpush_subscriptions</c>: <c>PRIMARY KEY (id)</c></summary>
+    WebpushSubscriptionsPkey = 112,
+    /// <summary>Primary key of <c>workspace_agent_devcontainers</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAgentDevcontainersPkey = 113,
+    /// <summary>Primary key of <c>workspace_agent_log_sources</c>: <c>PRIMARY KEY (workspace_agent_id, id)</c></summary>
+    WorkspaceAgentLogSourcesPkey = 114,
+    /// <summary>Primary key of <c>workspace_agent_memory_resource_monitors</c>: <c>PRIMARY KEY (agent_id)</c></summary>
+    WorkspaceAgentMemoryResourceMonitorsPkey = 115,
+    /// <summary>Primary key of <c>workspace_agent_metadata</c>: <c>PRIMARY KEY (workspace_agent_id, key)</c></summary>
+    WorkspaceAgentMetadataPkey = 116,
+    /// <summary>Primary key of <c>workspace_agent_port_share</c>: <c>PRIMARY KEY (workspace_id, agent_name, port)</c></summary>
+    WorkspaceAgentPortSharePkey = 117,
+    /// <summary>Unique constraint on <c>workspace_agent_script_timings</c>: <c>UNIQUE (script_id, started_at)</c></summary>
+    WorkspaceAgentScriptTimingsScriptIdStartedAtKey = 118,
+    /// <summary>Unique constraint on <c>workspace_agent_scripts</c>: <c>UNIQUE (id)</c></summary>
+    WorkspaceAgentScriptsIdKey = 119,
+    /// <summary>Primary key of <c>workspace_agent_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAgentStartupLogsPkey = 120,
+    /// <summary>Primary key of <c>workspace_agent_volume_resource_monitors</c>: <c>PRIMARY KEY (agent_id, path)</c></summary>
+    WorkspaceAgentVolumeResourceMonitorsPkey = 121,
     /// <summary>Primary key of <c>workspace_agents</c>: <c>PRIMARY KEY (id)</c></summary>
-    WorkspaceAgentsPkey = 34,
+    WorkspaceAgentsPkey = 122,
+    /// <summary>Unique constraint on <c>workspace_app_audit_sessions</c>: <c>UNIQUE (agent_id, app_id, user_id, ip, user_agent, slug_or_port, status_code)</c></summary>
+    WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey = 123,
+    /// <summary>Primary key of <c>workspace_app_audit_sessions</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppAuditSessionsPkey = 124,
+    /// <summary>Unique index on <c>workspace_app_audit_sessions</c>: <c>(agent_id, app_id, user_id, ip, user_agent, slug_or_port, status_code)</c></summary>
+    WorkspaceAppAuditSessionsUniqueIndex = 125,
+    /// <summary>Primary key of <c>workspace_app_stats</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppStatsPkey = 126,
+    /// <summary>Unique constraint on <c>workspace_app_stats</c>: <c>UNIQUE (user_id, agent_id, session_id)</c></summary>
+    WorkspaceAppStatsUserIdAgentIdSessionIdKey = 127,
+    /// <summary>Primary key of <c>workspace_app_statuses</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppStatusesPkey = 128,
+    /// <summary>Unique constraint on <c>workspace_apps</c>: <c>UNIQUE (agent_id, slug)</c></summary>
+    WorkspaceAppsAgentIdSlugIdx = 129,
+    /// <summary>Primary key of <c>workspace_apps</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppsPkey = 130,
+    /// <summary>Unique constraint on <c>workspace_build_parameters</c>: <c>UNIQUE (workspace_build_id, name)</c></summary>
+    WorkspaceBuildParametersWorkspaceBuildIdNameKey = 131,
     /// <summary>Unique constraint on <c>workspace_builds</c>: <c>UNIQUE (job_id)</c></summary>
-    WorkspaceBuildsJobIdKey = 35,
+    WorkspaceBuildsJobIdKey = 132,
     /// <summary>Primary key of <c>workspace_builds</c>: <c>PRIMARY KEY (id)</c></summary>
-    WorkspaceBuildsPkey = 36,
+    WorkspaceBuildsPkey = 133,
     /// <summary>Unique constraint on <c>workspace_builds</c>: <c>UNIQUE (workspace_id, build_number)</c></summary>
-    WorkspaceBuildsWorkspaceIdBuildNumberKey = 37,
+    WorkspaceBuildsWorkspaceIdBuildNumberKey = 134,
+    /// <summary>Unique index on <c>workspace_proxies</c>: <c>(lower(name)) WHERE (deleted = false)</c></summary>
+    WorkspaceProxiesLowerNameIdx = 135,
+    /// <summary>Primary key of <c>workspace_proxies</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceProxiesPkey = 136,
+    /// <summary>Unique constraint on <c>workspace_proxies</c>: <c>UNIQUE (region_id)</c></summary>
+    WorkspaceProxiesRegionIdUnique = 137,
+    /// <summary>Unique constraint on <c>workspace_resource_metadata</c>: <c>UNIQUE (workspace_resource_id, key)</c></summary>
+    WorkspaceResourceMetadataName = 138,
+    /// <summary>Primary key of <c>workspace_resource_metadata</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceResourceMetadataPkey = 139,
     /// <summary>Primary key of <c>workspace_resources</c>: <c>PRIMARY KEY (id)</c></summary>
-    WorkspaceResourcesPkey = 38,
+    WorkspaceResourcesPkey = 140,
     /// <summary>Unique index on <c>workspaces</c>: <c>(owner_id, lower((name)::text)) WHERE (deleted = false)</c></summary>
-    WorkspacesOwnerIdLowerIdx = 39,
+    WorkspacesOwnerIdLowerIdx = 141,
     /// <summary>Primary key of <c>workspaces</c>: <c>PRIMARY KEY (id)</c></summary>
-    WorkspacesPkey = 40,
+    WorkspacesPkey = 142,
 }
 
 /// <summary>SQL and table names of <see cref="UniqueConstraint"/> members, and the way back from a SQL name.</summary>
@@ -101,44 +305,146 @@ public static class UniqueConstraints
     // Indexed by member value (0..n-1 in the enum's order): a bounds check and a load, no call.
     private static readonly string[] SqlNames =
     [
+        "agent_stats_pkey", // AgentStatsPkey
+        "ai_seat_state_pkey", // AiSeatStatePkey
+        "aibridge_interceptions_pkey", // AibridgeInterceptionsPkey
+        "aibridge_token_usages_pkey", // AibridgeTokenUsagesPkey
+        "aibridge_tool_usages_pkey", // AibridgeToolUsagesPkey
+        "aibridge_user_prompts_pkey", // AibridgeUserPromptsPkey
         "api_keys_pkey", // ApiKeysPkey
+        "audit_logs_pkey", // AuditLogsPkey
+        "boundary_usage_stats_pkey", // BoundaryUsageStatsPkey
+        "chat_diff_statuses_pkey", // ChatDiffStatusesPkey
+        "chat_files_pkey", // ChatFilesPkey
+        "chat_messages_pkey", // ChatMessagesPkey
         "chat_model_configs_pkey", // ChatModelConfigsPkey
         "chat_providers_pkey", // ChatProvidersPkey
         "chat_providers_provider_key", // ChatProvidersProviderKey
+        "chat_queued_messages_pkey", // ChatQueuedMessagesPkey
         "chat_usage_limit_config_pkey", // ChatUsageLimitConfigPkey
         "chat_usage_limit_config_singleton_key", // ChatUsageLimitConfigSingletonKey
         "chats_pkey", // ChatsPkey
+        "connection_logs_pkey", // ConnectionLogsPkey
+        "crypto_keys_pkey", // CryptoKeysPkey
         "custom_roles_unique_key", // CustomRolesUniqueKey
         "dbcrypt_keys_active_key_digest_key", // DbcryptKeysActiveKeyDigestKey
         "dbcrypt_keys_pkey", // DbcryptKeysPkey
         "dbcrypt_keys_revoked_key_digest_key", // DbcryptKeysRevokedKeyDigestKey
+        "files_hash_created_by_key", // FilesHashCreatedByKey
+        "files_pkey", // FilesPkey
+        "git_auth_links_provider_id_user_id_key", // GitAuthLinksProviderIdUserIdKey
+        "gitsshkeys_pkey", // GitsshkeysPkey
+        "group_members_user_id_group_id_key", // GroupMembersUserIdGroupIdKey
         "groups_name_organization_id_key", // GroupsNameOrganizationIdKey
         "groups_pkey", // GroupsPkey
         "idx_api_key_name", // IdxApiKeyName
         "idx_chat_model_configs_single_default", // IdxChatModelConfigsSingleDefault
+        "idx_connection_logs_connection_id_workspace_id_agent_name", // IdxConnectionLogsConnectionIdWorkspaceIdAgentName
         "idx_custom_roles_name_lower_organization_id", // IdxCustomRolesNameLowerOrganizationId
         "idx_organization_name_lower", // IdxOrganizationNameLower
+        "idx_provisioner_daemons_org_name_owner_key", // IdxProvisionerDaemonsOrgNameOwnerKey
+        "idx_template_version_presets_default", // IdxTemplateVersionPresetsDefault
+        "idx_unique_preset_name", // IdxUniquePresetName
         "idx_users_email", // IdxUsersEmail
         "idx_users_username", // IdxUsersUsername
+        "inbox_notifications_pkey", // InboxNotificationsPkey
+        "jfrog_xray_scans_pkey", // JfrogXrayScansPkey
+        "licenses_jwt_key", // LicensesJwtKey
+        "licenses_pkey", // LicensesPkey
         "mcp_server_configs_pkey", // McpServerConfigsPkey
         "mcp_server_configs_slug_key", // McpServerConfigsSlugKey
         "mcp_server_user_tokens_mcp_server_config_id_user_id_key", // McpServerUserTokensMcpServerConfigIdUserIdKey
         "mcp_server_user_tokens_pkey", // McpServerUserTokensPkey
+        "notification_messages_dedupe_hash_idx", // NotificationMessagesDedupeHashIdx
+        "notification_messages_pkey", // NotificationMessagesPkey
+        "notification_preferences_pkey", // NotificationPreferencesPkey
+        "notification_report_generator_logs_pkey", // NotificationReportGeneratorLogsPkey
+        "notification_templates_name_key", // NotificationTemplatesNameKey
+        "notification_templates_pkey", // NotificationTemplatesPkey
+        "oauth2_provider_app_codes_pkey", // Oauth2ProviderAppCodesPkey
+        "oauth2_provider_app_codes_secret_prefix_key", // Oauth2ProviderAppCodesSecretPrefixKey
+        "oauth2_provider_app_secrets_pkey", // Oauth2ProviderAppSecretsPkey
+        "oauth2_provider_app_secrets_secret_prefix_key", // Oauth2ProviderAppSecretsSecretPrefixKey
+        "oauth2_provider_app_tokens_hash_prefix_key", // Oauth2ProviderAppTokensHashPrefixKey
+        "oauth2_provider_app_tokens_pkey", // Oauth2ProviderAppTokensPkey
+        "oauth2_provider_apps_pkey", // Oauth2ProviderAppsPkey
+        "organization_members_pkey", // OrganizationMembersPkey
         "organizations_pkey", // OrganizationsPkey
         "organizations_single_default_org", // OrganizationsSingleDefaultOrg
+        "parameter_schemas_job_id_name_key", // ParameterSchemasJobIdNameKey
+        "parameter_schemas_pkey", // ParameterSchemasPkey
+        "parameter_values_pkey", // ParameterValuesPkey
+        "parameter_values_scope_id_name_key", // ParameterValuesScopeIdNameKey
+        "provisioner_daemons_pkey", // ProvisionerDaemonsPkey
+        "provisioner_job_logs_pkey", // ProvisionerJobLogsPkey
         "provisioner_jobs_pkey", // ProvisionerJobsPkey
+        "provisioner_keys_organization_id_name_idx", // ProvisionerKeysOrganizationIdNameIdx
+        "provisioner_keys_pkey", // ProvisionerKeysPkey
+        "site_configs_key_key", // SiteConfigsKeyKey
+        "tailnet_coordinators_pkey", // TailnetCoordinatorsPkey
+        "tailnet_peers_pkey", // TailnetPeersPkey
+        "tailnet_tunnels_pkey", // TailnetTunnelsPkey
+        "task_snapshots_pkey", // TaskSnapshotsPkey
+        "task_workspace_apps_pkey", // TaskWorkspaceAppsPkey
+        "tasks_owner_id_name_unique_idx", // TasksOwnerIdNameUniqueIdx
+        "tasks_pkey", // TasksPkey
+        "telemetry_items_pkey", // TelemetryItemsPkey
         "telemetry_locks_pkey", // TelemetryLocksPkey
+        "template_usage_stats_pkey", // TemplateUsageStatsPkey
+        "template_usage_stats_start_time_template_id_user_id_idx", // TemplateUsageStatsStartTimeTemplateIdUserIdIdx
         "template_version_parameters_template_version_id_name_key", // TemplateVersionParametersTemplateVersionIdNameKey
+        "template_version_preset_parameters_pkey", // TemplateVersionPresetParametersPkey
+        "template_version_preset_prebuild_schedules_pkey", // TemplateVersionPresetPrebuildSchedulesPkey
+        "template_version_presets_pkey", // TemplateVersionPresetsPkey
+        "template_version_terraform_values_template_version_id_key", // TemplateVersionTerraformValuesTemplateVersionIdKey
+        "template_version_variables_template_version_id_name_key", // TemplateVersionVariablesTemplateVersionIdNameKey
+        "template_version_workspace_tags_template_version_id_key_key", // TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey
         "template_versions_pkey", // TemplateVersionsPkey
+        "template_versions_template_id_name_key", // TemplateVersionsTemplateIdNameKey
+        "templates_organization_id_name_idx", // TemplatesOrganizationIdNameIdx
         "templates_pkey", // TemplatesPkey
+        "usage_events_daily_pkey", // UsageEventsDailyPkey
         "usage_events_pkey", // UsageEventsPkey
+        "user_configs_pkey", // UserConfigsPkey
+        "user_deleted_pkey", // UserDeletedPkey
+        "user_links_linked_id_login_type_idx", // UserLinksLinkedIdLoginTypeIdx
+        "user_links_pkey", // UserLinksPkey
+        "user_secrets_pkey", // UserSecretsPkey
+        "user_secrets_user_env_name_idx", // UserSecretsUserEnvNameIdx
+        "user_secrets_user_file_path_idx", // UserSecretsUserFilePathIdx
+        "user_secrets_user_name_idx", // UserSecretsUserNameIdx
+        "user_status_changes_pkey", // UserStatusChangesPkey
         "users_email_lower_idx", // UsersEmailLowerIdx
         "users_pkey", // UsersPkey
         "users_username_lower_idx", // UsersUsernameLowerIdx
+        "webpush_subscriptions_pkey", // WebpushSubscriptionsPkey
+        "workspace_agent_devcontainers_pkey", // WorkspaceAgentDevcontainersPkey
+        "workspace_agent_log_sources_pkey", // WorkspaceAgentLogSourcesPkey
+        "workspace_agent_memory_resource_monitors_pkey", // WorkspaceAgentMemoryResourceMonitorsPkey
+        "workspace_agent_metadata_pkey", // WorkspaceAgentMetadataPkey
+        "workspace_agent_port_share_pkey", // WorkspaceAgentPortSharePkey
+        "workspace_agent_script_timings_script_id_started_at_key", // WorkspaceAgentScriptTimingsScriptIdStartedAtKey
+        "workspace_agent_scripts_id_key", // WorkspaceAgentScriptsIdKey
+        "workspace_agent_startup_logs_pkey", // WorkspaceAgentStartupLogsPkey
+        "workspace_agent_volume_resource_monitors_pkey", // WorkspaceAgentVolumeResourceMonitorsPkey
         "workspace_agents_pkey", // WorkspaceAgentsPkey
+        "workspace_app_audit_sessions_agent_id_app_id_user_id_ip_use_key", // WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey
+        "workspace_app_audit_sessions_pkey", // WorkspaceAppAuditSessionsPkey
+        "workspace_app_audit_sessions_unique_index", // WorkspaceAppAuditSessionsUniqueIndex
+        "workspace_app_stats_pkey", // WorkspaceAppStatsPkey
+        "workspace_app_stats_user_id_agent_id_session_id_key", // WorkspaceAppStatsUserIdAgentIdSessionIdKey
+        "workspace_app_statuses_pkey", // WorkspaceAppStatusesPkey
+        "workspace_apps_agent_id_slug_idx", // WorkspaceAppsAgentIdSlugIdx
+        "workspace_apps_pkey", // WorkspaceAppsPkey
+        "workspace_build_parameters_workspace_build_id_name_key", // WorkspaceBuildParametersWorkspaceBuildIdNameKey
         "workspace_builds_job_id_key", // WorkspaceBuildsJobIdKey
         "workspace_builds_pkey", // WorkspaceBuildsPkey
         "workspace_builds_workspace_id_build_number_key", // WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_proxies_lower_name_idx", // WorkspaceProxiesLowerNameIdx
+        "workspace_proxies_pkey", // WorkspaceProxiesPkey
+        "workspace_proxies_region_id_unique", // WorkspaceProxiesRegionIdUnique
+        "workspace_resource_metadata_name", // WorkspaceResourceMetadataName
+        "workspace_resource_metadata_pkey", // WorkspaceResourceMetadataPkey
         "workspace_resources_pkey", // WorkspaceResourcesPkey
         "workspaces_owner_id_lower_idx", // WorkspacesOwnerIdLowerIdx
         "workspaces_pkey", // WorkspacesPkey
@@ -146,44 +452,146 @@ public static class UniqueConstraints
 
     private static readonly string[] TableNames =
     [
+        "workspace_agent_stats", // AgentStatsPkey
+        "ai_seat_state", // AiSeatStatePkey
+        "aibridge_interceptions", // AibridgeInterceptionsPkey
+        "aibridge_token_usages", // AibridgeTokenUsagesPkey
+        "aibridge_tool_usages", // AibridgeToolUsagesPkey
+        "aibridge_user_prompts", // AibridgeUserPromptsPkey
         "api_keys", // ApiKeysPkey
+        "audit_logs", // AuditLogsPkey
+        "boundary_usage_stats", // BoundaryUsageStatsPkey
+        "chat_diff_statuses", // ChatDiffStatusesPkey
+        "chat_files", // ChatFilesPkey
+        "chat_messages", // ChatMessagesPkey
         "chat_model_configs", // ChatModelConfigsPkey
         "chat_providers", // ChatProvidersPkey
         "chat_providers", // ChatProvidersProviderKey
+        "chat_queued_messages", // ChatQueuedMessagesPkey
         "chat_usage_limit_config", // ChatUsageLimitConfigPkey
         "chat_usage_limit_config", // ChatUsageLimitConfigSingletonKey
         "chats", // ChatsPkey
+        "connection_logs", // ConnectionLogsPkey
+        "crypto_keys", // CryptoKeysPkey
         "custom_roles", // CustomRolesUniqueKey
         "dbcrypt_keys", // DbcryptKeysActiveKeyDigestKey
         "dbcrypt_keys", // DbcryptKeysPkey
         "dbcrypt_keys", // DbcryptKeysRevokedKeyDigestKey
+        "files", // FilesHashCreatedByKey
+        "files", // FilesPkey
+        "external_auth_links", // GitAuthLinksProviderIdUserIdKey
+        "gitsshkeys", // GitsshkeysPkey
+        "group_members", // GroupMembersUserIdGroupIdKey
         "groups", // GroupsNameOrganizationIdKey
         "groups", // GroupsPkey
         "api_keys", // IdxApiKeyName
         "chat_model_configs", // IdxChatModelConfigsSingleDefault
+        "connection_logs", // IdxConnectionLogsConnectionIdWorkspaceIdAgentName
         "custom_roles", // IdxCustomRolesNameLowerOrganizationId
         "organizations", // IdxOrganizationNameLower
+        "provisioner_daemons", // IdxProvisionerDaemonsOrgNameOwnerKey
+        "template_version_presets", // IdxTemplateVersionPresetsDefault
+        "template_version_presets", // IdxUniquePresetName
         "users", // IdxUsersEmail
         "users", // IdxUsersUsername
+        "inbox_notifications", // InboxNotificationsPkey
+        "jfrog_xray_scans", // JfrogXrayScansPkey
+        "licenses", // LicensesJwtKey
+        "licenses", // LicensesPkey
         "mcp_server_configs", // McpServerConfigsPkey
         "mcp_server_configs", // McpServerConfigsSlugKey
         "mcp_server_user_tokens", // McpServerUserTokensMcpServerConfigIdUserIdKey
         "mcp_server_user_tokens", // McpServerUserTokensPkey
+        "notification_messages", // NotificationMessagesDedupeHashIdx
+        "notification_messages", // NotificationMessagesPkey
+        "notification_preferences", // NotificationPreferencesPkey
+        "notification_report_generator_logs", // NotificationReportGeneratorLogsPkey
+        "notification_templates", // NotificationTemplatesNameKey
+        "notification_templates", // NotificationTemplatesPkey
+        "oauth2_provider_app_codes", // Oauth2ProviderAppCodesPkey
+        "oauth2_provider_app_codes", // Oauth2ProviderAppCodesSecretPrefixKey
+        "oauth2_provider_app_secrets", // Oauth2ProviderAppSecretsPkey
+        "oauth2_provider_app_secrets", // Oauth2ProviderAppSecretsSecretPrefixKey
+        "oauth2_provider_app_tokens", // Oauth2ProviderAppTokensHashPrefixKey
+        "oauth2_provider_app_tokens", // Oauth2ProviderAppTokensPkey
+        "oauth2_provider_apps", // Oauth2ProviderAppsPkey
+        "organization_members", // OrganizationMembersPkey
         "organizations", // OrganizationsPkey
         "organizations", // OrganizationsSingleDefaultOrg
+        "parameter_schemas", // ParameterSchemasJobIdNameKey
+        "parameter_schemas", // ParameterSchemasPkey
+        "parameter_values", // ParameterValuesPkey
+        "parameter_values", // ParameterValuesScopeIdNameKey
+        "provisioner_daemons", // ProvisionerDaemonsPkey
+        "provisioner_job_logs", // ProvisionerJobLogsPkey
         "provisioner_jobs", // ProvisionerJobsPkey
+        "provisioner_keys", // ProvisionerKeysOrganizationIdNameIdx
+        "provisioner_keys", // ProvisionerKeysPkey
+        "site_configs", // SiteConfigsKeyKey
+        "tailnet_coordinators", // TailnetCoordinatorsPkey
+        "tailnet_peers", // TailnetPeersPkey
+        "tailnet_tunnels", // TailnetTunnelsPkey
+        "task_snapshots", // TaskSnapshotsPkey
+        "task_workspace_apps", // TaskWorkspaceAppsPkey
+        "tasks", // TasksOwnerIdNameUniqueIdx
+        "tasks", // TasksPkey
+        "telemetry_items", // TelemetryItemsPkey
         "telemetry_locks", // TelemetryLocksPkey
+        "template_usage_stats", // TemplateUsageStatsPkey
+        "template_usage_stats", // TemplateUsageStatsStartTimeTemplateIdUserIdIdx
         "template_version_parameters", // TemplateVersionParametersTemplateVersionIdNameKey
+        "template_version_preset_parameters", // TemplateVersionPresetParametersPkey
+        "template_version_preset_prebuild_schedules", // TemplateVersionPresetPrebuildSchedulesPkey
+        "template_version_presets", // TemplateVersionPresetsPkey
+        "template_version_terraform_values", // TemplateVersionTerraformValuesTemplateVersionIdKey
+        "template_version_variables", // TemplateVersionVariablesTemplateVersionIdNameKey
+        "template_version_workspace_tags", // TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey
         "template_versions", // TemplateVersionsPkey
+        "template_versions", // TemplateVersionsTemplateIdNameKey
+        "templates", // TemplatesOrganizationIdNameIdx
         "templates", // TemplatesPkey
+        "usage_events_daily", // UsageEventsDailyPkey
         "usage_events", // UsageEventsPkey
+        "user_configs", // UserConfigsPkey
+        "user_deleted", // UserDeletedPkey
+        "user_links", // UserLinksLinkedIdLoginTypeIdx
+        "user_links", // UserLinksPkey
+        "user_secrets", // UserSecretsPkey
+        "user_secrets", // UserSecretsUserEnvNameIdx
+        "user_secrets", // UserSecretsUserFilePathIdx
+        "user_secrets", // UserSecretsUserNameIdx
+        "user_status_changes", // UserStatusChangesPkey
         "users", // UsersEmailLowerIdx
         "users", // UsersPkey
         "users", // UsersUsernameLowerIdx
+        "webpush_subscriptions", // WebpushSubscriptionsPkey
+        "workspace_agent_devcontainers", // WorkspaceAgentDevcontainersPkey
+        "workspace_agent_log_sources", // WorkspaceAgentLogSourcesPkey
+        "workspace_agent_memory_resource_monitors", // WorkspaceAgentMemoryResourceMonitorsPkey
+        "workspace_agent_metadata", // WorkspaceAgentMetadataPkey
+        "workspace_agent_port_share", // WorkspaceAgentPortSharePkey
+        "workspace_agent_script_timings", // WorkspaceAgentScriptTimingsScriptIdStartedAtKey
+        "workspace_agent_scripts", // WorkspaceAgentScriptsIdKey
+        "workspace_agent_logs", // WorkspaceAgentStartupLogsPkey
+        "workspace_agent_volume_resource_monitors", // WorkspaceAgentVolumeResourceMonitorsPkey
         "workspace_agents", // WorkspaceAgentsPkey
+        "workspace_app_audit_sessions", // WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey
+        "workspace_app_audit_sessions", // WorkspaceAppAuditSessionsPkey
+        "workspace_app_audit_sessions", // WorkspaceAppAuditSessionsUniqueIndex
+        "workspace_app_stats", // WorkspaceAppStatsPkey
+        "workspace_app_stats", // WorkspaceAppStatsUserIdAgentIdSessionIdKey
+        "workspace_app_statuses", // WorkspaceAppStatusesPkey
+        "workspace_apps", // WorkspaceAppsAgentIdSlugIdx
+        "workspace_apps", // WorkspaceAppsPkey
+        "workspace_build_parameters", // WorkspaceBuildParametersWorkspaceBuildIdNameKey
         "workspace_builds", // WorkspaceBuildsJobIdKey
         "workspace_builds", // WorkspaceBuildsPkey
         "workspace_builds", // WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_proxies", // WorkspaceProxiesLowerNameIdx
+        "workspace_proxies", // WorkspaceProxiesPkey
+        "workspace_proxies", // WorkspaceProxiesRegionIdUnique
+        "workspace_resource_metadata", // WorkspaceResourceMetadataName
+        "workspace_resource_metadata", // WorkspaceResourceMetadataPkey
         "workspace_resources", // WorkspaceResourcesPkey
         "workspaces", // WorkspacesOwnerIdLowerIdx
         "workspaces", // WorkspacesPkey
@@ -207,44 +615,146 @@ public static class UniqueConstraints
         // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
+            case "agent_stats_pkey": constraint = UniqueConstraint.AgentStatsPkey; return true;
+            case "ai_seat_state_pkey": constraint = UniqueConstraint.AiSeatStatePkey; return true;
+            case "aibridge_interceptions_pkey": constraint = UniqueConstraint.AibridgeInterceptionsPkey; return true;
+            case "aibridge_token_usages_pkey": constraint = UniqueConstraint.AibridgeTokenUsagesPkey; return true;
+            case "aibridge_tool_usages_pkey": constraint = UniqueConstraint.AibridgeToolUsagesPkey; return true;
+            case "aibridge_user_prompts_pkey": constraint = UniqueConstraint.AibridgeUserPromptsPkey; return true;
             case "api_keys_pkey": constraint = UniqueConstraint.ApiKeysPkey; return true;
+            case "audit_logs_pkey": constraint = UniqueConstraint.AuditLogsPkey; return true;
+            case "boundary_usage_stats_pkey": constraint = UniqueConstraint.BoundaryUsageStatsPkey; return true;
+            case "chat_diff_statuses_pkey": constraint = UniqueConstraint.ChatDiffStatusesPkey; return true;
+            case "chat_files_pkey": constraint = UniqueConstraint.ChatFilesPkey; return true;
+            case "chat_messages_pkey": constraint = UniqueConstraint.ChatMessagesPkey; return true;
             case "chat_model_configs_pkey": constraint = UniqueConstraint.ChatModelConfigsPkey; return true;
             case "chat_providers_pkey": constraint = UniqueConstraint.ChatProvidersPkey; return true;
             case "chat_providers_provider_key": constraint = UniqueConstraint.ChatProvidersProviderKey; return true;
+            case "chat_queued_messages_pkey": constraint = UniqueConstraint.ChatQueuedMessagesPkey; return true;
             case "chat_usage_limit_config_pkey": constraint = UniqueConstraint.ChatUsageLimitConfigPkey; return true;
             case "chat_usage_limit_config_singleton_key": constraint = UniqueConstraint.ChatUsageLimitConfigSingletonKey; return true;
             case "chats_pkey": constraint = UniqueConstraint.ChatsPkey; return true;
+            case "connection_logs_pkey": constraint = UniqueConstraint.ConnectionLogsPkey; return true;
+            case "crypto_keys_pkey": constraint = UniqueConstraint.CryptoKeysPkey; return true;
             case "custom_roles_unique_key": constraint = UniqueConstraint.CustomRolesUniqueKey; return true;
             case "dbcrypt_keys_active_key_digest_key": constraint = UniqueConstraint.DbcryptKeysActiveKeyDigestKey; return true;
             case "dbcrypt_keys_pkey": constraint = UniqueConstraint.DbcryptKeysPkey; return true;
             case "dbcrypt_keys_revoked_key_digest_key": constraint = UniqueConstraint.DbcryptKeysRevokedKeyDigestKey; return true;
+            case "files_hash_created_by_key": constraint = UniqueConstraint.FilesHashCreatedByKey; return true;
+            case "files_pkey": constraint = UniqueConstraint.FilesPkey; return true;
+            case "git_auth_links_provider_id_user_id_key": constraint = UniqueConstraint.GitAuthLinksProviderIdUserIdKey; return true;
+            case "gitsshkeys_pkey": constraint = UniqueConstraint.GitsshkeysPkey; return true;
+            case "group_members_user_id_group_id_key": constraint = UniqueConstraint.GroupMembersUserIdGroupIdKey; return true;
             case "groups_name_organization_id_key": constraint = UniqueConstraint.GroupsNameOrganizationIdKey; return true;
             case "groups_pkey": constraint = UniqueConstraint.GroupsPkey; return true;
             case "idx_api_key_name": constraint = UniqueConstraint.IdxApiKeyName; return true;
             case "idx_chat_model_configs_single_default": constraint = UniqueConstraint.IdxChatModelConfigsSingleDefault; return true;
+            case "idx_connection_logs_connection_id_workspace_id_agent_name": constraint = UniqueConstraint.IdxConnectionLogsConnectionIdWorkspaceIdAgentName; return true;
             case "idx_custom_roles_name_lower_organization_id": constraint = UniqueConstraint.IdxCustomRolesNameLowerOrganizationId; return true;
             case "idx_organization_name_lower": constraint = UniqueConstraint.IdxOrganizationNameLower; return true;
+            case "idx_provisioner_daemons_org_name_owner_key": constraint = UniqueConstraint.IdxProvisionerDaemonsOrgNameOwnerKey; return true;
+            case "idx_template_version_presets_default": constraint = UniqueConstraint.IdxTemplateVersionPresetsDefault; return true;
+            case "idx_unique_preset_name": constraint = UniqueConstraint.IdxUniquePresetName; return true;
             case "idx_users_email": constraint = UniqueConstraint.IdxUsersEmail; return true;
             case "idx_users_username": constraint = UniqueConstraint.IdxUsersUsername; return true;
+            case "inbox_notifications_pkey": constraint = UniqueConstraint.InboxNotificationsPkey; return true;
+            case "jfrog_xray_scans_pkey": constraint = UniqueConstraint.JfrogXrayScansPkey; return true;
+            case "licenses_jwt_key": constraint = UniqueConstraint.LicensesJwtKey; return true;
+            case "licenses_pkey": constraint = UniqueConstraint.LicensesPkey; return true;
             case "mcp_server_configs_pkey": constraint = UniqueConstraint.McpServerConfigsPkey; return true;
             case "mcp_server_configs_slug_key": constraint = UniqueConstraint.McpServerConfigsSlugKey; return true;
             case "mcp_server_user_tokens_mcp_server_config_id_user_id_key": constraint = UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey; return true;
             case "mcp_server_user_tokens_pkey": constraint = UniqueConstraint.McpServerUserTokensPkey; return true;
+            case "notification_messages_dedupe_hash_idx": constraint = UniqueConstraint.NotificationMessagesDedupeHashIdx; return true;
+            case "notification_messages_pkey": constraint = UniqueConstraint.NotificationMessagesPkey; return true;
+            case "notification_preferences_pkey": constraint = UniqueConstraint.NotificationPreferencesPkey; return true;
+            case "notification_report_generator_logs_pkey": constraint = UniqueConstraint.NotificationReportGeneratorLogsPkey; return true;
+            case "notification_templates_name_key": constraint = UniqueConstraint.NotificationTemplatesNameKey; return true;
+            case "notification_templates_pkey": constraint = UniqueConstraint.NotificationTemplatesPkey; return true;
+            case "oauth2_provider_app_codes_pkey": constraint = UniqueConstraint.Oauth2ProviderAppCodesPkey; return true;
+            case "oauth2_provider_app_codes_secret_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppCodesSecretPrefixKey; return true;
+            case "oauth2_provider_app_secrets_pkey": constraint = UniqueConstraint.Oauth2ProviderAppSecretsPkey; return true;
+            case "oauth2_provider_app_secrets_secret_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppSecretsSecretPrefixKey; return true;
+            case "oauth2_provider_app_tokens_hash_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppTokensHashPrefixKey; return true;
+            case "oauth2_provider_app_tokens_pkey": constraint = UniqueConstraint.Oauth2ProviderAppTokensPkey; return true;
+            case "oauth2_provider_apps_pkey": constraint = UniqueConstraint.Oauth2ProviderAppsPkey; return true;
+            case "organization_members_pkey": constraint = UniqueConstraint.OrganizationMembersPkey; return true;
             case "organizations_pkey": constraint = UniqueConstraint.OrganizationsPkey; return true;
             case "organizations_single_default_org": constraint = UniqueConstraint.OrganizationsSingleDefaultOrg; return true;
+            case "parameter_schemas_job_id_name_key": constraint = UniqueConstraint.ParameterSchemasJobIdNameKey; return true;
+            case "parameter_schemas_pkey": constraint = UniqueConstraint.ParameterSchemasPkey; return true;
+            case "parameter_values_pkey": constraint = UniqueConstraint.ParameterValuesPkey; return true;
+            case "parameter_values_scope_id_name_key": constraint = UniqueConstraint.ParameterValuesScopeIdNameKey; return true;
+            case "provisioner_daemons_pkey": constraint = UniqueConstraint.ProvisionerDaemonsPkey; return true;
+            case "provisioner_job_logs_pkey": constraint = UniqueConstraint.ProvisionerJobLogsPkey; return true;
             case "provisioner_jobs_pkey": constraint = UniqueConstraint.ProvisionerJobsPkey; return true;
+            case "provisioner_keys_organization_id_name_idx": constraint = UniqueConstraint.ProvisionerKeysOrganizationIdNameIdx; return true;
+            case "provisioner_keys_pkey": constraint = UniqueConstraint.ProvisionerKeysPkey; return true;
+            case "site_configs_key_key": constraint = UniqueConstraint.SiteConfigsKeyKey; return true;
+            case "tailnet_coordinators_pkey": constraint = UniqueConstraint.TailnetCoordinatorsPkey; return true;
+            case "tailnet_peers_pkey": constraint = UniqueConstraint.TailnetPeersPkey; return true;
+            case "tailnet_tunnels_pkey": constraint = UniqueConstraint.TailnetTunnelsPkey; return true;
+            case "task_snapshots_pkey": constraint = UniqueConstraint.TaskSnapshotsPkey; return true;
+            case "task_workspace_apps_pkey": constraint = UniqueConstraint.TaskWorkspaceAppsPkey; return true;
+            case "tasks_owner_id_name_unique_idx": constraint = UniqueConstraint.TasksOwnerIdNameUniqueIdx; return true;
+            case "tasks_pkey": constraint = UniqueConstraint.TasksPkey; return true;
+            case "telemetry_items_pkey": constraint = UniqueConstraint.TelemetryItemsPkey; return true;
             case "telemetry_locks_pkey": constraint = UniqueConstraint.TelemetryLocksPkey; return true;
+            case "template_usage_stats_pkey": constraint = UniqueConstraint.TemplateUsageStatsPkey; return true;
+            case "template_usage_stats_start_time_template_id_user_id_idx": constraint = UniqueConstraint.TemplateUsageStatsStartTimeTemplateIdUserIdIdx; return true;
             case "template_version_parameters_template_version_id_name_key": constraint = UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey; return true;
+            case "template_version_preset_parameters_pkey": constraint = UniqueConstraint.TemplateVersionPresetParametersPkey; return true;
+            case "template_version_preset_prebuild_schedules_pkey": constraint = UniqueConstraint.TemplateVersionPresetPrebuildSchedulesPkey; return true;
+            case "template_version_presets_pkey": constraint = UniqueConstraint.TemplateVersionPresetsPkey; return true;
+            case "template_version_terraform_values_template_version_id_key": constraint = UniqueConstraint.TemplateVersionTerraformValuesTemplateVersionIdKey; return true;
+            case "template_version_variables_template_version_id_name_key": constraint = UniqueConstraint.TemplateVersionVariablesTemplateVersionIdNameKey; return true;
+            case "template_version_workspace_tags_template_version_id_key_key": constraint = UniqueConstraint.TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey; return true;
             case "template_versions_pkey": constraint = UniqueConstraint.TemplateVersionsPkey; return true;
+            case "template_versions_template_id_name_key": constraint = UniqueConstraint.TemplateVersionsTemplateIdNameKey; return true;
+            case "templates_organization_id_name_idx": constraint = UniqueConstraint.TemplatesOrganizationIdNameIdx; return true;
             case "templates_pkey": constraint = UniqueConstraint.TemplatesPkey; return true;
+            case "usage_events_daily_pkey": constraint = UniqueConstraint.UsageEventsDailyPkey; return true;
             case "usage_events_pkey": constraint = UniqueConstraint.UsageEventsPkey; return true;
+            case "user_configs_pkey": constraint = UniqueConstraint.UserConfigsPkey; return true;
+            case "user_deleted_pkey": constraint = UniqueConstraint.UserDeletedPkey; return true;
+            case "user_links_linked_id_login_type_idx": constraint = UniqueConstraint.UserLinksLinkedIdLoginTypeIdx; return true;
+            case "user_links_pkey": constraint = UniqueConstraint.UserLinksPkey; return true;
+            case "user_secrets_pkey": constraint = UniqueConstraint.UserSecretsPkey; return true;
+            case "user_secrets_user_env_name_idx": constraint = UniqueConstraint.UserSecretsUserEnvNameIdx; return true;
+            case "user_secrets_user_file_path_idx": constraint = UniqueConstraint.UserSecretsUserFilePathIdx; return true;
+            case "user_secrets_user_name_idx": constraint = UniqueConstraint.UserSecretsUserNameIdx; return true;
+            case "user_status_changes_pkey": constraint = UniqueConstraint.UserStatusChangesPkey; return true;
             case "users_email_lower_idx": constraint = UniqueConstraint.UsersEmailLowerIdx; return true;
             case "users_pkey": constraint = UniqueConstraint.UsersPkey; return true;
             case "users_username_lower_idx": constraint = UniqueConstraint.UsersUsernameLowerIdx; return true;
+            case "webpush_subscriptions_pkey": constraint = UniqueConstraint.WebpushSubscriptionsPkey; return true;
+            case "workspace_agent_devcontainers_pkey": constraint = UniqueConstraint.WorkspaceAgentDevcontainersPkey; return true;
+            case "workspace_agent_log_sources_pkey": constraint = UniqueConstraint.WorkspaceAgentLogSourcesPkey; return true;
+            case "workspace_agent_memory_resource_monitors_pkey": constraint = UniqueConstraint.WorkspaceAgentMemoryResourceMonitorsPkey; return true;
+            case "workspace_agent_metadata_pkey": constraint = UniqueConstraint.WorkspaceAgentMetadataPkey; return true;
+            case "workspace_agent_port_share_pkey": constraint = UniqueConstraint.WorkspaceAgentPortSharePkey; return true;
+            case "workspace_agent_script_timings_script_id_started_at_key": constraint = UniqueConstraint.WorkspaceAgentScriptTimingsScriptIdStartedAtKey; return true;
+            case "workspace_agent_scripts_id_key": constraint = UniqueConstraint.WorkspaceAgentScriptsIdKey; return true;
+            case "workspace_agent_startup_logs_pkey": constraint = UniqueConstraint.WorkspaceAgentStartupLogsPkey; return true;
+            case "workspace_agent_volume_resource_monitors_pkey": constraint = UniqueConstraint.WorkspaceAgentVolumeResourceMonitorsPkey; return true;
             case "workspace_agents_pkey": constraint = UniqueConstraint.WorkspaceAgentsPkey; return true;
+            case "workspace_app_audit_sessions_agent_id_app_id_user_id_ip_use_key": constraint = UniqueConstraint.WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey; return true;
+            case "workspace_app_audit_sessions_pkey": constraint = UniqueConstraint.WorkspaceAppAuditSessionsPkey; return true;
+            case "workspace_app_audit_sessions_unique_index": constraint = UniqueConstraint.WorkspaceAppAuditSessionsUniqueIndex; return true;
+            case "workspace_app_stats_pkey": constraint = UniqueConstraint.WorkspaceAppStatsPkey; return true;
+            case "workspace_app_stats_user_id_agent_id_session_id_key": constraint = UniqueConstraint.WorkspaceAppStatsUserIdAgentIdSessionIdKey; return true;
+            case "workspace_app_statuses_pkey": constraint = UniqueConstraint.WorkspaceAppStatusesPkey; return true;
+            case "workspace_apps_agent_id_slug_idx": constraint = UniqueConstraint.WorkspaceAppsAgentIdSlugIdx; return true;
+            case "workspace_apps_pkey": constraint = UniqueConstraint.WorkspaceAppsPkey; return true;
+            case "workspace_build_parameters_workspace_build_id_name_key": constraint = UniqueConstraint.WorkspaceBuildParametersWorkspaceBuildIdNameKey; return true;
             case "workspace_builds_job_id_key": constraint = UniqueConstraint.WorkspaceBuildsJobIdKey; return true;
             case "workspace_builds_pkey": constraint = UniqueConstraint.WorkspaceBuildsPkey; return true;
             case "workspace_builds_workspace_id_build_number_key": constraint = UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey; return true;
+            case "workspace_proxies_lower_name_idx": constraint = UniqueConstraint.WorkspaceProxiesLowerNameIdx; return true;
+            case "workspace_proxies_pkey": constraint = UniqueConstraint.WorkspaceProxiesPkey; return true;
+            case "workspace_proxies_region_id_unique": constraint = UniqueConstraint.WorkspaceProxiesRegionIdUnique; return true;
+            case "workspace_resource_metadata_name": constraint = UniqueConstraint.WorkspaceResourceMetadataName; return true;
+            case "workspace_resource_metadata_pkey": constraint = UniqueConstraint.WorkspaceResourceMetadataPkey; return true;
             case "workspace_resources_pkey": constraint = UniqueConstraint.WorkspaceResourcesPkey; return true;
             case "workspaces_owner_id_lower_idx": constraint = UniqueConstraint.WorkspacesOwnerIdLowerIdx; return true;
             case "workspaces_pkey": constraint = UniqueConstraint.WorkspacesPkey; return true;
