@@ -832,6 +832,12 @@ CREATE TABLE public.ai_seat_state (
 );
 
 --
+-- Name: TABLE ai_seat_state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.ai_seat_state IS 'When a user first and last used AI features, for seat counting.';
+
+--
 -- Name: aibridge_interceptions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -851,6 +857,48 @@ CREATE TABLE public.aibridge_interceptions (
 );
 
 --
+-- Name: TABLE aibridge_interceptions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.aibridge_interceptions IS 'A request to an AI model provider that the AI bridge intercepted.';
+
+--
+-- Name: COLUMN aibridge_interceptions.initiator_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.initiator_id IS 'The user who made the request.';
+
+--
+-- Name: COLUMN aibridge_interceptions.api_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.api_key_id IS 'Id of the API key the request used; NULL if unknown.';
+
+--
+-- Name: COLUMN aibridge_interceptions.client; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.client IS 'AI client that made the request, as far as it could be told.';
+
+--
+-- Name: COLUMN aibridge_interceptions.thread_parent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.thread_parent_id IS 'The interception this one continues; NULL for the first of a thread.';
+
+--
+-- Name: COLUMN aibridge_interceptions.thread_root_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.thread_root_id IS 'The first interception of the thread; NULL for the first itself.';
+
+--
+-- Name: COLUMN aibridge_interceptions.client_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_interceptions.client_session_id IS 'Session id the client sent; NULL if none.';
+
+--
 -- Name: aibridge_model_thoughts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -860,6 +908,12 @@ CREATE TABLE public.aibridge_model_thoughts (
     metadata jsonb,
     created_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE aibridge_model_thoughts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.aibridge_model_thoughts IS 'Reasoning output of a model during an intercepted request.';
 
 --
 -- Name: aibridge_token_usages; Type: TABLE; Schema: public; Owner: -
@@ -874,6 +928,12 @@ CREATE TABLE public.aibridge_token_usages (
     metadata jsonb,
     created_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE aibridge_token_usages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.aibridge_token_usages IS 'Tokens an intercepted request used, per provider response.';
 
 --
 -- Name: aibridge_tool_usages; Type: TABLE; Schema: public; Owner: -
@@ -894,6 +954,30 @@ CREATE TABLE public.aibridge_tool_usages (
 );
 
 --
+-- Name: TABLE aibridge_tool_usages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.aibridge_tool_usages IS 'A tool call made during an intercepted request.';
+
+--
+-- Name: COLUMN aibridge_tool_usages.server_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_tool_usages.server_url IS 'MCP server the tool came from; NULL for a client-side tool.';
+
+--
+-- Name: COLUMN aibridge_tool_usages.injected; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_tool_usages.injected IS 'True if the AI bridge added the tool itself.';
+
+--
+-- Name: COLUMN aibridge_tool_usages.invocation_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.aibridge_tool_usages.invocation_error IS 'Error the tool returned; NULL if none.';
+
+--
 -- Name: aibridge_user_prompts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -905,6 +989,12 @@ CREATE TABLE public.aibridge_user_prompts (
     metadata jsonb,
     created_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE aibridge_user_prompts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.aibridge_user_prompts IS 'A prompt a user sent in an intercepted request.';
 
 --
 -- Name: api_keys; Type: TABLE; Schema: public; Owner: -
@@ -926,6 +1016,66 @@ CREATE TABLE public.api_keys (
     allow_list text[] NOT NULL,
     CONSTRAINT api_keys_allow_list_not_empty CHECK ((array_length(allow_list, 1) > 0))
 );
+
+--
+-- Name: TABLE api_keys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.api_keys IS 'A session or API token of a user.';
+
+--
+-- Name: COLUMN api_keys.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.id IS 'Public identifier of the key: the part of the token before the secret.';
+
+--
+-- Name: COLUMN api_keys.hashed_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.hashed_secret IS 'Hash of the token''s secret; the secret itself is never stored.';
+
+--
+-- Name: COLUMN api_keys.last_used; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.last_used IS 'When the key last authenticated a request.';
+
+--
+-- Name: COLUMN api_keys.login_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.login_type IS 'How the key was obtained; token for long-lived API tokens.';
+
+--
+-- Name: COLUMN api_keys.lifetime_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.lifetime_seconds IS 'Lifetime of the key in seconds.';
+
+--
+-- Name: COLUMN api_keys.ip_address; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.ip_address IS 'Address of the client that last used the key.';
+
+--
+-- Name: COLUMN api_keys.token_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.token_name IS 'Name the user gave an API token; empty for session keys.';
+
+--
+-- Name: COLUMN api_keys.scopes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.scopes IS 'What the key may do.';
+
+--
+-- Name: COLUMN api_keys.allow_list; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.api_keys.allow_list IS 'Resources the key is limited to, as type:id entries.';
 
 --
 -- Name: audit_logs; Type: TABLE; Schema: public; Owner: -
@@ -950,6 +1100,42 @@ CREATE TABLE public.audit_logs (
 );
 
 --
+-- Name: TABLE audit_logs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.audit_logs IS 'An audited change to a resource.';
+
+--
+-- Name: COLUMN audit_logs.resource_target; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_logs.resource_target IS 'Human-readable name of the resource.';
+
+--
+-- Name: COLUMN audit_logs.diff; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_logs.diff IS 'JSON object of the changed fields, old and new.';
+
+--
+-- Name: COLUMN audit_logs.status_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_logs.status_code IS 'HTTP status of the request that made the change.';
+
+--
+-- Name: COLUMN audit_logs.additional_fields; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_logs.additional_fields IS 'Extra details of the action, as JSON.';
+
+--
+-- Name: COLUMN audit_logs.resource_icon; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_logs.resource_icon IS 'Icon of the resource for the UI.';
+
+--
 -- Name: boundary_usage_stats; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -962,6 +1148,18 @@ CREATE TABLE public.boundary_usage_stats (
     window_start timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+--
+-- Name: TABLE boundary_usage_stats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.boundary_usage_stats IS 'Counts of requests allowed and denied by agent network boundaries, per replica and time window.';
+
+--
+-- Name: COLUMN boundary_usage_stats.window_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.boundary_usage_stats.window_start IS 'Start of the time window counted.';
 
 --
 -- Name: chat_diff_statuses; Type: TABLE; Schema: public; Owner: -
@@ -994,6 +1192,30 @@ CREATE TABLE public.chat_diff_statuses (
 );
 
 --
+-- Name: TABLE chat_diff_statuses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_diff_statuses IS 'The state of the Git changes and pull request of a chat''s workspace.';
+
+--
+-- Name: COLUMN chat_diff_statuses.pull_request_state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_diff_statuses.pull_request_state IS 'State of the pull request; NULL if there is none.';
+
+--
+-- Name: COLUMN chat_diff_statuses.refreshed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_diff_statuses.refreshed_at IS 'When the status was last fetched; NULL if never.';
+
+--
+-- Name: COLUMN chat_diff_statuses.stale_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_diff_statuses.stale_at IS 'When the status should be fetched again.';
+
+--
 -- Name: chat_files; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1006,6 +1228,12 @@ CREATE TABLE public.chat_files (
     mimetype text NOT NULL,
     data bytea NOT NULL
 );
+
+--
+-- Name: TABLE chat_files; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_files IS 'A file attached to chats by a user.';
 
 --
 -- Name: chat_messages; Type: TABLE; Schema: public; Owner: -
@@ -1033,6 +1261,72 @@ CREATE TABLE public.chat_messages (
     runtime_ms bigint,
     deleted boolean DEFAULT false NOT NULL
 );
+
+--
+-- Name: TABLE chat_messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_messages IS 'A message of a chat, with the tokens and cost it used.';
+
+--
+-- Name: COLUMN chat_messages.model_config_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.model_config_id IS 'The model that produced the message; NULL for user messages.';
+
+--
+-- Name: COLUMN chat_messages.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.content IS 'Message parts as JSON; their format is given by content_version.';
+
+--
+-- Name: COLUMN chat_messages.visibility; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.visibility IS 'Whether the message is shown to the user, sent to the model, or both.';
+
+--
+-- Name: COLUMN chat_messages.context_limit; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.context_limit IS 'Context window of the model at the time, in tokens.';
+
+--
+-- Name: COLUMN chat_messages.compressed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.compressed IS 'True for a summary that replaces earlier messages.';
+
+--
+-- Name: COLUMN chat_messages.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.created_by IS 'User who wrote the message; NULL for generated ones.';
+
+--
+-- Name: COLUMN chat_messages.content_version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.content_version IS 'Version of the content JSON format.';
+
+--
+-- Name: COLUMN chat_messages.total_cost_micros; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.total_cost_micros IS 'Cost of the message in micros (millionths of the currency unit); NULL if unknown.';
+
+--
+-- Name: COLUMN chat_messages.runtime_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.runtime_ms IS 'Milliseconds the model took; NULL if not measured.';
+
+--
+-- Name: COLUMN chat_messages.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_messages.deleted IS 'Soft delete: the row stays for spend accounting.';
 
 --
 -- Name: chat_messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1076,6 +1370,36 @@ CREATE TABLE public.chat_model_configs (
 );
 
 --
+-- Name: TABLE chat_model_configs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_model_configs IS 'A model offered in chats, with its limits.';
+
+--
+-- Name: COLUMN chat_model_configs.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_model_configs.deleted IS 'Soft delete: the row stays for chats that used the model.';
+
+--
+-- Name: COLUMN chat_model_configs.context_limit; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_model_configs.context_limit IS 'Size of the model''s context window, in tokens.';
+
+--
+-- Name: COLUMN chat_model_configs.compression_threshold; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_model_configs.compression_threshold IS 'Percentage of the context window at which older messages are summarized.';
+
+--
+-- Name: COLUMN chat_model_configs.options; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_model_configs.options IS 'Provider-specific model options, as JSON.';
+
+--
 -- Name: chat_providers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1094,6 +1418,24 @@ CREATE TABLE public.chat_providers (
 );
 
 --
+-- Name: TABLE chat_providers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_providers IS 'An AI model provider configured for chats, with its credentials.';
+
+--
+-- Name: COLUMN chat_providers.api_key_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_providers.api_key_key_id IS 'NULL: api_key is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN chat_providers.base_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_providers.base_url IS 'Address of the provider''s API; empty for its default.';
+
+--
 -- Name: chat_queued_messages; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1103,6 +1445,18 @@ CREATE TABLE public.chat_queued_messages (
     content jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+--
+-- Name: TABLE chat_queued_messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_queued_messages IS 'A user message waiting to be sent to a busy chat.';
+
+--
+-- Name: COLUMN chat_queued_messages.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_queued_messages.content IS 'Message parts as JSON.';
 
 --
 -- Name: chat_queued_messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1137,6 +1491,30 @@ CREATE TABLE public.chat_usage_limit_config (
     CONSTRAINT chat_usage_limit_config_period_check CHECK ((period = ANY (ARRAY['day'::text, 'week'::text, 'month'::text]))),
     CONSTRAINT chat_usage_limit_config_singleton_check CHECK (singleton)
 );
+
+--
+-- Name: TABLE chat_usage_limit_config; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chat_usage_limit_config IS 'The one row of deployment-wide chat spend limits.';
+
+--
+-- Name: COLUMN chat_usage_limit_config.singleton; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_usage_limit_config.singleton IS 'Always true; with its unique key it allows only one row.';
+
+--
+-- Name: COLUMN chat_usage_limit_config.default_limit_micros; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_usage_limit_config.default_limit_micros IS 'Spend allowed per user and period, in micros (millionths of the currency unit).';
+
+--
+-- Name: COLUMN chat_usage_limit_config.period; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chat_usage_limit_config.period IS 'Length of the period spend is summed over: day, week or month.';
 
 --
 -- Name: chat_usage_limit_config_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1180,6 +1558,48 @@ CREATE TABLE public.chats (
 );
 
 --
+-- Name: TABLE chats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.chats IS 'An AI chat of a user, optionally tied to a workspace.';
+
+--
+-- Name: COLUMN chats.worker_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.worker_id IS 'The coderd replica running the chat; NULL when none is.';
+
+--
+-- Name: COLUMN chats.heartbeat_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.heartbeat_at IS 'Last heartbeat of the worker running the chat; NULL when none is.';
+
+--
+-- Name: COLUMN chats.parent_chat_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.parent_chat_id IS 'The chat that started this one as a sub-agent; NULL for a top-level chat.';
+
+--
+-- Name: COLUMN chats.root_chat_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.root_chat_id IS 'The top-level chat of this chat''s tree; NULL for a top-level chat.';
+
+--
+-- Name: COLUMN chats.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.last_error IS 'Last error the chat hit; NULL if none.';
+
+--
+-- Name: COLUMN chats.mode; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.chats.mode IS 'Chat mode; NULL for the default.';
+
+--
 -- Name: connection_logs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1203,6 +1623,36 @@ CREATE TABLE public.connection_logs (
 );
 
 --
+-- Name: TABLE connection_logs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.connection_logs IS 'A connection to a workspace (SSH, app, port forward and so on), with how and when it ended.';
+
+--
+-- Name: COLUMN connection_logs.code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.connection_logs.code IS 'Exit or HTTP status code; NULL while unknown.';
+
+--
+-- Name: COLUMN connection_logs.slug_or_port; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.connection_logs.slug_or_port IS 'The app''s slug, or the port for port-forwarded traffic; NULL for other types.';
+
+--
+-- Name: COLUMN connection_logs.connection_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.connection_logs.connection_id IS 'Id that joins the connect and disconnect events of one connection.';
+
+--
+-- Name: COLUMN connection_logs.disconnect_time; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.connection_logs.disconnect_time IS 'When the connection ended; NULL while open or if unknown.';
+
+--
 -- Name: crypto_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1214,6 +1664,42 @@ CREATE TABLE public.crypto_keys (
     starts_at timestamp with time zone NOT NULL,
     deletes_at timestamp with time zone
 );
+
+--
+-- Name: TABLE crypto_keys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.crypto_keys IS 'A signing or encryption key coderd uses for one feature, rotated by sequence.';
+
+--
+-- Name: COLUMN crypto_keys.sequence; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.crypto_keys.sequence IS 'Version of the key within its feature.';
+
+--
+-- Name: COLUMN crypto_keys.secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.crypto_keys.secret IS 'The key material; NULL once it has been erased.';
+
+--
+-- Name: COLUMN crypto_keys.secret_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.crypto_keys.secret_key_id IS 'NULL: secret is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN crypto_keys.starts_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.crypto_keys.starts_at IS 'When the key starts being used.';
+
+--
+-- Name: COLUMN crypto_keys.deletes_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.crypto_keys.deletes_at IS 'When the key is to be deleted; NULL while it has no end.';
 
 --
 -- Name: custom_roles; Type: TABLE; Schema: public; Owner: -
@@ -1235,6 +1721,48 @@ CREATE TABLE public.custom_roles (
 );
 
 --
+-- Name: TABLE custom_roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.custom_roles IS 'A role defined by an administrator, site-wide or for one organization.';
+
+--
+-- Name: COLUMN custom_roles.site_permissions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.site_permissions IS 'JSON array of permissions granted across the deployment.';
+
+--
+-- Name: COLUMN custom_roles.org_permissions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.org_permissions IS 'JSON object of permissions granted per organization.';
+
+--
+-- Name: COLUMN custom_roles.user_permissions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.user_permissions IS 'JSON array of permissions granted on the user''s own resources.';
+
+--
+-- Name: COLUMN custom_roles.organization_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.organization_id IS 'NULL for a site-wide role; otherwise the organization the role belongs to.';
+
+--
+-- Name: COLUMN custom_roles.is_system; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.is_system IS 'True for the built-in roles coderd manages itself.';
+
+--
+-- Name: COLUMN custom_roles.member_permissions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.custom_roles.member_permissions IS 'JSON array of permissions granted on resources the organization member owns.';
+
+--
 -- Name: dbcrypt_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1246,6 +1774,36 @@ CREATE TABLE public.dbcrypt_keys (
     revoked_at timestamp with time zone,
     test text NOT NULL
 );
+
+--
+-- Name: TABLE dbcrypt_keys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.dbcrypt_keys IS 'A key that encrypts secret columns at rest; identified by its digest.';
+
+--
+-- Name: COLUMN dbcrypt_keys.number; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.dbcrypt_keys.number IS 'Position of the key in the order keys were added.';
+
+--
+-- Name: COLUMN dbcrypt_keys.active_key_digest; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.dbcrypt_keys.active_key_digest IS 'Digest of the key while it is in use; encrypted columns reference it.';
+
+--
+-- Name: COLUMN dbcrypt_keys.revoked_key_digest; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.dbcrypt_keys.revoked_key_digest IS 'Digest of the key once revoked; NULL while active.';
+
+--
+-- Name: COLUMN dbcrypt_keys.test; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.dbcrypt_keys.test IS 'A known value encrypted with the key, to check that the configured key matches.';
 
 --
 -- Name: external_auth_links; Type: TABLE; Schema: public; Owner: -
@@ -1266,6 +1824,48 @@ CREATE TABLE public.external_auth_links (
 );
 
 --
+-- Name: TABLE external_auth_links; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.external_auth_links IS 'A user''s OAuth link to an external service (for example a Git host) configured in coderd.';
+
+--
+-- Name: COLUMN external_auth_links.provider_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.provider_id IS 'Id of the external auth provider in the deployment''s configuration.';
+
+--
+-- Name: COLUMN external_auth_links.oauth_expiry; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.oauth_expiry IS 'When oauth_access_token expires.';
+
+--
+-- Name: COLUMN external_auth_links.oauth_access_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.oauth_access_token_key_id IS 'NULL: oauth_access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN external_auth_links.oauth_refresh_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.oauth_refresh_token_key_id IS 'NULL: oauth_refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN external_auth_links.oauth_extra; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.oauth_extra IS 'Extra fields of the provider''s token response, as JSON.';
+
+--
+-- Name: COLUMN external_auth_links.oauth_refresh_failure_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.external_auth_links.oauth_refresh_failure_reason IS 'Why the last token refresh failed; empty when it did not.';
+
+--
 -- Name: files; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1277,6 +1877,24 @@ CREATE TABLE public.files (
     data bytea NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL
 );
+
+--
+-- Name: TABLE files; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.files IS 'An uploaded file, such as a template''s source archive.';
+
+--
+-- Name: COLUMN files.hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.files.hash IS 'Hex SHA-256 of data.';
+
+--
+-- Name: COLUMN files.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.files.created_by IS 'User who uploaded the file.';
 
 --
 -- Name: gitsshkeys; Type: TABLE; Schema: public; Owner: -
@@ -1291,6 +1909,24 @@ CREATE TABLE public.gitsshkeys (
 );
 
 --
+-- Name: TABLE gitsshkeys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.gitsshkeys IS 'The SSH key pair coderd generated for a user''s Git operations in workspaces.';
+
+--
+-- Name: COLUMN gitsshkeys.private_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.gitsshkeys.private_key IS 'PEM-encoded private key.';
+
+--
+-- Name: COLUMN gitsshkeys.public_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.gitsshkeys.public_key IS 'Public key in authorized_keys format.';
+
+--
 -- Name: group_members; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1298,6 +1934,12 @@ CREATE TABLE public.group_members (
     user_id uuid NOT NULL,
     group_id uuid NOT NULL
 );
+
+--
+-- Name: TABLE group_members; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.group_members IS 'Membership of a user in a group.';
 
 --
 -- Name: groups; Type: TABLE; Schema: public; Owner: -
@@ -1314,6 +1956,30 @@ CREATE TABLE public.groups (
     chat_spend_limit_micros bigint,
     CONSTRAINT groups_chat_spend_limit_micros_check CHECK (((chat_spend_limit_micros IS NULL) OR (chat_spend_limit_micros > 0)))
 );
+
+--
+-- Name: TABLE groups; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.groups IS 'A group of users within an organization, used for access and quota.';
+
+--
+-- Name: COLUMN groups.quota_allowance; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.groups.quota_allowance IS 'Workspace cost budget each member gets from this group.';
+
+--
+-- Name: COLUMN groups.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.groups.source IS 'user for groups managed in coderd, oidc for groups synced from the identity provider.';
+
+--
+-- Name: COLUMN groups.chat_spend_limit_micros; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.groups.chat_spend_limit_micros IS 'Chat spend limit per period for the group''s members, in micros; NULL if none is set for the group.';
 
 --
 -- Name: inbox_notifications; Type: TABLE; Schema: public; Owner: -
@@ -1333,6 +1999,30 @@ CREATE TABLE public.inbox_notifications (
 );
 
 --
+-- Name: TABLE inbox_notifications; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.inbox_notifications IS 'A notification in a user''s inbox.';
+
+--
+-- Name: COLUMN inbox_notifications.targets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.inbox_notifications.targets IS 'Ids of the resources the notification is about.';
+
+--
+-- Name: COLUMN inbox_notifications.actions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.inbox_notifications.actions IS 'JSON array of buttons shown with the notification.';
+
+--
+-- Name: COLUMN inbox_notifications.read_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.inbox_notifications.read_at IS 'When the user read it; NULL while unread.';
+
+--
 -- Name: jfrog_xray_scans; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1346,6 +2036,18 @@ CREATE TABLE public.jfrog_xray_scans (
 );
 
 --
+-- Name: TABLE jfrog_xray_scans; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.jfrog_xray_scans IS 'Vulnerability counts of a JFrog Xray scan for a workspace agent''s image.';
+
+--
+-- Name: COLUMN jfrog_xray_scans.results_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.jfrog_xray_scans.results_url IS 'Link to the full scan report.';
+
+--
 -- Name: licenses; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1356,6 +2058,30 @@ CREATE TABLE public.licenses (
     exp timestamp with time zone NOT NULL,
     uuid uuid NOT NULL
 );
+
+--
+-- Name: TABLE licenses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.licenses IS 'An enterprise license uploaded to the deployment.';
+
+--
+-- Name: COLUMN licenses.jwt; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.licenses.jwt IS 'The license as a signed JWT.';
+
+--
+-- Name: COLUMN licenses.exp; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.licenses.exp IS 'When the license expires.';
+
+--
+-- Name: COLUMN licenses.uuid; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.licenses.uuid IS 'Id of the license from its claims.';
 
 --
 -- Name: licenses_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1413,6 +2139,78 @@ CREATE TABLE public.mcp_server_configs (
 );
 
 --
+-- Name: TABLE mcp_server_configs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mcp_server_configs IS 'An MCP server that administrators offer to chats.';
+
+--
+-- Name: COLUMN mcp_server_configs.transport; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.transport IS 'streamable_http or sse.';
+
+--
+-- Name: COLUMN mcp_server_configs.auth_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.auth_type IS 'How chats authenticate to the server: none, oauth2, api_key or custom_headers.';
+
+--
+-- Name: COLUMN mcp_server_configs.oauth2_client_secret_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.oauth2_client_secret_key_id IS 'NULL: oauth2_client_secret is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN mcp_server_configs.oauth2_scopes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.oauth2_scopes IS 'Space-separated scopes to request.';
+
+--
+-- Name: COLUMN mcp_server_configs.api_key_header; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.api_key_header IS 'Header that carries api_key_value.';
+
+--
+-- Name: COLUMN mcp_server_configs.api_key_value_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.api_key_value_key_id IS 'NULL: api_key_value is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN mcp_server_configs.custom_headers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.custom_headers IS 'JSON object of headers sent to the server; text so that it can be encrypted.';
+
+--
+-- Name: COLUMN mcp_server_configs.custom_headers_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.custom_headers_key_id IS 'NULL: custom_headers is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN mcp_server_configs.tool_allow_list; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.tool_allow_list IS 'Tools of the server that chats may use.';
+
+--
+-- Name: COLUMN mcp_server_configs.tool_deny_list; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.tool_deny_list IS 'Tools of the server that chats may not use.';
+
+--
+-- Name: COLUMN mcp_server_configs.availability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_configs.availability IS 'force_on, default_on or default_off in new chats.';
+
+--
 -- Name: mcp_server_user_tokens; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1429,6 +2227,30 @@ CREATE TABLE public.mcp_server_user_tokens (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+--
+-- Name: TABLE mcp_server_user_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mcp_server_user_tokens IS 'A user''s OAuth2 token for an MCP server.';
+
+--
+-- Name: COLUMN mcp_server_user_tokens.access_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_user_tokens.access_token_key_id IS 'NULL: access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN mcp_server_user_tokens.refresh_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_user_tokens.refresh_token_key_id IS 'NULL: refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN mcp_server_user_tokens.expiry; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mcp_server_user_tokens.expiry IS 'When access_token expires; NULL if it does not.';
 
 --
 -- Name: notification_messages; Type: TABLE; Schema: public; Owner: -
@@ -1454,6 +2276,66 @@ CREATE TABLE public.notification_messages (
 );
 
 --
+-- Name: TABLE notification_messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.notification_messages IS 'A notification queued for delivery to one user.';
+
+--
+-- Name: COLUMN notification_messages.status_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.status_reason IS 'Why the message has its status; NULL if unremarkable.';
+
+--
+-- Name: COLUMN notification_messages.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.created_by IS 'Component that enqueued the message.';
+
+--
+-- Name: COLUMN notification_messages.payload; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.payload IS 'Data the templates are rendered with, as JSON.';
+
+--
+-- Name: COLUMN notification_messages.attempt_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.attempt_count IS 'Delivery attempts so far.';
+
+--
+-- Name: COLUMN notification_messages.targets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.targets IS 'Ids of the resources the notification is about.';
+
+--
+-- Name: COLUMN notification_messages.leased_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.leased_until IS 'Until when a notifier holds the message; NULL when none does.';
+
+--
+-- Name: COLUMN notification_messages.next_retry_after; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.next_retry_after IS 'Earliest time of the next attempt; NULL for now.';
+
+--
+-- Name: COLUMN notification_messages.queued_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.queued_seconds IS 'Seconds the message waited before its last attempt.';
+
+--
+-- Name: COLUMN notification_messages.dedupe_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_messages.dedupe_hash IS 'Hash that keeps identical messages from being sent twice on one day.';
+
+--
 -- Name: notification_preferences; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1466,6 +2348,12 @@ CREATE TABLE public.notification_preferences (
 );
 
 --
+-- Name: TABLE notification_preferences; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.notification_preferences IS 'A user''s choice to turn one kind of notification off or on.';
+
+--
 -- Name: notification_report_generator_logs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1473,6 +2361,12 @@ CREATE TABLE public.notification_report_generator_logs (
     notification_template_id uuid NOT NULL,
     last_generated_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE notification_report_generator_logs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.notification_report_generator_logs IS 'When a periodic report was last generated, per notification template.';
 
 --
 -- Name: notification_templates; Type: TABLE; Schema: public; Owner: -
@@ -1489,6 +2383,36 @@ CREATE TABLE public.notification_templates (
     kind public.notification_template_kind DEFAULT 'system'::public.notification_template_kind NOT NULL,
     enabled_by_default boolean DEFAULT true NOT NULL
 );
+
+--
+-- Name: TABLE notification_templates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.notification_templates IS 'A kind of notification, with the templates its title and body are rendered from.';
+
+--
+-- Name: COLUMN notification_templates.actions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_templates.actions IS 'JSON array of buttons shown with the notification.';
+
+--
+-- Name: COLUMN notification_templates."group"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_templates."group" IS 'Heading the template is listed under in the preferences; NULL for none.';
+
+--
+-- Name: COLUMN notification_templates.method; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_templates.method IS 'Delivery method; NULL for the deployment default.';
+
+--
+-- Name: COLUMN notification_templates.enabled_by_default; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.notification_templates.enabled_by_default IS 'True if users receive it unless they opt out.';
 
 --
 -- Name: oauth2_provider_app_codes; Type: TABLE; Schema: public; Owner: -
@@ -1510,6 +2434,54 @@ CREATE TABLE public.oauth2_provider_app_codes (
 );
 
 --
+-- Name: TABLE oauth2_provider_app_codes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oauth2_provider_app_codes IS 'An authorization code issued to an OAuth2 provider app, valid once and briefly.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.secret_prefix; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.secret_prefix IS 'Lookup prefix of the code.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.hashed_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.hashed_secret IS 'Hash of the code; the code itself is never stored.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.resource_uri; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.resource_uri IS 'Resource the token is for (RFC 8707); NULL if not given.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.code_challenge; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.code_challenge IS 'PKCE challenge; NULL if the client used none.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.code_challenge_method; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.code_challenge_method IS 'PKCE method, for example S256; NULL with no challenge.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.state_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.state_hash IS 'Hash of the client''s state value; NULL if none was sent.';
+
+--
+-- Name: COLUMN oauth2_provider_app_codes.redirect_uri; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_codes.redirect_uri IS 'Redirect URI the code was requested with; NULL if not given.';
+
+--
 -- Name: oauth2_provider_app_secrets; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1522,6 +2494,30 @@ CREATE TABLE public.oauth2_provider_app_secrets (
     app_id uuid NOT NULL,
     secret_prefix bytea NOT NULL
 );
+
+--
+-- Name: TABLE oauth2_provider_app_secrets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oauth2_provider_app_secrets IS 'A client secret of an OAuth2 provider app.';
+
+--
+-- Name: COLUMN oauth2_provider_app_secrets.hashed_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_secrets.hashed_secret IS 'Hash of the secret; the secret itself is never stored.';
+
+--
+-- Name: COLUMN oauth2_provider_app_secrets.display_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_secrets.display_secret IS 'Shortened form of the secret, to tell secrets apart in the UI.';
+
+--
+-- Name: COLUMN oauth2_provider_app_secrets.secret_prefix; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_secrets.secret_prefix IS 'Lookup prefix of the secret.';
 
 --
 -- Name: oauth2_provider_app_tokens; Type: TABLE; Schema: public; Owner: -
@@ -1538,6 +2534,30 @@ CREATE TABLE public.oauth2_provider_app_tokens (
     audience text,
     user_id uuid NOT NULL
 );
+
+--
+-- Name: TABLE oauth2_provider_app_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oauth2_provider_app_tokens IS 'An access token issued to an OAuth2 provider app, backed by an API key.';
+
+--
+-- Name: COLUMN oauth2_provider_app_tokens.hash_prefix; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_tokens.hash_prefix IS 'Prefix used to look the token up.';
+
+--
+-- Name: COLUMN oauth2_provider_app_tokens.refresh_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_tokens.refresh_hash IS 'Hash of the refresh token.';
+
+--
+-- Name: COLUMN oauth2_provider_app_tokens.audience; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_app_tokens.audience IS 'Resource the token is valid for; NULL if unrestricted.';
 
 --
 -- Name: oauth2_provider_apps; Type: TABLE; Schema: public; Owner: -
@@ -1573,6 +2593,30 @@ CREATE TABLE public.oauth2_provider_apps (
 );
 
 --
+-- Name: TABLE oauth2_provider_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oauth2_provider_apps IS 'An OAuth2 client application registered with coderd acting as authorization server.';
+
+--
+-- Name: COLUMN oauth2_provider_apps.callback_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_apps.callback_url IS 'Redirect URL of apps registered before redirect_uris existed.';
+
+--
+-- Name: COLUMN oauth2_provider_apps.dynamically_registered; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_apps.dynamically_registered IS 'True if the app registered itself (RFC 7591).';
+
+--
+-- Name: COLUMN oauth2_provider_apps.registration_access_token; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth2_provider_apps.registration_access_token IS 'Hash of the token the app uses to manage its registration; NULL if none.';
+
+--
 -- Name: organization_members; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1583,6 +2627,18 @@ CREATE TABLE public.organization_members (
     updated_at timestamp with time zone NOT NULL,
     roles text[] DEFAULT '{}'::text[] NOT NULL
 );
+
+--
+-- Name: TABLE organization_members; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organization_members IS 'Membership of a user in an organization, with the roles held there.';
+
+--
+-- Name: COLUMN organization_members.roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organization_members.roles IS 'Organization-scoped role names granted to the member.';
 
 --
 -- Name: organizations; Type: TABLE; Schema: public; Owner: -
@@ -1600,6 +2656,30 @@ CREATE TABLE public.organizations (
     deleted boolean DEFAULT false NOT NULL,
     shareable_workspace_owners public.shareable_workspace_owners DEFAULT 'everyone'::public.shareable_workspace_owners NOT NULL
 );
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'An organization: a tenant that owns templates, workspaces, groups and provisioners.';
+
+--
+-- Name: COLUMN organizations.is_default; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.is_default IS 'True for the one organization new users join by default.';
+
+--
+-- Name: COLUMN organizations.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.deleted IS 'Soft delete: a deleted organization keeps its row and frees its name.';
+
+--
+-- Name: COLUMN organizations.shareable_workspace_owners; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.shareable_workspace_owners IS 'Which workspace owners may share their workspaces with others.';
 
 --
 -- Name: parameter_schemas; Type: TABLE; Schema: public; Owner: -
@@ -1626,6 +2706,12 @@ CREATE TABLE public.parameter_schemas (
 );
 
 --
+-- Name: TABLE parameter_schemas; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.parameter_schemas IS 'A parameter of the legacy parameter system, as an import job found it.';
+
+--
 -- Name: parameter_values; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1640,6 +2726,18 @@ CREATE TABLE public.parameter_values (
     source_value text NOT NULL,
     destination_scheme public.parameter_destination_scheme NOT NULL
 );
+
+--
+-- Name: TABLE parameter_values; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.parameter_values IS 'A value of the legacy parameter system, set at some scope.';
+
+--
+-- Name: COLUMN parameter_values.scope_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.parameter_values.scope_id IS 'Id of the template, import job or workspace the value belongs to, per scope.';
 
 --
 -- Name: provisioner_daemons; Type: TABLE; Schema: public; Owner: -
@@ -1660,6 +2758,48 @@ CREATE TABLE public.provisioner_daemons (
 );
 
 --
+-- Name: TABLE provisioner_daemons; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provisioner_daemons IS 'A provisioner daemon that has connected to coderd.';
+
+--
+-- Name: COLUMN provisioner_daemons.provisioners; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.provisioners IS 'Provisioner types the daemon can run.';
+
+--
+-- Name: COLUMN provisioner_daemons.replica_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.replica_id IS 'The coderd replica the daemon is connected to; NULL for none.';
+
+--
+-- Name: COLUMN provisioner_daemons.tags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.tags IS 'Tags (JSON object) jobs are matched against.';
+
+--
+-- Name: COLUMN provisioner_daemons.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.last_seen_at IS 'When the daemon last reported in; NULL if never.';
+
+--
+-- Name: COLUMN provisioner_daemons.api_version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.api_version IS 'Version of the provisioner API the daemon speaks.';
+
+--
+-- Name: COLUMN provisioner_daemons.key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_daemons.key_id IS 'The provisioner key the daemon authenticated with.';
+
+--
 -- Name: provisioner_job_logs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1672,6 +2812,18 @@ CREATE TABLE public.provisioner_job_logs (
     output character varying(1024) NOT NULL,
     id bigint NOT NULL
 );
+
+--
+-- Name: TABLE provisioner_job_logs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provisioner_job_logs IS 'A line of log output of a provisioner job.';
+
+--
+-- Name: COLUMN provisioner_job_logs.stage; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_job_logs.stage IS 'Phase of the job the line belongs to.';
 
 --
 -- Name: provisioner_job_logs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1703,6 +2855,30 @@ CREATE TABLE public.provisioner_job_timings (
     action text NOT NULL,
     resource text NOT NULL
 );
+
+--
+-- Name: TABLE provisioner_job_timings; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provisioner_job_timings IS 'How long one step of a provisioner job took, for the build timeline.';
+
+--
+-- Name: COLUMN provisioner_job_timings.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_job_timings.source IS 'Provisioner that reported the step.';
+
+--
+-- Name: COLUMN provisioner_job_timings.action; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_job_timings.action IS 'What was done, for example create or read.';
+
+--
+-- Name: COLUMN provisioner_job_timings.resource; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_job_timings.resource IS 'Address of the resource the step acted on.';
 
 --
 -- Name: provisioner_jobs; Type: TABLE; Schema: public; Owner: -
@@ -1749,6 +2925,90 @@ END) STORED NOT NULL,
 );
 
 --
+-- Name: TABLE provisioner_jobs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provisioner_jobs IS 'A unit of work for a provisioner: importing a template version, a dry run, or a workspace build.';
+
+--
+-- Name: COLUMN provisioner_jobs.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.started_at IS 'When a daemon acquired the job; NULL while pending.';
+
+--
+-- Name: COLUMN provisioner_jobs.canceled_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.canceled_at IS 'When cancellation was requested; NULL if never.';
+
+--
+-- Name: COLUMN provisioner_jobs.completed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.completed_at IS 'When the job finished, whatever the outcome; NULL while running.';
+
+--
+-- Name: COLUMN provisioner_jobs.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.error IS 'Why the job failed; NULL or empty when it did not.';
+
+--
+-- Name: COLUMN provisioner_jobs.input; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.input IS 'Job parameters as JSON; their shape depends on type.';
+
+--
+-- Name: COLUMN provisioner_jobs.worker_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.worker_id IS 'The daemon that acquired the job; NULL while pending.';
+
+--
+-- Name: COLUMN provisioner_jobs.file_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.file_id IS 'The source archive the job provisions from.';
+
+--
+-- Name: COLUMN provisioner_jobs.tags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.tags IS 'Tags (JSON object) a daemon must have to run the job.';
+
+--
+-- Name: COLUMN provisioner_jobs.error_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.error_code IS 'Machine-readable code for some failures; NULL otherwise.';
+
+--
+-- Name: COLUMN provisioner_jobs.trace_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.trace_metadata IS 'Tracing context to continue the trace in the daemon.';
+
+--
+-- Name: COLUMN provisioner_jobs.job_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.job_status IS 'Derived from the timestamps and error; never written.';
+
+--
+-- Name: COLUMN provisioner_jobs.logs_length; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.logs_length IS 'Total bytes of log output stored for the job, at most 1 MiB.';
+
+--
+-- Name: COLUMN provisioner_jobs.logs_overflowed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_jobs.logs_overflowed IS 'True once logs were cut at the size limit.';
+
+--
 -- Name: provisioner_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1760,6 +3020,24 @@ CREATE TABLE public.provisioner_keys (
     hashed_secret bytea NOT NULL,
     tags jsonb NOT NULL
 );
+
+--
+-- Name: TABLE provisioner_keys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provisioner_keys IS 'A key that authenticates external provisioner daemons of an organization.';
+
+--
+-- Name: COLUMN provisioner_keys.hashed_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_keys.hashed_secret IS 'Hash of the key''s secret; the secret itself is never stored.';
+
+--
+-- Name: COLUMN provisioner_keys.tags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provisioner_keys.tags IS 'Tags (JSON object) that daemons using this key advertise.';
 
 --
 -- Name: replicas; Type: TABLE; Schema: public; Owner: -
@@ -1781,6 +3059,48 @@ CREATE TABLE public.replicas (
 );
 
 --
+-- Name: TABLE replicas; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.replicas IS 'A running or stopped coderd replica.';
+
+--
+-- Name: COLUMN replicas.stopped_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas.stopped_at IS 'When the replica stopped; NULL while it runs.';
+
+--
+-- Name: COLUMN replicas.region_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas.region_id IS 'DERP region id the replica serves.';
+
+--
+-- Name: COLUMN replicas.relay_address; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas.relay_address IS 'Address other replicas relay DERP traffic to.';
+
+--
+-- Name: COLUMN replicas.database_latency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas.database_latency IS 'Latency to the database the replica last measured.';
+
+--
+-- Name: COLUMN replicas.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas.error IS 'Last error the replica reported; empty if none.';
+
+--
+-- Name: COLUMN replicas."primary"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.replicas."primary" IS 'True for replicas of the primary deployment, false for workspace proxies.';
+
+--
 -- Name: site_configs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1790,6 +3110,12 @@ CREATE TABLE public.site_configs (
 );
 
 --
+-- Name: TABLE site_configs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.site_configs IS 'A deployment-wide setting, as a key and value.';
+
+--
 -- Name: tailnet_coordinators; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1797,6 +3123,12 @@ CREATE TABLE public.tailnet_coordinators (
     id uuid NOT NULL,
     heartbeat_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE tailnet_coordinators; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.tailnet_coordinators IS 'A tailnet coordinator (one per coderd replica) and its last heartbeat.';
 
 --
 -- Name: tailnet_peers; Type: TABLE; Schema: public; Owner: -
@@ -1811,6 +3143,18 @@ CREATE TABLE public.tailnet_peers (
 );
 
 --
+-- Name: TABLE tailnet_peers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.tailnet_peers IS 'A peer of the tailnet as seen by one coordinator.';
+
+--
+-- Name: COLUMN tailnet_peers.node; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.tailnet_peers.node IS 'The peer''s node description, protobuf-encoded.';
+
+--
 -- Name: tailnet_tunnels; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1820,6 +3164,12 @@ CREATE TABLE public.tailnet_tunnels (
     dst_id uuid NOT NULL,
     updated_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE tailnet_tunnels; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.tailnet_tunnels IS 'A tunnel one peer asked for to another peer, through one coordinator.';
 
 --
 -- Name: task_snapshots; Type: TABLE; Schema: public; Owner: -
@@ -1832,6 +3182,18 @@ CREATE TABLE public.task_snapshots (
 );
 
 --
+-- Name: TABLE task_snapshots; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.task_snapshots IS 'The latest log output of a task, saved so it can be shown while its workspace is not running.';
+
+--
+-- Name: COLUMN task_snapshots.log_snapshot; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.task_snapshots.log_snapshot IS 'Log output as JSON.';
+
+--
 -- Name: task_workspace_apps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1841,6 +3203,24 @@ CREATE TABLE public.task_workspace_apps (
     workspace_app_id uuid,
     workspace_build_number integer NOT NULL
 );
+
+--
+-- Name: TABLE task_workspace_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.task_workspace_apps IS 'The agent and app that run a task in one build of its workspace.';
+
+--
+-- Name: COLUMN task_workspace_apps.workspace_agent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.task_workspace_apps.workspace_agent_id IS 'The agent running the task; NULL until known.';
+
+--
+-- Name: COLUMN task_workspace_apps.workspace_app_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.task_workspace_apps.workspace_app_id IS 'The app the task runs in; NULL until known.';
 
 --
 -- Name: tasks; Type: TABLE; Schema: public; Owner: -
@@ -1861,6 +3241,30 @@ CREATE TABLE public.tasks (
 );
 
 --
+-- Name: TABLE tasks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.tasks IS 'An AI task: a prompt run by an agent in a workspace.';
+
+--
+-- Name: COLUMN tasks.workspace_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.tasks.workspace_id IS 'The workspace running the task; NULL until one exists.';
+
+--
+-- Name: COLUMN tasks.template_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.tasks.template_parameters IS 'Parameter values the task''s workspace is built with, as JSON.';
+
+--
+-- Name: COLUMN tasks.deleted_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.tasks.deleted_at IS 'When the task was deleted; NULL while it exists.';
+
+--
 -- Name: telemetry_items; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1872,6 +3276,12 @@ CREATE TABLE public.telemetry_items (
 );
 
 --
+-- Name: TABLE telemetry_items; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.telemetry_items IS 'A value coderd keeps for telemetry reporting, by key.';
+
+--
 -- Name: telemetry_locks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1880,6 +3290,18 @@ CREATE TABLE public.telemetry_locks (
     period_ending_at timestamp with time zone NOT NULL,
     CONSTRAINT telemetry_lock_event_type_constraint CHECK ((event_type = ANY (ARRAY['aibridge_interceptions_summary'::text, 'boundary_usage_summary'::text])))
 );
+
+--
+-- Name: TABLE telemetry_locks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.telemetry_locks IS 'A claim that one replica reports a telemetry event for a period, so it is sent once.';
+
+--
+-- Name: COLUMN telemetry_locks.period_ending_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.telemetry_locks.period_ending_at IS 'End of the period the report covers.';
 
 --
 -- Name: template_usage_stats; Type: TABLE; Schema: public; Owner: -
@@ -1899,6 +3321,30 @@ CREATE TABLE public.template_usage_stats (
     jetbrains_mins smallint NOT NULL,
     app_usage_mins jsonb
 );
+
+--
+-- Name: TABLE template_usage_stats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_usage_stats IS 'Usage of one template by one user in one time bucket.';
+
+--
+-- Name: COLUMN template_usage_stats.median_latency_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_usage_stats.median_latency_ms IS 'Median connection latency in milliseconds; NULL if none was measured.';
+
+--
+-- Name: COLUMN template_usage_stats.usage_mins; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_usage_stats.usage_mins IS 'Minutes of any use in the bucket.';
+
+--
+-- Name: COLUMN template_usage_stats.app_usage_mins; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_usage_stats.app_usage_mins IS 'JSON object from app name to minutes of use.';
 
 --
 -- Name: template_version_parameters; Type: TABLE; Schema: public; Owner: -
@@ -1927,6 +3373,60 @@ CREATE TABLE public.template_version_parameters (
 );
 
 --
+-- Name: TABLE template_version_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_parameters IS 'A parameter a template version asks for when a workspace is built.';
+
+--
+-- Name: COLUMN template_version_parameters.type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.type IS 'Value type: string, number, bool or list(string).';
+
+--
+-- Name: COLUMN template_version_parameters.mutable; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.mutable IS 'True if the value may change after the workspace is created.';
+
+--
+-- Name: COLUMN template_version_parameters.options; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.options IS 'JSON array of the choices offered, if any.';
+
+--
+-- Name: COLUMN template_version_parameters.validation_min; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.validation_min IS 'Lowest allowed number; NULL for none.';
+
+--
+-- Name: COLUMN template_version_parameters.validation_max; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.validation_max IS 'Highest allowed number; NULL for none.';
+
+--
+-- Name: COLUMN template_version_parameters.validation_monotonic; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.validation_monotonic IS 'increasing or decreasing if a number may only move one way; empty if free.';
+
+--
+-- Name: COLUMN template_version_parameters.ephemeral; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.ephemeral IS 'True if the value applies to one build only.';
+
+--
+-- Name: COLUMN template_version_parameters.form_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_parameters.form_type IS 'Which input control the form shows; empty for the default.';
+
+--
 -- Name: template_version_preset_parameters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1938,6 +3438,12 @@ CREATE TABLE public.template_version_preset_parameters (
 );
 
 --
+-- Name: TABLE template_version_preset_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_preset_parameters IS 'A parameter value of a preset.';
+
+--
 -- Name: template_version_preset_prebuild_schedules; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1947,6 +3453,24 @@ CREATE TABLE public.template_version_preset_prebuild_schedules (
     cron_expression text NOT NULL,
     desired_instances integer NOT NULL
 );
+
+--
+-- Name: TABLE template_version_preset_prebuild_schedules; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_preset_prebuild_schedules IS 'A schedule that changes how many prebuilt workspaces a preset keeps.';
+
+--
+-- Name: COLUMN template_version_preset_prebuild_schedules.cron_expression; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_preset_prebuild_schedules.cron_expression IS 'When the schedule applies, as a cron expression.';
+
+--
+-- Name: COLUMN template_version_preset_prebuild_schedules.desired_instances; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_preset_prebuild_schedules.desired_instances IS 'Prebuilt workspaces to keep while the schedule applies.';
 
 --
 -- Name: template_version_presets; Type: TABLE; Schema: public; Owner: -
@@ -1968,6 +3492,48 @@ CREATE TABLE public.template_version_presets (
 );
 
 --
+-- Name: TABLE template_version_presets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_presets IS 'A named set of parameter values offered for a template version.';
+
+--
+-- Name: COLUMN template_version_presets.desired_instances; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.desired_instances IS 'How many prebuilt workspaces to keep ready; NULL for none.';
+
+--
+-- Name: COLUMN template_version_presets.invalidate_after_secs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.invalidate_after_secs IS 'Age in seconds at which a prebuilt workspace is invalidated; NULL for no limit.';
+
+--
+-- Name: COLUMN template_version_presets.prebuild_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.prebuild_status IS 'Health of the preset''s prebuild reconciliation.';
+
+--
+-- Name: COLUMN template_version_presets.scheduling_timezone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.scheduling_timezone IS 'Time zone the cron expressions of the prebuild schedules are read in.';
+
+--
+-- Name: COLUMN template_version_presets.is_default; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.is_default IS 'True for the preset selected by default.';
+
+--
+-- Name: COLUMN template_version_presets.last_invalidated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_presets.last_invalidated_at IS 'When the preset''s prebuilt workspaces were last invalidated; NULL if never.';
+
+--
 -- Name: template_version_terraform_values; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1978,6 +3544,30 @@ CREATE TABLE public.template_version_terraform_values (
     cached_module_files uuid,
     provisionerd_version text DEFAULT ''::text NOT NULL
 );
+
+--
+-- Name: TABLE template_version_terraform_values; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_terraform_values IS 'Terraform output cached for a template version.';
+
+--
+-- Name: COLUMN template_version_terraform_values.cached_plan; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_terraform_values.cached_plan IS 'The import job''s Terraform plan, as JSON.';
+
+--
+-- Name: COLUMN template_version_terraform_values.cached_module_files; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_terraform_values.cached_module_files IS 'Archive of the Terraform modules the version uses; NULL if not cached.';
+
+--
+-- Name: COLUMN template_version_terraform_values.provisionerd_version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_terraform_values.provisionerd_version IS 'Version of the provisioner daemon that produced the values.';
 
 --
 -- Name: template_version_variables; Type: TABLE; Schema: public; Owner: -
@@ -1995,6 +3585,18 @@ CREATE TABLE public.template_version_variables (
 );
 
 --
+-- Name: TABLE template_version_variables; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_variables IS 'A Terraform variable of a template version, with the value set by the template admin.';
+
+--
+-- Name: COLUMN template_version_variables.sensitive; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_variables.sensitive IS 'True if the value must not be shown.';
+
+--
 -- Name: template_version_workspace_tags; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2003,6 +3605,18 @@ CREATE TABLE public.template_version_workspace_tags (
     key text NOT NULL,
     value text NOT NULL
 );
+
+--
+-- Name: TABLE template_version_workspace_tags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_version_workspace_tags IS 'A provisioner tag a template version''s workspace builds are tagged with.';
+
+--
+-- Name: COLUMN template_version_workspace_tags.value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_version_workspace_tags.value IS 'Tag value, or an expression computed from parameters at build time.';
 
 --
 -- Name: template_versions; Type: TABLE; Schema: public; Owner: -
@@ -2025,6 +3639,60 @@ CREATE TABLE public.template_versions (
     has_ai_task boolean,
     has_external_agent boolean
 );
+
+--
+-- Name: TABLE template_versions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.template_versions IS 'A version of a template: its source, readme and the import job that parsed it.';
+
+--
+-- Name: COLUMN template_versions.template_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.template_id IS 'The template this version belongs to; NULL until it is attached to one.';
+
+--
+-- Name: COLUMN template_versions.job_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.job_id IS 'The provisioner job that imported this version.';
+
+--
+-- Name: COLUMN template_versions.external_auth_providers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.external_auth_providers IS 'JSON array of external auth providers a workspace of this version needs.';
+
+--
+-- Name: COLUMN template_versions.message; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.message IS 'Message the author gave the version, like a commit message.';
+
+--
+-- Name: COLUMN template_versions.archived; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.archived IS 'True once the version is hidden from use.';
+
+--
+-- Name: COLUMN template_versions.source_example_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.source_example_id IS 'Id of the starter example the version came from; NULL if none.';
+
+--
+-- Name: COLUMN template_versions.has_ai_task; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.has_ai_task IS 'Whether the version defines an AI task; NULL until the import job has told.';
+
+--
+-- Name: COLUMN template_versions.has_external_agent; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.template_versions.has_external_agent IS 'Whether the version defines an external agent; NULL until the import job has told.';
 
 --
 -- Name: templates; Type: TABLE; Schema: public; Owner: -
@@ -2065,6 +3733,120 @@ CREATE TABLE public.templates (
 );
 
 --
+-- Name: TABLE templates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.templates IS 'A template from which workspaces are built.';
+
+--
+-- Name: COLUMN templates.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.deleted IS 'Soft delete: a deleted template keeps its row and frees its name.';
+
+--
+-- Name: COLUMN templates.active_version_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.active_version_id IS 'The template version new workspaces use.';
+
+--
+-- Name: COLUMN templates.default_ttl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.default_ttl IS 'Nanoseconds before a started workspace stops by default.';
+
+--
+-- Name: COLUMN templates.user_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.user_acl IS 'JSON object from user id to the roles granted on the template.';
+
+--
+-- Name: COLUMN templates.group_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.group_acl IS 'JSON object from group id to the roles granted on the template.';
+
+--
+-- Name: COLUMN templates.failure_ttl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.failure_ttl IS 'Nanoseconds after which a failed workspace is stopped; 0 disables.';
+
+--
+-- Name: COLUMN templates.time_til_dormant; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.time_til_dormant IS 'Nanoseconds of inactivity before a workspace becomes dormant; 0 disables.';
+
+--
+-- Name: COLUMN templates.time_til_dormant_autodelete; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.time_til_dormant_autodelete IS 'Nanoseconds a workspace stays dormant before it is deleted; 0 disables.';
+
+--
+-- Name: COLUMN templates.autostop_requirement_days_of_week; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.autostop_requirement_days_of_week IS 'Bitmap of the days of the week on which workspaces must stop.';
+
+--
+-- Name: COLUMN templates.autostop_requirement_weeks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.autostop_requirement_weeks IS 'Every how many weeks the autostop requirement applies.';
+
+--
+-- Name: COLUMN templates.autostart_block_days_of_week; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.autostart_block_days_of_week IS 'Bitmap of the days of the week on which workspaces may not autostart.';
+
+--
+-- Name: COLUMN templates.require_active_version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.require_active_version IS 'True if workspaces must be updated to the active version to start.';
+
+--
+-- Name: COLUMN templates.deprecated; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.deprecated IS 'Deprecation message shown to users; empty when the template is not deprecated.';
+
+--
+-- Name: COLUMN templates.activity_bump; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.activity_bump IS 'Nanoseconds by which activity extends a workspace''s deadline.';
+
+--
+-- Name: COLUMN templates.max_port_sharing_level; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.max_port_sharing_level IS 'Widest level at which workspace ports may be shared.';
+
+--
+-- Name: COLUMN templates.use_classic_parameter_flow; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.use_classic_parameter_flow IS 'True to use the older parameter form instead of dynamic parameters.';
+
+--
+-- Name: COLUMN templates.cors_behavior; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.cors_behavior IS 'How CORS requests to workspace apps are handled.';
+
+--
+-- Name: COLUMN templates.disable_module_cache; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.templates.disable_module_cache IS 'True to download Terraform modules on every build.';
+
+--
 -- Name: usage_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2080,6 +3862,36 @@ CREATE TABLE public.usage_events (
 );
 
 --
+-- Name: TABLE usage_events; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.usage_events IS 'A billable usage event, kept until it is published.';
+
+--
+-- Name: COLUMN usage_events.event_data; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_events.event_data IS 'Event details as JSON; their shape depends on event_type.';
+
+--
+-- Name: COLUMN usage_events.publish_started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_events.publish_started_at IS 'When publishing began; NULL if not yet.';
+
+--
+-- Name: COLUMN usage_events.published_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_events.published_at IS 'When the event was published; NULL if not yet.';
+
+--
+-- Name: COLUMN usage_events.failure_message; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_events.failure_message IS 'Why publishing last failed; NULL if it has not.';
+
+--
 -- Name: usage_events_daily; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2088,6 +3900,18 @@ CREATE TABLE public.usage_events_daily (
     event_type text NOT NULL,
     usage_data jsonb NOT NULL
 );
+
+--
+-- Name: TABLE usage_events_daily; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.usage_events_daily IS 'Usage events summed per day and event type.';
+
+--
+-- Name: COLUMN usage_events_daily.usage_data; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_events_daily.usage_data IS 'The day''s totals as JSON.';
 
 --
 -- Name: user_configs; Type: TABLE; Schema: public; Owner: -
@@ -2100,6 +3924,12 @@ CREATE TABLE public.user_configs (
 );
 
 --
+-- Name: TABLE user_configs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_configs IS 'One per-user preference, as a key and value.';
+
+--
 -- Name: user_deleted; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2108,6 +3938,12 @@ CREATE TABLE public.user_deleted (
     user_id uuid NOT NULL,
     deleted_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
+
+--
+-- Name: TABLE user_deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_deleted IS 'A record that a user was deleted, kept for reporting.';
 
 --
 -- Name: user_links; Type: TABLE; Schema: public; Owner: -
@@ -2126,6 +3962,42 @@ CREATE TABLE public.user_links (
 );
 
 --
+-- Name: TABLE user_links; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_links IS 'A user''s link to an external identity provider, with its OAuth tokens.';
+
+--
+-- Name: COLUMN user_links.linked_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_links.linked_id IS 'The user''s id at the identity provider.';
+
+--
+-- Name: COLUMN user_links.oauth_expiry; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_links.oauth_expiry IS 'When oauth_access_token expires.';
+
+--
+-- Name: COLUMN user_links.oauth_access_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_links.oauth_access_token_key_id IS 'NULL: oauth_access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN user_links.oauth_refresh_token_key_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_links.oauth_refresh_token_key_id IS 'NULL: oauth_refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it.';
+
+--
+-- Name: COLUMN user_links.claims; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_links.claims IS 'Claims the identity provider returned at the last login, as JSON.';
+
+--
 -- Name: user_secrets; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2142,6 +4014,24 @@ CREATE TABLE public.user_secrets (
 );
 
 --
+-- Name: TABLE user_secrets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_secrets IS 'A secret a user stores for use in their workspaces.';
+
+--
+-- Name: COLUMN user_secrets.env_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_secrets.env_name IS 'Environment variable to expose the value as; empty for none.';
+
+--
+-- Name: COLUMN user_secrets.file_path; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.user_secrets.file_path IS 'File to write the value to; empty for none.';
+
+--
 -- Name: user_status_changes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2151,6 +4041,12 @@ CREATE TABLE public.user_status_changes (
     new_status public.user_status NOT NULL,
     changed_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
+
+--
+-- Name: TABLE user_status_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_status_changes IS 'A change of a user''s status, kept for reporting.';
 
 --
 -- Name: users; Type: TABLE; Schema: public; Owner: -
@@ -2185,6 +4081,90 @@ CREATE TABLE public.users (
 );
 
 --
+-- Name: TABLE users; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.users IS 'A user account, human or service account.';
+
+--
+-- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.hashed_password IS 'Password hash; empty for accounts that do not log in with a password.';
+
+--
+-- Name: COLUMN users.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.status IS 'active, suspended (cannot log in) or dormant (inactive for a while, or never logged in).';
+
+--
+-- Name: COLUMN users.rbac_roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.rbac_roles IS 'Site-wide role names granted to the user.';
+
+--
+-- Name: COLUMN users.login_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.login_type IS 'How the user logs in; service accounts use none.';
+
+--
+-- Name: COLUMN users.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.deleted IS 'Soft delete: the row stays so that history keeps its owner.';
+
+--
+-- Name: COLUMN users.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.last_seen_at IS 'Time of the last activity, without time zone; 0001-01-01 means never seen.';
+
+--
+-- Name: COLUMN users.quiet_hours_schedule; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.quiet_hours_schedule IS 'Cron expression of the user''s quiet hours; empty means the deployment default.';
+
+--
+-- Name: COLUMN users.github_com_user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.github_com_user_id IS 'GitHub user id, kept when the account is linked to github.com.';
+
+--
+-- Name: COLUMN users.hashed_one_time_passcode; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.hashed_one_time_passcode IS 'Hash of a password-reset code; NULL when no reset is pending.';
+
+--
+-- Name: COLUMN users.one_time_passcode_expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.one_time_passcode_expires_at IS 'When the pending reset code stops working; NULL together with the code.';
+
+--
+-- Name: COLUMN users.is_system; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.is_system IS 'True for accounts coderd creates for its own use.';
+
+--
+-- Name: COLUMN users.is_service_account; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.is_service_account IS 'True for non-human accounts, which have no email and log in with none.';
+
+--
+-- Name: COLUMN users.chat_spend_limit_micros; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.chat_spend_limit_micros IS 'The user''s chat spend limit per period, in micros; NULL if none is set for the user.';
+
+--
 -- Name: webpush_subscriptions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2196,6 +4176,30 @@ CREATE TABLE public.webpush_subscriptions (
     endpoint_p256dh_key text NOT NULL,
     endpoint_auth_key text NOT NULL
 );
+
+--
+-- Name: TABLE webpush_subscriptions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.webpush_subscriptions IS 'A browser''s subscription to push notifications for a user.';
+
+--
+-- Name: COLUMN webpush_subscriptions.endpoint; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webpush_subscriptions.endpoint IS 'Push service URL of the subscription.';
+
+--
+-- Name: COLUMN webpush_subscriptions.endpoint_p256dh_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webpush_subscriptions.endpoint_p256dh_key IS 'Browser''s public key (P-256) for encrypting messages.';
+
+--
+-- Name: COLUMN webpush_subscriptions.endpoint_auth_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webpush_subscriptions.endpoint_auth_key IS 'Browser''s authentication secret for the push messages.';
 
 --
 -- Name: workspace_agent_devcontainers; Type: TABLE; Schema: public; Owner: -
@@ -2212,6 +4216,18 @@ CREATE TABLE public.workspace_agent_devcontainers (
 );
 
 --
+-- Name: TABLE workspace_agent_devcontainers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_devcontainers IS 'A devcontainer configured for a workspace agent.';
+
+--
+-- Name: COLUMN workspace_agent_devcontainers.subagent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_devcontainers.subagent_id IS 'The agent running inside the devcontainer; NULL until it exists.';
+
+--
 -- Name: workspace_agent_log_sources; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2222,6 +4238,12 @@ CREATE TABLE public.workspace_agent_log_sources (
     display_name character varying(127) NOT NULL,
     icon text NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_log_sources; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_log_sources IS 'A source of workspace agent logs, such as one startup script.';
 
 --
 -- Name: workspace_agent_logs; Type: TABLE; Schema: public; Owner: -
@@ -2237,6 +4259,12 @@ CREATE TABLE public.workspace_agent_logs (
 );
 
 --
+-- Name: TABLE workspace_agent_logs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_logs IS 'A line of log output from a workspace agent.';
+
+--
 -- Name: workspace_agent_memory_resource_monitors; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2249,6 +4277,24 @@ CREATE TABLE public.workspace_agent_memory_resource_monitors (
     state public.workspace_agent_monitor_state DEFAULT 'OK'::public.workspace_agent_monitor_state NOT NULL,
     debounced_until timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_memory_resource_monitors; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_memory_resource_monitors IS 'A memory usage alert configured for a workspace agent.';
+
+--
+-- Name: COLUMN workspace_agent_memory_resource_monitors.threshold; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_memory_resource_monitors.threshold IS 'Usage in percent above which the monitor alerts.';
+
+--
+-- Name: COLUMN workspace_agent_memory_resource_monitors.debounced_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_memory_resource_monitors.debounced_until IS 'Until when further alerts are held back.';
 
 --
 -- Name: workspace_agent_metadata; Type: TABLE; Schema: public; Owner: -
@@ -2268,6 +4314,36 @@ CREATE TABLE public.workspace_agent_metadata (
 );
 
 --
+-- Name: TABLE workspace_agent_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_metadata IS 'A metadata item a workspace agent collects by running a script.';
+
+--
+-- Name: COLUMN workspace_agent_metadata.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_metadata.error IS 'Error of the last run; empty if none.';
+
+--
+-- Name: COLUMN workspace_agent_metadata.timeout; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_metadata.timeout IS 'Seconds the script may run.';
+
+--
+-- Name: COLUMN workspace_agent_metadata."interval"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_metadata."interval" IS 'Seconds between runs.';
+
+--
+-- Name: COLUMN workspace_agent_metadata.collected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_metadata.collected_at IS 'When value was last collected.';
+
+--
 -- Name: workspace_agent_port_share; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2278,6 +4354,18 @@ CREATE TABLE public.workspace_agent_port_share (
     share_level public.app_sharing_level NOT NULL,
     protocol public.port_share_protocol DEFAULT 'http'::public.port_share_protocol NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_port_share; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_port_share IS 'A port of a workspace agent shared with other users.';
+
+--
+-- Name: COLUMN workspace_agent_port_share.share_level; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_port_share.share_level IS 'Who may open the port.';
 
 --
 -- Name: workspace_agent_script_timings; Type: TABLE; Schema: public; Owner: -
@@ -2291,6 +4379,12 @@ CREATE TABLE public.workspace_agent_script_timings (
     stage public.workspace_agent_script_timing_stage NOT NULL,
     status public.workspace_agent_script_timing_status NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_script_timings; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_script_timings IS 'How long one run of a workspace agent script took, and how it ended.';
 
 --
 -- Name: workspace_agent_scripts; Type: TABLE; Schema: public; Owner: -
@@ -2310,6 +4404,30 @@ CREATE TABLE public.workspace_agent_scripts (
     display_name text NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_scripts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_scripts IS 'A script a workspace agent runs at start, stop or on a schedule.';
+
+--
+-- Name: COLUMN workspace_agent_scripts.cron; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_scripts.cron IS 'Cron expression for scheduled runs; empty for none.';
+
+--
+-- Name: COLUMN workspace_agent_scripts.start_blocks_login; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_scripts.start_blocks_login IS 'True if logins wait for this script to finish.';
+
+--
+-- Name: COLUMN workspace_agent_scripts.timeout_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_scripts.timeout_seconds IS 'Seconds the script may run; 0 for no limit.';
 
 --
 -- Name: workspace_agent_startup_logs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2354,6 +4472,24 @@ CREATE TABLE public.workspace_agent_stats (
 );
 
 --
+-- Name: TABLE workspace_agent_stats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_stats IS 'Connection and traffic statistics a workspace agent reported for one interval.';
+
+--
+-- Name: COLUMN workspace_agent_stats.connections_by_proto; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_stats.connections_by_proto IS 'JSON object from protocol to connection count.';
+
+--
+-- Name: COLUMN workspace_agent_stats.connection_median_latency_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_stats.connection_median_latency_ms IS 'Median connection latency in milliseconds.';
+
+--
 -- Name: workspace_agent_volume_resource_monitors; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2367,6 +4503,24 @@ CREATE TABLE public.workspace_agent_volume_resource_monitors (
     state public.workspace_agent_monitor_state DEFAULT 'OK'::public.workspace_agent_monitor_state NOT NULL,
     debounced_until timestamp with time zone DEFAULT '0001-01-01 00:00:00+00'::timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE workspace_agent_volume_resource_monitors; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agent_volume_resource_monitors IS 'A disk usage alert for one volume of a workspace agent.';
+
+--
+-- Name: COLUMN workspace_agent_volume_resource_monitors.threshold; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_volume_resource_monitors.threshold IS 'Usage in percent above which the monitor alerts.';
+
+--
+-- Name: COLUMN workspace_agent_volume_resource_monitors.debounced_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agent_volume_resource_monitors.debounced_until IS 'Until when further alerts are held back.';
 
 --
 -- Name: workspace_agents; Type: TABLE; Schema: public; Owner: -
@@ -2412,6 +4566,156 @@ CREATE TABLE public.workspace_agents (
 );
 
 --
+-- Name: TABLE workspace_agents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_agents IS 'An agent running inside a workspace resource, through which users connect.';
+
+--
+-- Name: COLUMN workspace_agents.first_connected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.first_connected_at IS 'First connection of the agent; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.last_connected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.last_connected_at IS 'Latest connection of the agent; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.disconnected_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.disconnected_at IS 'When the agent last disconnected; NULL if it has not.';
+
+--
+-- Name: COLUMN workspace_agents.auth_token; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.auth_token IS 'Token the agent authenticates with.';
+
+--
+-- Name: COLUMN workspace_agents.auth_instance_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.auth_instance_id IS 'Cloud instance id the agent may authenticate with instead; NULL if unused.';
+
+--
+-- Name: COLUMN workspace_agents.environment_variables; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.environment_variables IS 'JSON object of variables set for the agent''s processes.';
+
+--
+-- Name: COLUMN workspace_agents.instance_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.instance_metadata IS 'Metadata of the cloud instance, as JSON.';
+
+--
+-- Name: COLUMN workspace_agents.resource_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.resource_metadata IS 'Metadata of the resource the agent runs on, as JSON.';
+
+--
+-- Name: COLUMN workspace_agents.directory; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.directory IS 'Working directory as configured.';
+
+--
+-- Name: COLUMN workspace_agents.last_connected_replica_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.last_connected_replica_id IS 'The coderd replica the agent last connected to; NULL if never.';
+
+--
+-- Name: COLUMN workspace_agents.connection_timeout_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.connection_timeout_seconds IS 'Seconds to wait for the agent to connect before it is reported as timed out.';
+
+--
+-- Name: COLUMN workspace_agents.troubleshooting_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.troubleshooting_url IS 'Link shown to users when the agent has problems.';
+
+--
+-- Name: COLUMN workspace_agents.motd_file; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.motd_file IS 'Path of the message-of-the-day file shown at login.';
+
+--
+-- Name: COLUMN workspace_agents.expanded_directory; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.expanded_directory IS 'directory with variables and ~ expanded, as the agent reports it.';
+
+--
+-- Name: COLUMN workspace_agents.logs_length; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.logs_length IS 'Total bytes of startup log output stored for the agent, at most 1 MiB.';
+
+--
+-- Name: COLUMN workspace_agents.logs_overflowed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.logs_overflowed IS 'True once startup logs were cut at the size limit.';
+
+--
+-- Name: COLUMN workspace_agents.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.started_at IS 'When the agent began its startup scripts; NULL before.';
+
+--
+-- Name: COLUMN workspace_agents.ready_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.ready_at IS 'When the agent finished starting; NULL before.';
+
+--
+-- Name: COLUMN workspace_agents.subsystems; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.subsystems IS 'Subsystems the agent runs under; never contains none.';
+
+--
+-- Name: COLUMN workspace_agents.display_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.display_apps IS 'Built-in apps shown for the agent.';
+
+--
+-- Name: COLUMN workspace_agents.display_order; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.display_order IS 'Position among the workspace''s agents in the UI.';
+
+--
+-- Name: COLUMN workspace_agents.parent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.parent_id IS 'The agent this one runs under (for example a devcontainer); NULL for a top-level agent.';
+
+--
+-- Name: COLUMN workspace_agents.api_key_scope; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.api_key_scope IS 'What the agent''s API key may do.';
+
+--
+-- Name: COLUMN workspace_agents.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_agents.deleted IS 'Soft delete: the row stays for history.';
+
+--
 -- Name: workspace_app_audit_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2429,6 +4733,24 @@ CREATE TABLE public.workspace_app_audit_sessions (
 );
 
 --
+-- Name: TABLE workspace_app_audit_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_app_audit_sessions IS 'A user''s session with a workspace app, kept to avoid one audit entry per request.';
+
+--
+-- Name: COLUMN workspace_app_audit_sessions.slug_or_port; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_audit_sessions.slug_or_port IS 'The app''s slug, or the port for port-forwarded traffic.';
+
+--
+-- Name: COLUMN workspace_app_audit_sessions.status_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_audit_sessions.status_code IS 'HTTP status code recorded for the session.';
+
+--
 -- Name: workspace_app_stats; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2444,6 +4766,30 @@ CREATE TABLE public.workspace_app_stats (
     session_ended_at timestamp with time zone NOT NULL,
     requests integer NOT NULL
 );
+
+--
+-- Name: TABLE workspace_app_stats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_app_stats IS 'Usage of a workspace app within one session.';
+
+--
+-- Name: COLUMN workspace_app_stats.access_method; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_stats.access_method IS 'How the app was reached, for example path or subdomain.';
+
+--
+-- Name: COLUMN workspace_app_stats.slug_or_port; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_stats.slug_or_port IS 'The app''s slug, or the port for port-forwarded traffic.';
+
+--
+-- Name: COLUMN workspace_app_stats.requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_stats.requests IS 'Requests made during the session.';
 
 --
 -- Name: workspace_app_stats_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2478,6 +4824,18 @@ CREATE TABLE public.workspace_app_statuses (
 );
 
 --
+-- Name: TABLE workspace_app_statuses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_app_statuses IS 'A status an app (for example an AI agent) reported about its work.';
+
+--
+-- Name: COLUMN workspace_app_statuses.uri; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_app_statuses.uri IS 'Link to something the status refers to; NULL for none.';
+
+--
 -- Name: workspace_apps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2505,6 +4863,78 @@ CREATE TABLE public.workspace_apps (
 );
 
 --
+-- Name: TABLE workspace_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_apps IS 'An app a workspace agent exposes, such as a web IDE.';
+
+--
+-- Name: COLUMN workspace_apps.command; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.command IS 'Command to run for a terminal app; NULL for a web app.';
+
+--
+-- Name: COLUMN workspace_apps.url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.url IS 'Address the app is served from inside the workspace; NULL for a command app.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_url IS 'URL polled to check the app''s health; empty for none.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_interval; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_interval IS 'Seconds between health checks.';
+
+--
+-- Name: COLUMN workspace_apps.healthcheck_threshold; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.healthcheck_threshold IS 'Failed checks in a row before the app is unhealthy.';
+
+--
+-- Name: COLUMN workspace_apps.subdomain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.subdomain IS 'True to serve the app on its own subdomain.';
+
+--
+-- Name: COLUMN workspace_apps.sharing_level; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.sharing_level IS 'Who besides the owner may open the app.';
+
+--
+-- Name: COLUMN workspace_apps.external; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.external IS 'True if the URL is opened directly instead of through coderd.';
+
+--
+-- Name: COLUMN workspace_apps.hidden; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.hidden IS 'True to hide the app in the UI.';
+
+--
+-- Name: COLUMN workspace_apps.open_in; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.open_in IS 'Where the UI opens the app.';
+
+--
+-- Name: COLUMN workspace_apps.display_group; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_apps.display_group IS 'Name of the UI group the app is listed under; NULL for none.';
+
+--
 -- Name: workspace_build_parameters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2513,6 +4943,12 @@ CREATE TABLE public.workspace_build_parameters (
     name text NOT NULL,
     value text NOT NULL
 );
+
+--
+-- Name: TABLE workspace_build_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_build_parameters IS 'A parameter value a workspace build used.';
 
 --
 -- Name: workspace_builds; Type: TABLE; Schema: public; Owner: -
@@ -2540,6 +4976,60 @@ CREATE TABLE public.workspace_builds (
 );
 
 --
+-- Name: TABLE workspace_builds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_builds IS 'One build of a workspace: a start, stop or delete run by a provisioner job.';
+
+--
+-- Name: COLUMN workspace_builds.build_number; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.build_number IS 'Position of the build among the workspace''s builds, from 1.';
+
+--
+-- Name: COLUMN workspace_builds.provisioner_state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.provisioner_state IS 'Terraform state after the build; NULL when none was produced.';
+
+--
+-- Name: COLUMN workspace_builds.deadline; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.deadline IS 'When the workspace stops automatically; the zero time for never.';
+
+--
+-- Name: COLUMN workspace_builds.daily_cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.daily_cost IS 'Cost of the build''s resources per day, counted against group quotas.';
+
+--
+-- Name: COLUMN workspace_builds.max_deadline; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.max_deadline IS 'Latest deadline that activity may extend to; the zero time for no limit.';
+
+--
+-- Name: COLUMN workspace_builds.template_version_preset_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.template_version_preset_id IS 'The preset the build used; NULL for none.';
+
+--
+-- Name: COLUMN workspace_builds.has_ai_task; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.has_ai_task IS 'Whether the build runs an AI task; NULL until known.';
+
+--
+-- Name: COLUMN workspace_builds.has_external_agent; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_builds.has_external_agent IS 'Whether the build has an external agent; NULL until known.';
+
+--
 -- Name: workspace_modules; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2552,6 +5042,24 @@ CREATE TABLE public.workspace_modules (
     key text NOT NULL,
     created_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: TABLE workspace_modules; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_modules IS 'A Terraform module a provisioner job used.';
+
+--
+-- Name: COLUMN workspace_modules.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_modules.source IS 'Where the module came from.';
+
+--
+-- Name: COLUMN workspace_modules.key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_modules.key IS 'Module key within the configuration.';
 
 --
 -- Name: workspace_proxies; Type: TABLE; Schema: public; Owner: -
@@ -2573,6 +5081,54 @@ CREATE TABLE public.workspace_proxies (
     derp_only boolean DEFAULT false NOT NULL,
     version text DEFAULT ''::text NOT NULL
 );
+
+--
+-- Name: TABLE workspace_proxies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_proxies IS 'A workspace proxy: a regional relay for workspace app and terminal traffic.';
+
+--
+-- Name: COLUMN workspace_proxies.url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.url IS 'Address users reach the proxy at.';
+
+--
+-- Name: COLUMN workspace_proxies.wildcard_hostname; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.wildcard_hostname IS 'Wildcard host name for subdomain apps served by the proxy.';
+
+--
+-- Name: COLUMN workspace_proxies.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.deleted IS 'Soft delete: the row stays for history.';
+
+--
+-- Name: COLUMN workspace_proxies.token_hashed_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.token_hashed_secret IS 'Hash of the proxy''s authentication token.';
+
+--
+-- Name: COLUMN workspace_proxies.region_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.region_id IS 'Region id of the proxy in the DERP map.';
+
+--
+-- Name: COLUMN workspace_proxies.derp_enabled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.derp_enabled IS 'True if the proxy runs a DERP relay.';
+
+--
+-- Name: COLUMN workspace_proxies.derp_only; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_proxies.derp_only IS 'True if the proxy serves only as a DERP relay.';
 
 --
 -- Name: workspace_proxies_region_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2603,6 +5159,24 @@ CREATE TABLE public.workspace_resource_metadata (
     sensitive boolean NOT NULL,
     id bigint NOT NULL
 );
+
+--
+-- Name: TABLE workspace_resource_metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_resource_metadata IS 'A key/value shown for a workspace resource.';
+
+--
+-- Name: COLUMN workspace_resource_metadata.value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resource_metadata.value IS 'The value; NULL if unset.';
+
+--
+-- Name: COLUMN workspace_resource_metadata.sensitive; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resource_metadata.sensitive IS 'True if the value must be masked.';
 
 --
 -- Name: workspace_resource_metadata_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2640,6 +5214,42 @@ CREATE TABLE public.workspace_resources (
 );
 
 --
+-- Name: TABLE workspace_resources; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspace_resources IS 'A Terraform resource a provisioner job produced.';
+
+--
+-- Name: COLUMN workspace_resources.type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.type IS 'Terraform resource type.';
+
+--
+-- Name: COLUMN workspace_resources.hide; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.hide IS 'True to hide the resource in the UI.';
+
+--
+-- Name: COLUMN workspace_resources.instance_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.instance_type IS 'Machine size reported by the provider; NULL if unknown.';
+
+--
+-- Name: COLUMN workspace_resources.daily_cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.daily_cost IS 'Cost of the resource per day, counted against group quotas.';
+
+--
+-- Name: COLUMN workspace_resources.module_path; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspace_resources.module_path IS 'Terraform module address of the resource; NULL for the root module.';
+
+--
 -- Name: workspaces; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2665,6 +5275,78 @@ CREATE TABLE public.workspaces (
     CONSTRAINT group_acl_is_object CHECK ((jsonb_typeof(group_acl) = 'object'::text)),
     CONSTRAINT user_acl_is_object CHECK ((jsonb_typeof(user_acl) = 'object'::text))
 );
+
+--
+-- Name: TABLE workspaces; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.workspaces IS 'A user''s workspace, built from a template.';
+
+--
+-- Name: COLUMN workspaces.deleted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.deleted IS 'Soft delete: a deleted workspace keeps its row and frees its name.';
+
+--
+-- Name: COLUMN workspaces.autostart_schedule; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.autostart_schedule IS 'Cron expression for automatic starts; NULL for none.';
+
+--
+-- Name: COLUMN workspaces.ttl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.ttl IS 'Nanoseconds a started workspace runs before it stops; NULL for no automatic stop.';
+
+--
+-- Name: COLUMN workspaces.last_used_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.last_used_at IS 'Last activity; the zero time if never used.';
+
+--
+-- Name: COLUMN workspaces.dormant_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.dormant_at IS 'When the workspace became dormant; NULL when it is not.';
+
+--
+-- Name: COLUMN workspaces.deleting_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.deleting_at IS 'When a dormant workspace will be deleted; NULL when none is planned.';
+
+--
+-- Name: COLUMN workspaces.automatic_updates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.automatic_updates IS 'Whether starts update to the template''s active version.';
+
+--
+-- Name: COLUMN workspaces.favorite; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.favorite IS 'True if the owner pinned the workspace.';
+
+--
+-- Name: COLUMN workspaces.next_start_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.next_start_at IS 'Next automatic start computed from autostart_schedule; NULL for none.';
+
+--
+-- Name: COLUMN workspaces.group_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.group_acl IS 'JSON object from group id to the roles granted on the workspace.';
+
+--
+-- Name: COLUMN workspaces.user_acl; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workspaces.user_acl IS 'JSON object from user id to the roles granted on the workspace.';
 
 --
 -- Name: chat_messages id; Type: DEFAULT; Schema: public; Owner: -

@@ -59,6 +59,21 @@ public abstract class SchemaMigration : Migration
     protected void OwnSequence(string name, string table, string column) =>
         Execute.Sql($"ALTER SEQUENCE {name} OWNED BY {table}.{column}");
 
+    /// <summary>
+    /// Comments a table (what a row is) and those of its columns whose name does not say enough.
+    /// SQL rather than <c>WithDescription</c>: FluentMigrator's PostgreSQL generator drops table
+    /// descriptions and prefixes column ones with <c>Description:</c>.
+    /// </summary>
+    protected void Describe(string table, string comment, params (string Column, string Comment)[] columns)
+    {
+        Execute.Sql($"COMMENT ON TABLE {table} IS {Literal(comment)}");
+        foreach (var (column, text) in columns) CommentOnColumn(table, column, text);
+    }
+
+    /// <summary>Comments one column.</summary>
+    protected void CommentOnColumn(string table, string column, string comment) =>
+        Execute.Sql($"COMMENT ON COLUMN {table}.{column} IS {Literal(comment)}");
+
     /// <summary>Adds a CHECK to a table created in the same migration (it is empty, so validating is free).</summary>
     protected void AddCheck(string table, string name, string expression) =>
         Execute.Sql($"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expression})");
@@ -101,4 +116,6 @@ public abstract class SchemaMigration : Migration
     /// </summary>
     protected void CreateIndex(string name, string table, string definition, bool unique = false, string? where = null, string method = "btree") =>
         Execute.Sql($"CREATE {(unique ? "UNIQUE " : "")}INDEX {name} ON {table} USING {method} {definition}{(where is null ? "" : $" WHERE {where}")}");
+
+    private static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 }

@@ -73,6 +73,11 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
             .WithColumn("created_at").AsDateTimeOffset().Nullable().WithDefaultValue(CurrentTimestamp)
             .WithColumn("revoked_at").AsDateTimeOffset().Nullable()
             .WithColumn("test").AsString().NotNullable();
+        Describe("dbcrypt_keys", "A key that encrypts secret columns at rest; identified by its digest.",
+            ("number", "Position of the key in the order keys were added."),
+            ("active_key_digest", "Digest of the key while it is in use; encrypted columns reference it."),
+            ("revoked_key_digest", "Digest of the key once revoked; NULL while active."),
+            ("test", "A known value encrypted with the key, to check that the configured key matches."));
         Create.UniqueConstraint("dbcrypt_keys_active_key_digest_key")
             .OnTable("dbcrypt_keys").Column("active_key_digest");
         Create.UniqueConstraint("dbcrypt_keys_revoked_key_digest_key")
@@ -93,6 +98,16 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
             .WithColumn("token_name").AsString().NotNullable().WithDefaultValue("")
             .WithColumn("scopes").AsCustom("api_key_scope[]").NotNullable()
             .WithColumn("allow_list").AsCustom("text[]").NotNullable();
+        Describe("api_keys", "A session or API token of a user.",
+            ("id", "Public identifier of the key: the part of the token before the secret."),
+            ("hashed_secret", "Hash of the token's secret; the secret itself is never stored."),
+            ("last_used", "When the key last authenticated a request."),
+            ("login_type", "How the key was obtained; token for long-lived API tokens."),
+            ("lifetime_seconds", "Lifetime of the key in seconds."),
+            ("ip_address", "Address of the client that last used the key."),
+            ("token_name", "Name the user gave an API token; empty for session keys."),
+            ("scopes", "What the key may do."),
+            ("allow_list", "Resources the key is limited to, as type:id entries."));
         // Never false for a NOT NULL array: array_length('{}', 1) is NULL. Kept because coderd has it.
         AddCheck("api_keys", "api_keys_allow_list_not_empty", "array_length(allow_list, 1) > 0");
         Create.Index("api_keys_last_used_idx").OnTable("api_keys").OnColumn("last_used").Descending();
@@ -108,6 +123,12 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
                 .ForeignKey("crypto_keys_secret_key_id_fkey", "dbcrypt_keys", "active_key_digest")
             .WithColumn("starts_at").AsDateTimeOffset().NotNullable()
             .WithColumn("deletes_at").AsDateTimeOffset().Nullable();
+        Describe("crypto_keys", "A signing or encryption key coderd uses for one feature, rotated by sequence.",
+            ("sequence", "Version of the key within its feature."),
+            ("secret", "The key material; NULL once it has been erased."),
+            ("secret_key_id", "NULL: secret is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("starts_at", "When the key starts being used."),
+            ("deletes_at", "When the key is to be deleted; NULL while it has no end."));
 
         Create.Table("user_links")
             .WithColumn("user_id").AsGuid().NotNullable().PrimaryKey("user_links_pkey")
@@ -122,6 +143,12 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
             .WithColumn("oauth_refresh_token_key_id").AsString().Nullable()
                 .ForeignKey("user_links_oauth_refresh_token_key_id_fkey", "dbcrypt_keys", "active_key_digest")
             .WithColumn("claims").AsCustom("jsonb").NotNullable().WithDefaultValue("{}");
+        Describe("user_links", "A user's link to an external identity provider, with its OAuth tokens.",
+            ("linked_id", "The user's id at the identity provider."),
+            ("oauth_expiry", "When oauth_access_token expires."),
+            ("oauth_access_token_key_id", "NULL: oauth_access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("oauth_refresh_token_key_id", "NULL: oauth_refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("claims", "Claims the identity provider returned at the last login, as JSON."));
         CreateIndex("user_links_linked_id_login_type_idx", "user_links",
             "(linked_id, login_type)", unique: true, where: "linked_id <> ''");
 
@@ -141,6 +168,13 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
                 .ForeignKey("git_auth_links_oauth_refresh_token_key_id_fkey", "dbcrypt_keys", "active_key_digest")
             .WithColumn("oauth_extra").AsCustom("jsonb").Nullable()
             .WithColumn("oauth_refresh_failure_reason").AsString().NotNullable().WithDefaultValue("");
+        Describe("external_auth_links", "A user's OAuth link to an external service (for example a Git host) configured in coderd.",
+            ("provider_id", "Id of the external auth provider in the deployment's configuration."),
+            ("oauth_expiry", "When oauth_access_token expires."),
+            ("oauth_access_token_key_id", "NULL: oauth_access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("oauth_refresh_token_key_id", "NULL: oauth_refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("oauth_extra", "Extra fields of the provider's token response, as JSON."),
+            ("oauth_refresh_failure_reason", "Why the last token refresh failed; empty when it did not."));
         Create.UniqueConstraint("git_auth_links_provider_id_user_id_key")
             .OnTable("external_auth_links").Columns("provider_id", "user_id");
 
@@ -151,6 +185,9 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable()
             .WithColumn("private_key").AsString().NotNullable()
             .WithColumn("public_key").AsString().NotNullable();
+        Describe("gitsshkeys", "The SSH key pair coderd generated for a user's Git operations in workspaces.",
+            ("private_key", "PEM-encoded private key."),
+            ("public_key", "Public key in authorized_keys format."));
 
         Create.Table("user_secrets")
             .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid).PrimaryKey("user_secrets_pkey")
@@ -163,6 +200,9 @@ public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
             .WithColumn("file_path").AsString().NotNullable().WithDefaultValue("")
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp);
+        Describe("user_secrets", "A secret a user stores for use in their workspaces.",
+            ("env_name", "Environment variable to expose the value as; empty for none."),
+            ("file_path", "File to write the value to; empty for none."));
         CreateIndex("user_secrets_user_env_name_idx", "user_secrets",
             "(user_id, env_name)", unique: true, where: "env_name <> ''");
         CreateIndex("user_secrets_user_file_path_idx", "user_secrets",

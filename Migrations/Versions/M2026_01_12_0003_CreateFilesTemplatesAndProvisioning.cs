@@ -38,6 +38,9 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("mimetype").AsString(64).NotNullable()
             .WithColumn("data").AsBinary().NotNullable()
             .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid).PrimaryKey("files_pkey");
+        Describe("files", "An uploaded file, such as a template's source archive.",
+            ("hash", "Hex SHA-256 of data."),
+            ("created_by", "User who uploaded the file."));
         Create.UniqueConstraint("files_hash_created_by_key").OnTable("files").Columns("hash", "created_by");
 
         Create.Table("provisioner_keys")
@@ -48,6 +51,9 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("name").AsString(64).NotNullable()
             .WithColumn("hashed_secret").AsBinary().NotNullable()
             .WithColumn("tags").AsCustom("jsonb").NotNullable();
+        Describe("provisioner_keys", "A key that authenticates external provisioner daemons of an organization.",
+            ("hashed_secret", "Hash of the key's secret; the secret itself is never stored."),
+            ("tags", "Tags (JSON object) that daemons using this key advertise."));
         CreateIndex("provisioner_keys_organization_id_name_idx", "provisioner_keys",
             "(organization_id, lower(name))", unique: true);
 
@@ -65,6 +71,13 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
                 .ForeignKey("provisioner_daemons_organization_id_fkey", "organizations", "id").OnDelete(Rule.Cascade)
             .WithColumn("key_id").AsGuid().NotNullable()
                 .ForeignKey("provisioner_daemons_key_id_fkey", "provisioner_keys", "id").OnDelete(Rule.Cascade);
+        Describe("provisioner_daemons", "A provisioner daemon that has connected to coderd.",
+            ("provisioners", "Provisioner types the daemon can run."),
+            ("replica_id", "The coderd replica the daemon is connected to; NULL for none."),
+            ("tags", "Tags (JSON object) jobs are matched against."),
+            ("last_seen_at", "When the daemon last reported in; NULL if never."),
+            ("api_version", "Version of the provisioner API the daemon speaks."),
+            ("key_id", "The provisioner key the daemon authenticated with."));
         CreateIndex("idx_provisioner_daemons_org_name_owner_key", "provisioner_daemons",
             "(organization_id, name, lower(COALESCE(tags ->> 'owner', '')))", unique: true);
 
@@ -112,6 +125,20 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
                 CONSTRAINT provisioner_jobs_pkey PRIMARY KEY (id)
             )
             """);
+        Describe("provisioner_jobs", "A unit of work for a provisioner: importing a template version, a dry run, or a workspace build.",
+            ("started_at", "When a daemon acquired the job; NULL while pending."),
+            ("canceled_at", "When cancellation was requested; NULL if never."),
+            ("completed_at", "When the job finished, whatever the outcome; NULL while running."),
+            ("error", "Why the job failed; NULL or empty when it did not."),
+            ("input", "Job parameters as JSON; their shape depends on type."),
+            ("worker_id", "The daemon that acquired the job; NULL while pending."),
+            ("file_id", "The source archive the job provisions from."),
+            ("tags", "Tags (JSON object) a daemon must have to run the job."),
+            ("error_code", "Machine-readable code for some failures; NULL otherwise."),
+            ("trace_metadata", "Tracing context to continue the trace in the daemon."),
+            ("job_status", "Derived from the timestamps and error; never written."),
+            ("logs_length", "Total bytes of log output stored for the job, at most 1 MiB."),
+            ("logs_overflowed", "True once logs were cut at the size limit."));
         Create.ForeignKey("provisioner_jobs_organization_id_fkey")
             .FromTable("provisioner_jobs").ForeignColumn("organization_id")
             .ToTable("organizations").PrimaryColumn("id").OnDelete(Rule.Cascade);
@@ -131,6 +158,8 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("stage").AsString(128).NotNullable()
             .WithColumn("output").AsString(1024).NotNullable()
             .WithColumn("id").AsInt64().NotNullable().WithDefaultValue(NextValue("provisioner_job_logs_id_seq")).PrimaryKey("provisioner_job_logs_pkey");
+        Describe("provisioner_job_logs", "A line of log output of a provisioner job.",
+            ("stage", "Phase of the job the line belongs to."));
         OwnSequence("provisioner_job_logs_id_seq", "provisioner_job_logs", "id");
         Create.Index("provisioner_job_logs_id_job_id_idx").OnTable("provisioner_job_logs")
             .OnColumn("job_id").Ascending().OnColumn("id").Ascending();
@@ -145,6 +174,10 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("source").AsString().NotNullable()
             .WithColumn("action").AsString().NotNullable()
             .WithColumn("resource").AsString().NotNullable();
+        Describe("provisioner_job_timings", "How long one step of a provisioner job took, for the build timeline.",
+            ("source", "Provisioner that reported the step."),
+            ("action", "What was done, for example create or read."),
+            ("resource", "Address of the resource the step acted on."));
 
         Create.Table("templates")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("templates_pkey")
@@ -179,6 +212,25 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("use_classic_parameter_flow").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("cors_behavior").AsCustom("cors_behavior").NotNullable().WithDefaultValue("simple")
             .WithColumn("disable_module_cache").AsBoolean().NotNullable().WithDefaultValue(false);
+        Describe("templates", "A template from which workspaces are built.",
+            ("deleted", "Soft delete: a deleted template keeps its row and frees its name."),
+            ("active_version_id", "The template version new workspaces use."),
+            ("default_ttl", "Nanoseconds before a started workspace stops by default."),
+            ("user_acl", "JSON object from user id to the roles granted on the template."),
+            ("group_acl", "JSON object from group id to the roles granted on the template."),
+            ("failure_ttl", "Nanoseconds after which a failed workspace is stopped; 0 disables."),
+            ("time_til_dormant", "Nanoseconds of inactivity before a workspace becomes dormant; 0 disables."),
+            ("time_til_dormant_autodelete", "Nanoseconds a workspace stays dormant before it is deleted; 0 disables."),
+            ("autostop_requirement_days_of_week", "Bitmap of the days of the week on which workspaces must stop."),
+            ("autostop_requirement_weeks", "Every how many weeks the autostop requirement applies."),
+            ("autostart_block_days_of_week", "Bitmap of the days of the week on which workspaces may not autostart."),
+            ("require_active_version", "True if workspaces must be updated to the active version to start."),
+            ("deprecated", "Deprecation message shown to users; empty when the template is not deprecated."),
+            ("activity_bump", "Nanoseconds by which activity extends a workspace's deadline."),
+            ("max_port_sharing_level", "Widest level at which workspace ports may be shared."),
+            ("use_classic_parameter_flow", "True to use the older parameter form instead of dynamic parameters."),
+            ("cors_behavior", "How CORS requests to workspace apps are handled."),
+            ("disable_module_cache", "True to download Terraform modules on every build."));
         // RESTRICT: a user who created templates or template versions cannot be deleted while they exist.
         AddRestrictForeignKey("templates_created_by_fkey", "templates", "created_by", "users");
         CreateIndex("templates_organization_id_name_idx", "templates",
@@ -202,6 +254,15 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("source_example_id").AsString().Nullable()
             .WithColumn("has_ai_task").AsBoolean().Nullable()
             .WithColumn("has_external_agent").AsBoolean().Nullable();
+        Describe("template_versions", "A version of a template: its source, readme and the import job that parsed it.",
+            ("template_id", "The template this version belongs to; NULL until it is attached to one."),
+            ("job_id", "The provisioner job that imported this version."),
+            ("external_auth_providers", "JSON array of external auth providers a workspace of this version needs."),
+            ("message", "Message the author gave the version, like a commit message."),
+            ("archived", "True once the version is hidden from use."),
+            ("source_example_id", "Id of the starter example the version came from; NULL if none."),
+            ("has_ai_task", "Whether the version defines an AI task; NULL until the import job has told."),
+            ("has_external_agent", "Whether the version defines an external agent; NULL until the import job has told."));
         AddRestrictForeignKey("template_versions_created_by_fkey", "template_versions", "created_by", "users");
         Create.UniqueConstraint("template_versions_template_id_name_key")
             .OnTable("template_versions").Columns("template_id", "name");
@@ -229,6 +290,15 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("display_order").AsInt32().NotNullable().WithDefaultValue(0)
             .WithColumn("ephemeral").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("form_type").AsCustom("parameter_form_type").NotNullable().WithDefaultValue("");
+        Describe("template_version_parameters", "A parameter a template version asks for when a workspace is built.",
+            ("type", "Value type: string, number, bool or list(string)."),
+            ("mutable", "True if the value may change after the workspace is created."),
+            ("options", "JSON array of the choices offered, if any."),
+            ("validation_min", "Lowest allowed number; NULL for none."),
+            ("validation_max", "Highest allowed number; NULL for none."),
+            ("validation_monotonic", "increasing or decreasing if a number may only move one way; empty if free."),
+            ("ephemeral", "True if the value applies to one build only."),
+            ("form_type", "Which input control the form shows; empty for the default."));
         Create.UniqueConstraint("template_version_parameters_template_version_id_name_key")
             .OnTable("template_version_parameters").Columns("template_version_id", "name");
         AddCheck("template_version_parameters", "validation_monotonic_order",
@@ -245,6 +315,8 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("default_value").AsString().NotNullable()
             .WithColumn("required").AsBoolean().NotNullable()
             .WithColumn("sensitive").AsBoolean().NotNullable();
+        Describe("template_version_variables", "A Terraform variable of a template version, with the value set by the template admin.",
+            ("sensitive", "True if the value must not be shown."));
         Create.UniqueConstraint("template_version_variables_template_version_id_name_key")
             .OnTable("template_version_variables").Columns("template_version_id", "name");
 
@@ -254,6 +326,8 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
                 .ForeignKey("template_version_workspace_tags_template_version_id_fkey", "template_versions", "id").OnDelete(Rule.Cascade)
             .WithColumn("key").AsString().NotNullable()
             .WithColumn("value").AsString().NotNullable();
+        Describe("template_version_workspace_tags", "A provisioner tag a template version's workspace builds are tagged with.",
+            ("value", "Tag value, or an expression computed from parameters at build time."));
         Create.UniqueConstraint("template_version_workspace_tags_template_version_id_key_key")
             .OnTable("template_version_workspace_tags").Columns("template_version_id", "key");
 
@@ -266,6 +340,10 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("cached_module_files").AsGuid().Nullable()
                 .ForeignKey("template_version_terraform_values_cached_module_files_fkey", "files", "id")
             .WithColumn("provisionerd_version").AsString().NotNullable().WithDefaultValue("");
+        Describe("template_version_terraform_values", "Terraform output cached for a template version.",
+            ("cached_plan", "The import job's Terraform plan, as JSON."),
+            ("cached_module_files", "Archive of the Terraform modules the version uses; NULL if not cached."),
+            ("provisionerd_version", "Version of the provisioner daemon that produced the values."));
         Create.UniqueConstraint("template_version_terraform_values_template_version_id_key")
             .OnTable("template_version_terraform_values").Column("template_version_id");
 
@@ -288,6 +366,7 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("validation_type_system").AsCustom("parameter_type_system").NotNullable()
             .WithColumn("validation_value_type").AsString(64).NotNullable()
             .WithColumn("index").AsInt32().NotNullable();
+        Describe("parameter_schemas", "A parameter of the legacy parameter system, as an import job found it.");
         Create.UniqueConstraint("parameter_schemas_job_id_name_key")
             .OnTable("parameter_schemas").Columns("job_id", "name");
 
@@ -301,6 +380,8 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
             .WithColumn("source_scheme").AsCustom("parameter_source_scheme").NotNullable()
             .WithColumn("source_value").AsString().NotNullable()
             .WithColumn("destination_scheme").AsCustom("parameter_destination_scheme").NotNullable();
+        Describe("parameter_values", "A value of the legacy parameter system, set at some scope.",
+            ("scope_id", "Id of the template, import job or workspace the value belongs to, per scope."));
         Create.UniqueConstraint("parameter_values_scope_id_name_key")
             .OnTable("parameter_values").Columns("scope_id", "name");
     }

@@ -29,6 +29,13 @@ public sealed class M2026_01_12_0004_CreatePresetsAndPrebuilds : SchemaMigration
             .WithColumn("description").AsString(128).NotNullable().WithDefaultValue("")
             .WithColumn("icon").AsString(256).NotNullable().WithDefaultValue("")
             .WithColumn("last_invalidated_at").AsDateTimeOffset().Nullable();
+        Describe("template_version_presets", "A named set of parameter values offered for a template version.",
+            ("desired_instances", "How many prebuilt workspaces to keep ready; NULL for none."),
+            ("invalidate_after_secs", "Age in seconds at which a prebuilt workspace is invalidated; NULL for no limit."),
+            ("prebuild_status", "Health of the preset's prebuild reconciliation."),
+            ("scheduling_timezone", "Time zone the cron expressions of the prebuild schedules are read in."),
+            ("is_default", "True for the preset selected by default."),
+            ("last_invalidated_at", "When the preset's prebuilt workspaces were last invalidated; NULL if never."));
         CreateIndex("idx_template_version_presets_default", "template_version_presets",
             "(template_version_id)", unique: true, where: "is_default = true");
         Create.Index("idx_unique_preset_name").OnTable("template_version_presets")
@@ -40,6 +47,7 @@ public sealed class M2026_01_12_0004_CreatePresetsAndPrebuilds : SchemaMigration
                 .ForeignKey("template_version_preset_paramet_template_version_preset_id_fkey", "template_version_presets", "id").OnDelete(Rule.Cascade)
             .WithColumn("name").AsString().NotNullable()
             .WithColumn("value").AsString().NotNullable();
+        Describe("template_version_preset_parameters", "A parameter value of a preset.");
 
         Create.Table("template_version_preset_prebuild_schedules")
             .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid).PrimaryKey("template_version_preset_prebuild_schedules_pkey")
@@ -47,6 +55,9 @@ public sealed class M2026_01_12_0004_CreatePresetsAndPrebuilds : SchemaMigration
                 .ForeignKey("template_version_preset_prebuild_schedules_preset_id_fkey", "template_version_presets", "id").OnDelete(Rule.Cascade)
             .WithColumn("cron_expression").AsString().NotNullable()
             .WithColumn("desired_instances").AsInt32().NotNullable();
+        Describe("template_version_preset_prebuild_schedules", "A schedule that changes how many prebuilt workspaces a preset keeps.",
+            ("cron_expression", "When the schedule applies, as a cron expression."),
+            ("desired_instances", "Prebuilt workspaces to keep while the schedule applies."));
     }
 
     /// <inheritdoc/>

@@ -39,6 +39,18 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
             .WithColumn("next_start_at").AsDateTimeOffset().Nullable()
             .WithColumn("group_acl").AsCustom("jsonb").NotNullable().WithDefaultValue("{}")
             .WithColumn("user_acl").AsCustom("jsonb").NotNullable().WithDefaultValue("{}");
+        Describe("workspaces", "A user's workspace, built from a template.",
+            ("deleted", "Soft delete: a deleted workspace keeps its row and frees its name."),
+            ("autostart_schedule", "Cron expression for automatic starts; NULL for none."),
+            ("ttl", "Nanoseconds a started workspace runs before it stops; NULL for no automatic stop."),
+            ("last_used_at", "Last activity; the zero time if never used."),
+            ("dormant_at", "When the workspace became dormant; NULL when it is not."),
+            ("deleting_at", "When a dormant workspace will be deleted; NULL when none is planned."),
+            ("automatic_updates", "Whether starts update to the template's active version."),
+            ("favorite", "True if the owner pinned the workspace."),
+            ("next_start_at", "Next automatic start computed from autostart_schedule; NULL for none."),
+            ("group_acl", "JSON object from group id to the roles granted on the workspace."),
+            ("user_acl", "JSON object from user id to the roles granted on the workspace."));
         // RESTRICT: an organization, owner or template cannot be deleted while a workspace still uses it.
         AddRestrictForeignKey("workspaces_organization_id_fkey", "workspaces", "organization_id", "organizations");
         AddRestrictForeignKey("workspaces_owner_id_fkey", "workspaces", "owner_id", "users");
@@ -72,6 +84,15 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
                 .ForeignKey("workspace_builds_template_version_preset_id_fkey", "template_version_presets", "id").OnDelete(Rule.SetNull)
             .WithColumn("has_ai_task").AsBoolean().Nullable()
             .WithColumn("has_external_agent").AsBoolean().Nullable();
+        Describe("workspace_builds", "One build of a workspace: a start, stop or delete run by a provisioner job.",
+            ("build_number", "Position of the build among the workspace's builds, from 1."),
+            ("provisioner_state", "Terraform state after the build; NULL when none was produced."),
+            ("deadline", "When the workspace stops automatically; the zero time for never."),
+            ("daily_cost", "Cost of the build's resources per day, counted against group quotas."),
+            ("max_deadline", "Latest deadline that activity may extend to; the zero time for no limit."),
+            ("template_version_preset_id", "The preset the build used; NULL for none."),
+            ("has_ai_task", "Whether the build runs an AI task; NULL until known."),
+            ("has_external_agent", "Whether the build has an external agent; NULL until known."));
         Create.UniqueConstraint("workspace_builds_job_id_key").OnTable("workspace_builds").Column("job_id");
         Create.UniqueConstraint("workspace_builds_workspace_id_build_number_key")
             .OnTable("workspace_builds").Columns("workspace_id", "build_number");
@@ -87,6 +108,7 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
                 .ForeignKey("workspace_build_parameters_workspace_build_id_fkey", "workspace_builds", "id").OnDelete(Rule.Cascade)
             .WithColumn("name").AsString().NotNullable()
             .WithColumn("value").AsString().NotNullable();
+        Describe("workspace_build_parameters", "A parameter value a workspace build used.");
         Create.UniqueConstraint("workspace_build_parameters_workspace_build_id_name_key")
             .OnTable("workspace_build_parameters").Columns("workspace_build_id", "name");
 
@@ -103,6 +125,12 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
             .WithColumn("instance_type").AsString(256).Nullable()
             .WithColumn("daily_cost").AsInt32().NotNullable().WithDefaultValue(0)
             .WithColumn("module_path").AsString().Nullable();
+        Describe("workspace_resources", "A Terraform resource a provisioner job produced.",
+            ("type", "Terraform resource type."),
+            ("hide", "True to hide the resource in the UI."),
+            ("instance_type", "Machine size reported by the provider; NULL if unknown."),
+            ("daily_cost", "Cost of the resource per day, counted against group quotas."),
+            ("module_path", "Terraform module address of the resource; NULL for the root module."));
         Create.Index("workspace_resources_job_id_idx").OnTable("workspace_resources").OnColumn("job_id").Ascending();
 
         CreateSequence("workspace_resource_metadata_id_seq", "bigint");
@@ -113,6 +141,9 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
             .WithColumn("value").AsString(65536).Nullable()
             .WithColumn("sensitive").AsBoolean().NotNullable()
             .WithColumn("id").AsInt64().NotNullable().WithDefaultValue(NextValue("workspace_resource_metadata_id_seq")).PrimaryKey("workspace_resource_metadata_pkey");
+        Describe("workspace_resource_metadata", "A key/value shown for a workspace resource.",
+            ("value", "The value; NULL if unset."),
+            ("sensitive", "True if the value must be masked."));
         OwnSequence("workspace_resource_metadata_id_seq", "workspace_resource_metadata", "id");
         Create.UniqueConstraint("workspace_resource_metadata_name")
             .OnTable("workspace_resource_metadata").Columns("workspace_resource_id", "key");
@@ -127,6 +158,9 @@ public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
             .WithColumn("version").AsString().NotNullable()
             .WithColumn("key").AsString().NotNullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable();
+        Describe("workspace_modules", "A Terraform module a provisioner job used.",
+            ("source", "Where the module came from."),
+            ("key", "Module key within the configuration."));
         Create.Index("workspace_modules_created_at_idx").OnTable("workspace_modules")
             .OnColumn("created_at").Ascending();
     }

@@ -61,6 +61,31 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
                 .ForeignKey("workspace_agents_parent_id_fkey", "workspace_agents", "id").OnDelete(Rule.Cascade)
             .WithColumn("api_key_scope").AsCustom("agent_key_scope_enum").NotNullable().WithDefaultValue("all")
             .WithColumn("deleted").AsBoolean().NotNullable().WithDefaultValue(false);
+        Describe("workspace_agents", "An agent running inside a workspace resource, through which users connect.",
+            ("first_connected_at", "First connection of the agent; NULL if never."),
+            ("last_connected_at", "Latest connection of the agent; NULL if never."),
+            ("disconnected_at", "When the agent last disconnected; NULL if it has not."),
+            ("auth_token", "Token the agent authenticates with."),
+            ("auth_instance_id", "Cloud instance id the agent may authenticate with instead; NULL if unused."),
+            ("environment_variables", "JSON object of variables set for the agent's processes."),
+            ("instance_metadata", "Metadata of the cloud instance, as JSON."),
+            ("resource_metadata", "Metadata of the resource the agent runs on, as JSON."),
+            ("directory", "Working directory as configured."),
+            ("last_connected_replica_id", "The coderd replica the agent last connected to; NULL if never."),
+            ("connection_timeout_seconds", "Seconds to wait for the agent to connect before it is reported as timed out."),
+            ("troubleshooting_url", "Link shown to users when the agent has problems."),
+            ("motd_file", "Path of the message-of-the-day file shown at login."),
+            ("expanded_directory", "directory with variables and ~ expanded, as the agent reports it."),
+            ("logs_length", "Total bytes of startup log output stored for the agent, at most 1 MiB."),
+            ("logs_overflowed", "True once startup logs were cut at the size limit."),
+            ("started_at", "When the agent began its startup scripts; NULL before."),
+            ("ready_at", "When the agent finished starting; NULL before."),
+            ("subsystems", "Subsystems the agent runs under; never contains none."),
+            ("display_apps", "Built-in apps shown for the agent."),
+            ("display_order", "Position among the workspace's agents in the UI."),
+            ("parent_id", "The agent this one runs under (for example a devcontainer); NULL for a top-level agent."),
+            ("api_key_scope", "What the agent's API key may do."),
+            ("deleted", "Soft delete: the row stays for history."));
         AddCheck("workspace_agents", "max_logs_length", "logs_length <= 1048576");
         // NULL and '{}' pass: 'none' = ANY of them is NULL or false.
         AddCheck("workspace_agents", "subsystems_not_none",
@@ -78,6 +103,7 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("created_at").AsDateTimeOffset().NotNullable()
             .WithColumn("display_name").AsString(127).NotNullable()
             .WithColumn("icon").AsString().NotNullable();
+        Describe("workspace_agent_log_sources", "A source of workspace agent logs, such as one startup script.");
 
         // The sequence keeps the name it had when this table was workspace_agent_startup_logs.
         CreateSequence("workspace_agent_startup_logs_id_seq", "bigint");
@@ -89,6 +115,7 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("id").AsInt64().NotNullable().WithDefaultValue(NextValue("workspace_agent_startup_logs_id_seq")).PrimaryKey("workspace_agent_startup_logs_pkey")
             .WithColumn("level").AsCustom("log_level").NotNullable().WithDefaultValue("info")
             .WithColumn("log_source_id").AsGuid().NotNullable().WithDefaultValue("00000000-0000-0000-0000-000000000000");
+        Describe("workspace_agent_logs", "A line of log output from a workspace agent.");
         OwnSequence("workspace_agent_startup_logs_id_seq", "workspace_agent_logs", "id");
         Create.Index("workspace_agent_startup_logs_id_agent_id_idx").OnTable("workspace_agent_logs")
             .OnColumn("agent_id").Ascending().OnColumn("id").Ascending();
@@ -105,6 +132,11 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("interval").AsInt64().NotNullable()
             .WithColumn("collected_at").AsDateTimeOffset().NotNullable().WithDefaultValue(ZeroTime)
             .WithColumn("display_order").AsInt32().NotNullable().WithDefaultValue(0);
+        Describe("workspace_agent_metadata", "A metadata item a workspace agent collects by running a script.",
+            ("error", "Error of the last run; empty if none."),
+            ("timeout", "Seconds the script may run."),
+            ("interval", "Seconds between runs."),
+            ("collected_at", "When value was last collected."));
 
         // No primary key: id is made unique by a UNIQUE constraint instead, as in coderd's schema.
         Create.Table("workspace_agent_scripts")
@@ -121,6 +153,10 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("timeout_seconds").AsInt32().NotNullable()
             .WithColumn("display_name").AsString().NotNullable()
             .WithColumn("id").AsGuid().NotNullable().WithDefaultValue(RandomUuid);
+        Describe("workspace_agent_scripts", "A script a workspace agent runs at start, stop or on a schedule.",
+            ("cron", "Cron expression for scheduled runs; empty for none."),
+            ("start_blocks_login", "True if logins wait for this script to finish."),
+            ("timeout_seconds", "Seconds the script may run; 0 for no limit."));
         Create.UniqueConstraint("workspace_agent_scripts_id_key").OnTable("workspace_agent_scripts").Column("id");
         Create.Index("workspace_agent_scripts_workspace_agent_id_idx").OnTable("workspace_agent_scripts")
             .OnColumn("workspace_agent_id").Ascending();
@@ -134,6 +170,7 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("exit_code").AsInt32().NotNullable()
             .WithColumn("stage").AsCustom("workspace_agent_script_timing_stage").NotNullable()
             .WithColumn("status").AsCustom("workspace_agent_script_timing_status").NotNullable();
+        Describe("workspace_agent_script_timings", "How long one run of a workspace agent script took, and how it ended.");
         Create.UniqueConstraint("workspace_agent_script_timings_script_id_started_at_key")
             .OnTable("workspace_agent_script_timings").Columns("script_id", "started_at");
 
@@ -147,6 +184,8 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("name").AsString().NotNullable()
             .WithColumn("subagent_id").AsGuid().Nullable()
                 .ForeignKey("workspace_agent_devcontainers_subagent_id_fkey", "workspace_agents", "id").OnDelete(Rule.Cascade);
+        Describe("workspace_agent_devcontainers", "A devcontainer configured for a workspace agent.",
+            ("subagent_id", "The agent running inside the devcontainer; NULL until it exists."));
         Create.Index("workspace_agent_devcontainers_workspace_agent_id").OnTable("workspace_agent_devcontainers")
             .OnColumn("workspace_agent_id").Ascending();
 
@@ -159,6 +198,9 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp)
             .WithColumn("state").AsCustom("workspace_agent_monitor_state").NotNullable().WithDefaultValue("OK")
             .WithColumn("debounced_until").AsDateTimeOffset().NotNullable().WithDefaultValue(ZeroTime);
+        Describe("workspace_agent_memory_resource_monitors", "A memory usage alert configured for a workspace agent.",
+            ("threshold", "Usage in percent above which the monitor alerts."),
+            ("debounced_until", "Until when further alerts are held back."));
 
         Create.Table("workspace_agent_volume_resource_monitors")
             .WithColumn("agent_id").AsGuid().NotNullable().PrimaryKey("workspace_agent_volume_resource_monitors_pkey")
@@ -170,6 +212,9 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp)
             .WithColumn("state").AsCustom("workspace_agent_monitor_state").NotNullable().WithDefaultValue("OK")
             .WithColumn("debounced_until").AsDateTimeOffset().NotNullable().WithDefaultValue(ZeroTime);
+        Describe("workspace_agent_volume_resource_monitors", "A disk usage alert for one volume of a workspace agent.",
+            ("threshold", "Usage in percent above which the monitor alerts."),
+            ("debounced_until", "Until when further alerts are held back."));
 
         Create.Table("workspace_agent_stats")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("agent_stats_pkey")
@@ -190,6 +235,9 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("session_count_reconnecting_pty").AsInt64().NotNullable().WithDefaultValue(0)
             .WithColumn("session_count_ssh").AsInt64().NotNullable().WithDefaultValue(0)
             .WithColumn("usage").AsBoolean().NotNullable().WithDefaultValue(false);
+        Describe("workspace_agent_stats", "Connection and traffic statistics a workspace agent reported for one interval.",
+            ("connections_by_proto", "JSON object from protocol to connection count."),
+            ("connection_median_latency_ms", "Median connection latency in milliseconds."));
         Create.Index("idx_agent_stats_created_at").OnTable("workspace_agent_stats").OnColumn("created_at").Ascending();
         Create.Index("idx_agent_stats_user_id").OnTable("workspace_agent_stats").OnColumn("user_id").Ascending();
         CreateIndex("workspace_agent_stats_template_id_created_at_user_id_idx", "workspace_agent_stats",
@@ -206,6 +254,8 @@ public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
             .WithColumn("high").AsInt32().NotNullable().WithDefaultValue(0)
             .WithColumn("medium").AsInt32().NotNullable().WithDefaultValue(0)
             .WithColumn("results_url").AsString().NotNullable().WithDefaultValue("");
+        Describe("jfrog_xray_scans", "Vulnerability counts of a JFrog Xray scan for a workspace agent's image.",
+            ("results_url", "Link to the full scan report."));
     }
 
     /// <inheritdoc/>

@@ -40,6 +40,18 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("open_in").AsCustom("workspace_app_open_in").NotNullable().WithDefaultValue("slim-window")
             .WithColumn("display_group").AsString().Nullable()
             .WithColumn("tooltip").AsString(2048).NotNullable().WithDefaultValue("");
+        Describe("workspace_apps", "An app a workspace agent exposes, such as a web IDE.",
+            ("command", "Command to run for a terminal app; NULL for a web app."),
+            ("url", "Address the app is served from inside the workspace; NULL for a command app."),
+            ("healthcheck_url", "URL polled to check the app's health; empty for none."),
+            ("healthcheck_interval", "Seconds between health checks."),
+            ("healthcheck_threshold", "Failed checks in a row before the app is unhealthy."),
+            ("subdomain", "True to serve the app on its own subdomain."),
+            ("sharing_level", "Who besides the owner may open the app."),
+            ("external", "True if the URL is opened directly instead of through coderd."),
+            ("hidden", "True to hide the app in the UI."),
+            ("open_in", "Where the UI opens the app."),
+            ("display_group", "Name of the UI group the app is listed under; NULL for none."));
         Create.UniqueConstraint("workspace_apps_agent_id_slug_idx")
             .OnTable("workspace_apps").Columns("agent_id", "slug");
 
@@ -55,6 +67,8 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("state").AsCustom("workspace_app_status_state").NotNullable()
             .WithColumn("message").AsString().NotNullable()
             .WithColumn("uri").AsString().Nullable();
+        Describe("workspace_app_statuses", "A status an app (for example an AI agent) reported about its work.",
+            ("uri", "Link to something the status refers to; NULL for none."));
         Create.Index("idx_workspace_app_statuses_workspace_id_created_at").OnTable("workspace_app_statuses")
             .OnColumn("workspace_id").Ascending().OnColumn("created_at").Descending();
         Create.Index("workspace_app_statuses_app_id_idx").OnTable("workspace_app_statuses")
@@ -75,6 +89,10 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("session_started_at").AsDateTimeOffset().NotNullable()
             .WithColumn("session_ended_at").AsDateTimeOffset().NotNullable()
             .WithColumn("requests").AsInt32().NotNullable();
+        Describe("workspace_app_stats", "Usage of a workspace app within one session.",
+            ("access_method", "How the app was reached, for example path or subdomain."),
+            ("slug_or_port", "The app's slug, or the port for port-forwarded traffic."),
+            ("requests", "Requests made during the session."));
         OwnSequence("workspace_app_stats_id_seq", "workspace_app_stats", "id");
         Create.UniqueConstraint("workspace_app_stats_user_id_agent_id_session_id_key")
             .OnTable("workspace_app_stats").Columns("user_id", "agent_id", "session_id");
@@ -93,6 +111,9 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("started_at").AsDateTimeOffset().NotNullable()
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable()
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("workspace_app_audit_sessions_pkey");
+        Describe("workspace_app_audit_sessions", "A user's session with a workspace app, kept to avoid one audit entry per request.",
+            ("slug_or_port", "The app's slug, or the port for port-forwarded traffic."),
+            ("status_code", "HTTP status code recorded for the session."));
         Create.UniqueConstraint("workspace_app_audit_sessions_agent_id_app_id_user_id_ip_use_key")
             .OnTable("workspace_app_audit_sessions").Columns("agent_id", "app_id", "user_id", "ip", "user_agent", "slug_or_port", "status_code");
         Create.Index("workspace_app_audit_sessions_unique_index").OnTable("workspace_app_audit_sessions")
@@ -105,6 +126,8 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("port").AsInt32().NotNullable().PrimaryKey("workspace_agent_port_share_pkey")
             .WithColumn("share_level").AsCustom("app_sharing_level").NotNullable()
             .WithColumn("protocol").AsCustom("port_share_protocol").NotNullable().WithDefaultValue("http");
+        Describe("workspace_agent_port_share", "A port of a workspace agent shared with other users.",
+            ("share_level", "Who may open the port."));
 
         CreateSequence("workspace_proxies_region_id_seq", "integer");
         Create.Table("workspace_proxies")
@@ -122,6 +145,14 @@ public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
             .WithColumn("derp_enabled").AsBoolean().NotNullable().WithDefaultValue(true)
             .WithColumn("derp_only").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("version").AsString().NotNullable().WithDefaultValue("");
+        Describe("workspace_proxies", "A workspace proxy: a regional relay for workspace app and terminal traffic.",
+            ("url", "Address users reach the proxy at."),
+            ("wildcard_hostname", "Wildcard host name for subdomain apps served by the proxy."),
+            ("deleted", "Soft delete: the row stays for history."),
+            ("token_hashed_secret", "Hash of the proxy's authentication token."),
+            ("region_id", "Region id of the proxy in the DERP map."),
+            ("derp_enabled", "True if the proxy runs a DERP relay."),
+            ("derp_only", "True if the proxy serves only as a DERP relay."));
         OwnSequence("workspace_proxies_region_id_seq", "workspace_proxies", "region_id");
         Create.UniqueConstraint("workspace_proxies_region_id_unique").OnTable("workspace_proxies").Column("region_id");
         CreateIndex("workspace_proxies_lower_name_idx", "workspace_proxies",

@@ -43,6 +43,12 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("additional_fields").AsCustom("jsonb").NotNullable()
             .WithColumn("request_id").AsGuid().NotNullable()
             .WithColumn("resource_icon").AsString().NotNullable();
+        Describe("audit_logs", "An audited change to a resource.",
+            ("resource_target", "Human-readable name of the resource."),
+            ("diff", "JSON object of the changed fields, old and new."),
+            ("status_code", "HTTP status of the request that made the change."),
+            ("additional_fields", "Extra details of the action, as JSON."),
+            ("resource_icon", "Icon of the resource for the UI."));
         Create.Index("idx_audit_log_organization_id").OnTable("audit_logs").OnColumn("organization_id").Ascending();
         Create.Index("idx_audit_log_resource_id").OnTable("audit_logs").OnColumn("resource_id").Ascending();
         Create.Index("idx_audit_log_user_id").OnTable("audit_logs").OnColumn("user_id").Ascending();
@@ -68,6 +74,11 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("connection_id").AsGuid().Nullable()
             .WithColumn("disconnect_time").AsDateTimeOffset().Nullable()
             .WithColumn("disconnect_reason").AsString().Nullable();
+        Describe("connection_logs", "A connection to a workspace (SSH, app, port forward and so on), with how and when it ended.",
+            ("code", "Exit or HTTP status code; NULL while unknown."),
+            ("slug_or_port", "The app's slug, or the port for port-forwarded traffic; NULL for other types."),
+            ("connection_id", "Id that joins the connect and disconnect events of one connection."),
+            ("disconnect_time", "When the connection ended; NULL while open or if unknown."));
         Create.Index("idx_connection_logs_connect_time_desc").OnTable("connection_logs")
             .OnColumn("connect_time").Descending();
         Create.Index("idx_connection_logs_connection_id_workspace_id_agent_name").OnTable("connection_logs")
@@ -84,10 +95,13 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("value").AsString().NotNullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("telemetry_items", "A value coderd keeps for telemetry reporting, by key.");
 
         Create.Table("telemetry_locks")
             .WithColumn("event_type").AsString().NotNullable().PrimaryKey("telemetry_locks_pkey")
             .WithColumn("period_ending_at").AsDateTimeOffset().NotNullable().PrimaryKey("telemetry_locks_pkey");
+        Describe("telemetry_locks", "A claim that one replica reports a telemetry event for a period, so it is sent once.",
+            ("period_ending_at", "End of the period the report covers."));
         AddCheck("telemetry_locks", "telemetry_lock_event_type_constraint",
             "event_type IN ('aibridge_interceptions_summary', 'boundary_usage_summary')");
         Create.Index("idx_telemetry_locks_period_ending_at").OnTable("telemetry_locks")
@@ -101,6 +115,11 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("publish_started_at").AsDateTimeOffset().Nullable()
             .WithColumn("published_at").AsDateTimeOffset().Nullable()
             .WithColumn("failure_message").AsString().Nullable();
+        Describe("usage_events", "A billable usage event, kept until it is published.",
+            ("event_data", "Event details as JSON; their shape depends on event_type."),
+            ("publish_started_at", "When publishing began; NULL if not yet."),
+            ("published_at", "When the event was published; NULL if not yet."),
+            ("failure_message", "Why publishing last failed; NULL if it has not."));
         AddCheck("usage_events", "usage_event_type_check", "event_type IN ('dc_managed_agents_v1', 'hb_ai_seats_v1')");
         CreateIndex("idx_usage_events_ai_seats", "usage_events",
             "(event_type, created_at)", where: "event_type = 'hb_ai_seats_v1'");
@@ -111,6 +130,8 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("day").AsDate().NotNullable().PrimaryKey("usage_events_daily_pkey")
             .WithColumn("event_type").AsString().NotNullable().PrimaryKey("usage_events_daily_pkey")
             .WithColumn("usage_data").AsCustom("jsonb").NotNullable();
+        Describe("usage_events_daily", "Usage events summed per day and event type.",
+            ("usage_data", "The day's totals as JSON."));
 
         Create.Table("template_usage_stats")
             .WithColumn("start_time").AsDateTimeOffset().NotNullable().PrimaryKey("template_usage_stats_pkey")
@@ -125,6 +146,10 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("vscode_mins").AsInt16().NotNullable()
             .WithColumn("jetbrains_mins").AsInt16().NotNullable()
             .WithColumn("app_usage_mins").AsCustom("jsonb").Nullable();
+        Describe("template_usage_stats", "Usage of one template by one user in one time bucket.",
+            ("median_latency_ms", "Median connection latency in milliseconds; NULL if none was measured."),
+            ("usage_mins", "Minutes of any use in the bucket."),
+            ("app_usage_mins", "JSON object from app name to minutes of use."));
         Create.Index("template_usage_stats_start_time_idx").OnTable("template_usage_stats")
             .OnColumn("start_time").Descending();
         Create.Index("template_usage_stats_start_time_template_id_user_id_idx").OnTable("template_usage_stats")
@@ -138,6 +163,8 @@ public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigrat
             .WithColumn("denied_requests").AsInt64().NotNullable().WithDefaultValue(0)
             .WithColumn("window_start").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("boundary_usage_stats", "Counts of requests allowed and denied by agent network boundaries, per replica and time window.",
+            ("window_start", "Start of the time window counted."));
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,11 @@ public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigrati
             .WithColumn("method").AsCustom("notification_method").Nullable()
             .WithColumn("kind").AsCustom("notification_template_kind").NotNullable().WithDefaultValue("system")
             .WithColumn("enabled_by_default").AsBoolean().NotNullable().WithDefaultValue(true);
+        Describe("notification_templates", "A kind of notification, with the templates its title and body are rendered from.",
+            ("actions", "JSON array of buttons shown with the notification."),
+            ("group", "Heading the template is listed under in the preferences; NULL for none."),
+            ("method", "Delivery method; NULL for the deployment default."),
+            ("enabled_by_default", "True if users receive it unless they opt out."));
         Create.UniqueConstraint("notification_templates_name_key").OnTable("notification_templates").Column("name");
 
         Create.Table("notification_messages")
@@ -49,6 +54,16 @@ public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigrati
             .WithColumn("next_retry_after").AsDateTimeOffset().Nullable()
             .WithColumn("queued_seconds").AsDouble().Nullable()
             .WithColumn("dedupe_hash").AsString().Nullable();
+        Describe("notification_messages", "A notification queued for delivery to one user.",
+            ("status_reason", "Why the message has its status; NULL if unremarkable."),
+            ("created_by", "Component that enqueued the message."),
+            ("payload", "Data the templates are rendered with, as JSON."),
+            ("attempt_count", "Delivery attempts so far."),
+            ("targets", "Ids of the resources the notification is about."),
+            ("leased_until", "Until when a notifier holds the message; NULL when none does."),
+            ("next_retry_after", "Earliest time of the next attempt; NULL for now."),
+            ("queued_seconds", "Seconds the message waited before its last attempt."),
+            ("dedupe_hash", "Hash that keeps identical messages from being sent twice on one day."));
         Create.Index("idx_notification_messages_status").OnTable("notification_messages")
             .OnColumn("status").Ascending();
         Create.Index("notification_messages_dedupe_hash_idx").OnTable("notification_messages")
@@ -62,10 +77,12 @@ public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigrati
             .WithColumn("disabled").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(CurrentTimestamp);
+        Describe("notification_preferences", "A user's choice to turn one kind of notification off or on.");
 
         Create.Table("notification_report_generator_logs")
             .WithColumn("notification_template_id").AsGuid().NotNullable().PrimaryKey("notification_report_generator_logs_pkey")
             .WithColumn("last_generated_at").AsDateTimeOffset().NotNullable();
+        Describe("notification_report_generator_logs", "When a periodic report was last generated, per notification template.");
 
         Create.Table("inbox_notifications")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("inbox_notifications_pkey")
@@ -80,6 +97,10 @@ public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigrati
             .WithColumn("actions").AsCustom("jsonb").NotNullable()
             .WithColumn("read_at").AsDateTimeOffset().Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("inbox_notifications", "A notification in a user's inbox.",
+            ("targets", "Ids of the resources the notification is about."),
+            ("actions", "JSON array of buttons shown with the notification."),
+            ("read_at", "When the user read it; NULL while unread."));
         Create.Index("idx_inbox_notifications_user_id_read_at").OnTable("inbox_notifications")
             .OnColumn("user_id").Ascending().OnColumn("read_at").Ascending();
         Create.Index("idx_inbox_notifications_user_id_template_id_targets").OnTable("inbox_notifications")
@@ -93,6 +114,10 @@ public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigrati
             .WithColumn("endpoint").AsString().NotNullable()
             .WithColumn("endpoint_p256dh_key").AsString().NotNullable()
             .WithColumn("endpoint_auth_key").AsString().NotNullable();
+        Describe("webpush_subscriptions", "A browser's subscription to push notifications for a user.",
+            ("endpoint", "Push service URL of the subscription."),
+            ("endpoint_p256dh_key", "Browser's public key (P-256) for encrypting messages."),
+            ("endpoint_auth_key", "Browser's authentication secret for the push messages."));
     }
 
     /// <inheritdoc/>

@@ -40,6 +40,10 @@ public sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
             .WithColumn("software_version").AsString().Nullable()
             .WithColumn("registration_access_token").AsBinary().Nullable()
             .WithColumn("registration_client_uri").AsString().Nullable();
+        Describe("oauth2_provider_apps", "An OAuth2 client application registered with coderd acting as authorization server.",
+            ("callback_url", "Redirect URL of apps registered before redirect_uris existed."),
+            ("dynamically_registered", "True if the app registered itself (RFC 7591)."),
+            ("registration_access_token", "Hash of the token the app uses to manage its registration; NULL if none."));
 
         Create.Table("oauth2_provider_app_secrets")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("oauth2_provider_app_secrets_pkey")
@@ -50,6 +54,10 @@ public sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
             .WithColumn("app_id").AsGuid().NotNullable()
                 .ForeignKey("oauth2_provider_app_secrets_app_id_fkey", "oauth2_provider_apps", "id").OnDelete(Rule.Cascade)
             .WithColumn("secret_prefix").AsBinary().NotNullable();
+        Describe("oauth2_provider_app_secrets", "A client secret of an OAuth2 provider app.",
+            ("hashed_secret", "Hash of the secret; the secret itself is never stored."),
+            ("display_secret", "Shortened form of the secret, to tell secrets apart in the UI."),
+            ("secret_prefix", "Lookup prefix of the secret."));
         Create.UniqueConstraint("oauth2_provider_app_secrets_secret_prefix_key")
             .OnTable("oauth2_provider_app_secrets").Column("secret_prefix");
 
@@ -68,6 +76,14 @@ public sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
             .WithColumn("code_challenge_method").AsString().Nullable()
             .WithColumn("state_hash").AsString().Nullable()
             .WithColumn("redirect_uri").AsString().Nullable();
+        Describe("oauth2_provider_app_codes", "An authorization code issued to an OAuth2 provider app, valid once and briefly.",
+            ("secret_prefix", "Lookup prefix of the code."),
+            ("hashed_secret", "Hash of the code; the code itself is never stored."),
+            ("resource_uri", "Resource the token is for (RFC 8707); NULL if not given."),
+            ("code_challenge", "PKCE challenge; NULL if the client used none."),
+            ("code_challenge_method", "PKCE method, for example S256; NULL with no challenge."),
+            ("state_hash", "Hash of the client's state value; NULL if none was sent."),
+            ("redirect_uri", "Redirect URI the code was requested with; NULL if not given."));
         Create.UniqueConstraint("oauth2_provider_app_codes_secret_prefix_key")
             .OnTable("oauth2_provider_app_codes").Column("secret_prefix");
 
@@ -84,6 +100,10 @@ public sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
             .WithColumn("audience").AsString().Nullable()
             .WithColumn("user_id").AsGuid().NotNullable()
                 .ForeignKey("fk_oauth2_provider_app_tokens_user_id", "users", "id").OnDelete(Rule.Cascade);
+        Describe("oauth2_provider_app_tokens", "An access token issued to an OAuth2 provider app, backed by an API key.",
+            ("hash_prefix", "Prefix used to look the token up."),
+            ("refresh_hash", "Hash of the refresh token."),
+            ("audience", "Resource the token is valid for; NULL if unrestricted."));
         Create.UniqueConstraint("oauth2_provider_app_tokens_hash_prefix_key")
             .OnTable("oauth2_provider_app_tokens").Column("hash_prefix");
     }

@@ -18,6 +18,7 @@ public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : Schema
         Create.Table("tailnet_coordinators")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("tailnet_coordinators_pkey")
             .WithColumn("heartbeat_at").AsDateTimeOffset().NotNullable();
+        Describe("tailnet_coordinators", "A tailnet coordinator (one per coderd replica) and its last heartbeat.");
 
         Create.Table("tailnet_peers")
             .WithColumn("id").AsGuid().NotNullable().PrimaryKey("tailnet_peers_pkey")
@@ -26,6 +27,8 @@ public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : Schema
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable()
             .WithColumn("node").AsBinary().NotNullable()
             .WithColumn("status").AsCustom("tailnet_status").NotNullable().WithDefaultValue("ok");
+        Describe("tailnet_peers", "A peer of the tailnet as seen by one coordinator.",
+            ("node", "The peer's node description, protobuf-encoded."));
         Create.Index("idx_tailnet_peers_coordinator").OnTable("tailnet_peers").OnColumn("coordinator_id").Ascending();
 
         Create.Table("tailnet_tunnels")
@@ -34,6 +37,7 @@ public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : Schema
             .WithColumn("src_id").AsGuid().NotNullable().PrimaryKey("tailnet_tunnels_pkey")
             .WithColumn("dst_id").AsGuid().NotNullable().PrimaryKey("tailnet_tunnels_pkey")
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable();
+        Describe("tailnet_tunnels", "A tunnel one peer asked for to another peer, through one coordinator.");
         CreateIndex("idx_tailnet_tunnels_dst_id", "tailnet_tunnels", "(dst_id)", method: "hash");
         CreateIndex("idx_tailnet_tunnels_src_id", "tailnet_tunnels", "(src_id)", method: "hash");
 
@@ -51,11 +55,19 @@ public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : Schema
             .WithColumn("version").AsString().NotNullable()
             .WithColumn("error").AsString().NotNullable().WithDefaultValue("")
             .WithColumn("primary").AsBoolean().NotNullable().WithDefaultValue(true);
+        Describe("replicas", "A running or stopped coderd replica.",
+            ("stopped_at", "When the replica stopped; NULL while it runs."),
+            ("region_id", "DERP region id the replica serves."),
+            ("relay_address", "Address other replicas relay DERP traffic to."),
+            ("database_latency", "Latency to the database the replica last measured."),
+            ("error", "Last error the replica reported; empty if none."),
+            ("primary", "True for replicas of the primary deployment, false for workspace proxies."));
 
         // No primary key: a setting is identified by its unique key.
         Create.Table("site_configs")
             .WithColumn("key").AsString(256).NotNullable()
             .WithColumn("value").AsString().NotNullable();
+        Describe("site_configs", "A deployment-wide setting, as a key and value.");
         Create.UniqueConstraint("site_configs_key_key").OnTable("site_configs").Column("key");
 
         CreateSequence("licenses_id_seq", "integer");
@@ -65,6 +77,10 @@ public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : Schema
             .WithColumn("jwt").AsString().NotNullable()
             .WithColumn("exp").AsDateTimeOffset().NotNullable()
             .WithColumn("uuid").AsGuid().NotNullable();
+        Describe("licenses", "An enterprise license uploaded to the deployment.",
+            ("jwt", "The license as a signed JWT."),
+            ("exp", "When the license expires."),
+            ("uuid", "Id of the license from its claims."));
         OwnSequence("licenses_id_seq", "licenses", "id");
         Create.UniqueConstraint("licenses_jwt_key").OnTable("licenses").Column("jwt");
     }

@@ -29,6 +29,13 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("thread_parent_id").AsGuid().Nullable()
             .WithColumn("thread_root_id").AsGuid().Nullable()
             .WithColumn("client_session_id").AsString(256).Nullable();
+        Describe("aibridge_interceptions", "A request to an AI model provider that the AI bridge intercepted.",
+            ("initiator_id", "The user who made the request."),
+            ("api_key_id", "Id of the API key the request used; NULL if unknown."),
+            ("client", "AI client that made the request, as far as it could be told."),
+            ("thread_parent_id", "The interception this one continues; NULL for the first of a thread."),
+            ("thread_root_id", "The first interception of the thread; NULL for the first itself."),
+            ("client_session_id", "Session id the client sent; NULL if none."));
         Create.Index("idx_aibridge_interceptions_client").OnTable("aibridge_interceptions")
             .OnColumn("client").Ascending();
         CreateIndex("idx_aibridge_interceptions_client_session_id", "aibridge_interceptions",
@@ -52,6 +59,7 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("content").AsString().NotNullable()
             .WithColumn("metadata").AsCustom("jsonb").Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable();
+        Describe("aibridge_model_thoughts", "Reasoning output of a model during an intercepted request.");
         Create.Index("idx_aibridge_model_thoughts_interception_id").OnTable("aibridge_model_thoughts")
             .OnColumn("interception_id").Ascending();
 
@@ -63,6 +71,7 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("output_tokens").AsInt64().NotNullable()
             .WithColumn("metadata").AsCustom("jsonb").Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable();
+        Describe("aibridge_token_usages", "Tokens an intercepted request used, per provider response.");
         Create.Index("idx_aibridge_token_usages_interception_id").OnTable("aibridge_token_usages")
             .OnColumn("interception_id").Ascending();
         Create.Index("idx_aibridge_token_usages_provider_response_id").OnTable("aibridge_token_usages")
@@ -80,6 +89,10 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("metadata").AsCustom("jsonb").Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable()
             .WithColumn("provider_tool_call_id").AsString().Nullable();
+        Describe("aibridge_tool_usages", "A tool call made during an intercepted request.",
+            ("server_url", "MCP server the tool came from; NULL for a client-side tool."),
+            ("injected", "True if the AI bridge added the tool itself."),
+            ("invocation_error", "Error the tool returned; NULL if none."));
         Create.Index("idx_aibridge_tool_usages_interception_id").OnTable("aibridge_tool_usages")
             .OnColumn("interception_id").Ascending();
         Create.Index("idx_aibridge_tool_usages_provider_tool_call_id").OnTable("aibridge_tool_usages")
@@ -94,6 +107,7 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("prompt").AsString().NotNullable()
             .WithColumn("metadata").AsCustom("jsonb").Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable();
+        Describe("aibridge_user_prompts", "A prompt a user sent in an intercepted request.");
         Create.Index("idx_aibridge_user_prompts_interception_id").OnTable("aibridge_user_prompts")
             .OnColumn("interception_id").Ascending();
         Create.Index("idx_aibridge_user_prompts_provider_response_id").OnTable("aibridge_user_prompts")
@@ -107,6 +121,7 @@ public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
             .WithColumn("last_event_type").AsCustom("ai_seat_usage_reason").NotNullable()
             .WithColumn("last_event_description").AsString().NotNullable()
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable();
+        Describe("ai_seat_state", "When a user first and last used AI features, for seat counting.");
     }
 
     /// <inheritdoc/>

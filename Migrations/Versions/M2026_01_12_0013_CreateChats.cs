@@ -31,6 +31,9 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("base_url").AsString().NotNullable().WithDefaultValue("");
+        Describe("chat_providers", "An AI model provider configured for chats, with its credentials.",
+            ("api_key_key_id", "NULL: api_key is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("base_url", "Address of the provider's API; empty for its default."));
         Create.UniqueConstraint("chat_providers_provider_key").OnTable("chat_providers").Column("provider");
         AddCheck("chat_providers", "chat_providers_provider_check",
             "provider IN ('anthropic', 'azure', 'bedrock', 'google', 'openai', 'openai-compat', 'openrouter', 'vercel')");
@@ -55,6 +58,11 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("context_limit").AsInt64().NotNullable()
             .WithColumn("compression_threshold").AsInt32().NotNullable()
             .WithColumn("options").AsCustom("jsonb").NotNullable().WithDefaultValue("{}");
+        Describe("chat_model_configs", "A model offered in chats, with its limits.",
+            ("deleted", "Soft delete: the row stays for chats that used the model."),
+            ("context_limit", "Size of the model's context window, in tokens."),
+            ("compression_threshold", "Percentage of the context window at which older messages are summarized."),
+            ("options", "Provider-specific model options, as JSON."));
         AddCheck("chat_model_configs", "chat_model_configs_compression_threshold_check",
             "compression_threshold >= 0 AND compression_threshold <= 100");
         AddCheck("chat_model_configs", "chat_model_configs_context_limit_check", "context_limit > 0");
@@ -88,6 +96,13 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("archived").AsBoolean().NotNullable().WithDefaultValue(false)
             .WithColumn("last_error").AsString().Nullable()
             .WithColumn("mode").AsCustom("chat_mode").Nullable();
+        Describe("chats", "An AI chat of a user, optionally tied to a workspace.",
+            ("worker_id", "The coderd replica running the chat; NULL when none is."),
+            ("heartbeat_at", "Last heartbeat of the worker running the chat; NULL when none is."),
+            ("parent_chat_id", "The chat that started this one as a sub-agent; NULL for a top-level chat."),
+            ("root_chat_id", "The top-level chat of this chat's tree; NULL for a top-level chat."),
+            ("last_error", "Last error the chat hit; NULL if none."),
+            ("mode", "Chat mode; NULL for the default."));
         Create.Index("idx_chats_last_model_config_id").OnTable("chats").OnColumn("last_model_config_id").Ascending();
         Create.Index("idx_chats_owner").OnTable("chats").OnColumn("owner_id").Ascending();
         Create.Index("idx_chats_owner_updated_id").OnTable("chats")
@@ -121,6 +136,17 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("total_cost_micros").AsInt64().Nullable()
             .WithColumn("runtime_ms").AsInt64().Nullable()
             .WithColumn("deleted").AsBoolean().NotNullable().WithDefaultValue(false);
+        Describe("chat_messages", "A message of a chat, with the tokens and cost it used.",
+            ("model_config_id", "The model that produced the message; NULL for user messages."),
+            ("content", "Message parts as JSON; their format is given by content_version."),
+            ("visibility", "Whether the message is shown to the user, sent to the model, or both."),
+            ("context_limit", "Context window of the model at the time, in tokens."),
+            ("compressed", "True for a summary that replaces earlier messages."),
+            ("created_by", "User who wrote the message; NULL for generated ones."),
+            ("content_version", "Version of the content JSON format."),
+            ("total_cost_micros", "Cost of the message in micros (millionths of the currency unit); NULL if unknown."),
+            ("runtime_ms", "Milliseconds the model took; NULL if not measured."),
+            ("deleted", "Soft delete: the row stays for spend accounting."));
         OwnSequence("chat_messages_id_seq", "chat_messages", "id");
         Create.Index("idx_chat_messages_chat").OnTable("chat_messages").OnColumn("chat_id").Ascending();
         Create.Index("idx_chat_messages_chat_created").OnTable("chat_messages")
@@ -138,6 +164,8 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
                 .ForeignKey("chat_queued_messages_chat_id_fkey", "chats", "id").OnDelete(Rule.Cascade)
             .WithColumn("content").AsCustom("jsonb").NotNullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("chat_queued_messages", "A user message waiting to be sent to a busy chat.",
+            ("content", "Message parts as JSON."));
         OwnSequence("chat_queued_messages_id_seq", "chat_queued_messages", "id");
         Create.Index("idx_chat_queued_messages_chat_id").OnTable("chat_queued_messages")
             .OnColumn("chat_id").Ascending();
@@ -167,6 +195,10 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("approved").AsBoolean().Nullable()
             .WithColumn("reviewer_count").AsInt32().Nullable()
             .WithColumn("head_branch").AsString().Nullable();
+        Describe("chat_diff_statuses", "The state of the Git changes and pull request of a chat's workspace.",
+            ("pull_request_state", "State of the pull request; NULL if there is none."),
+            ("refreshed_at", "When the status was last fetched; NULL if never."),
+            ("stale_at", "When the status should be fetched again."));
         Create.Index("idx_chat_diff_statuses_stale_at").OnTable("chat_diff_statuses").OnColumn("stale_at").Ascending();
 
         Create.Table("chat_files")
@@ -179,6 +211,7 @@ public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
             .WithColumn("name").AsString().NotNullable().WithDefaultValue("")
             .WithColumn("mimetype").AsString().NotNullable()
             .WithColumn("data").AsBinary().NotNullable();
+        Describe("chat_files", "A file attached to chats by a user.");
         Create.Index("idx_chat_files_org").OnTable("chat_files").OnColumn("organization_id").Ascending();
         Create.Index("idx_chat_files_owner").OnTable("chat_files").OnColumn("owner_id").Ascending();
     }

@@ -31,6 +31,10 @@ public sealed class M2026_01_12_0014_CreateTasks : SchemaMigration
             .WithColumn("created_at").AsDateTimeOffset().NotNullable()
             .WithColumn("deleted_at").AsDateTimeOffset().Nullable()
             .WithColumn("display_name").AsString(127).NotNullable().WithDefaultValue("");
+        Describe("tasks", "An AI task: a prompt run by an agent in a workspace.",
+            ("workspace_id", "The workspace running the task; NULL until one exists."),
+            ("template_parameters", "Parameter values the task's workspace is built with, as JSON."),
+            ("deleted_at", "When the task was deleted; NULL while it exists."));
         Create.Index("tasks_organization_id_idx").OnTable("tasks").OnColumn("organization_id").Ascending();
         Create.Index("tasks_owner_id_idx").OnTable("tasks").OnColumn("owner_id").Ascending();
         CreateIndex("tasks_owner_id_name_unique_idx", "tasks",
@@ -42,6 +46,8 @@ public sealed class M2026_01_12_0014_CreateTasks : SchemaMigration
                 .ForeignKey("task_snapshots_task_id_fkey", "tasks", "id").OnDelete(Rule.Cascade)
             .WithColumn("log_snapshot").AsCustom("jsonb").NotNullable()
             .WithColumn("log_snapshot_created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("task_snapshots", "The latest log output of a task, saved so it can be shown while its workspace is not running.",
+            ("log_snapshot", "Log output as JSON."));
 
         Create.Table("task_workspace_apps")
             .WithColumn("task_id").AsGuid().NotNullable().PrimaryKey("task_workspace_apps_pkey")
@@ -51,6 +57,9 @@ public sealed class M2026_01_12_0014_CreateTasks : SchemaMigration
             .WithColumn("workspace_app_id").AsGuid().Nullable()
                 .ForeignKey("task_workspace_apps_workspace_app_id_fkey", "workspace_apps", "id").OnDelete(Rule.Cascade)
             .WithColumn("workspace_build_number").AsInt32().NotNullable().PrimaryKey("task_workspace_apps_pkey");
+        Describe("task_workspace_apps", "The agent and app that run a task in one build of its workspace.",
+            ("workspace_agent_id", "The agent running the task; NULL until known."),
+            ("workspace_app_id", "The app the task runs in; NULL until known."));
     }
 
     /// <inheritdoc/>

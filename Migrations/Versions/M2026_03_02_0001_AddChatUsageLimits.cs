@@ -26,6 +26,10 @@ public sealed class M2026_03_02_0001_AddChatUsageLimits : SchemaMigration
             .WithColumn("period").AsString().NotNullable().WithDefaultValue("month")
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("chat_usage_limit_config", "The one row of deployment-wide chat spend limits.",
+            ("singleton", "Always true; with its unique key it allows only one row."),
+            ("default_limit_micros", "Spend allowed per user and period, in micros (millionths of the currency unit)."),
+            ("period", "Length of the period spend is summed over: day, week or month."));
         AddCheck("chat_usage_limit_config", "chat_usage_limit_config_default_limit_micros_check", "default_limit_micros >= 0");
         AddCheck("chat_usage_limit_config", "chat_usage_limit_config_period_check", "period IN ('day', 'week', 'month')");
         // With the UNIQUE below, CHECK (singleton) allows exactly one row: singleton = true.
@@ -34,8 +38,10 @@ public sealed class M2026_03_02_0001_AddChatUsageLimits : SchemaMigration
         Insert.IntoTable("chat_usage_limit_config").Row(new { singleton = true });
 
         Alter.Table("users").AddColumn("chat_spend_limit_micros").AsInt64().Nullable();
+        CommentOnColumn("users", "chat_spend_limit_micros", "The user's chat spend limit per period, in micros; NULL if none is set for the user.");
         AddCheckNotValid("users", UserSpendCheck, SpendCheckExpression);
         Alter.Table("groups").AddColumn("chat_spend_limit_micros").AsInt64().Nullable();
+        CommentOnColumn("groups", "chat_spend_limit_micros", "Chat spend limit per period for the group's members, in micros; NULL if none is set for the group.");
         AddCheckNotValid("groups", GroupSpendCheck, SpendCheckExpression);
     }
 

@@ -48,6 +48,18 @@ public sealed class M2026_03_19_0001_AddMcpServerConfigs : SchemaMigration
                 .ForeignKey("mcp_server_configs_updated_by_fkey", "users", "id").OnDelete(Rule.SetNull)
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("mcp_server_configs", "An MCP server that administrators offer to chats.",
+            ("transport", "streamable_http or sse."),
+            ("auth_type", "How chats authenticate to the server: none, oauth2, api_key or custom_headers."),
+            ("oauth2_client_secret_key_id", "NULL: oauth2_client_secret is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("oauth2_scopes", "Space-separated scopes to request."),
+            ("api_key_header", "Header that carries api_key_value."),
+            ("api_key_value_key_id", "NULL: api_key_value is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("custom_headers", "JSON object of headers sent to the server; text so that it can be encrypted."),
+            ("custom_headers_key_id", "NULL: custom_headers is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("tool_allow_list", "Tools of the server that chats may use."),
+            ("tool_deny_list", "Tools of the server that chats may not use."),
+            ("availability", "force_on, default_on or default_off in new chats."));
         Create.UniqueConstraint("mcp_server_configs_slug_key").OnTable("mcp_server_configs").Column("slug");
         AddCheck("mcp_server_configs", "mcp_server_configs_auth_type_check", "auth_type IN ('none', 'oauth2', 'api_key', 'custom_headers')");
         AddCheck("mcp_server_configs", "mcp_server_configs_availability_check", "availability IN ('force_on', 'default_on', 'default_off')");
@@ -69,6 +81,10 @@ public sealed class M2026_03_19_0001_AddMcpServerConfigs : SchemaMigration
             .WithColumn("expiry").AsDateTimeOffset().Nullable()
             .WithColumn("created_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now)
             .WithColumn("updated_at").AsDateTimeOffset().NotNullable().WithDefaultValue(Now);
+        Describe("mcp_server_user_tokens", "A user's OAuth2 token for an MCP server.",
+            ("access_token_key_id", "NULL: access_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("refresh_token_key_id", "NULL: refresh_token is stored in plain text; otherwise the digest of the dbcrypt key that encrypted it."),
+            ("expiry", "When access_token expires; NULL if it does not."));
         Create.UniqueConstraint("mcp_server_user_tokens_mcp_server_config_id_user_id_key")
             .OnTable("mcp_server_user_tokens").Columns("mcp_server_config_id", "user_id");
 
