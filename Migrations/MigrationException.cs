@@ -20,6 +20,9 @@ public enum MigrationError
 
     /// <summary>A requested target version is not a migration of this build.</summary>
     UnknownVersion,
+
+    /// <summary>The database has not applied every migration of this build (reported by <see cref="SchemaMigrator.VerifyAsync"/>).</summary>
+    DatabaseBehind,
 }
 
 /// <summary>

@@ -24,3 +24,12 @@ public sealed record MigrationState(long Version, string Description, DateTimeOf
 /// <param name="Description">Its description.</param>
 /// <param name="Duration">Wall time of its transaction, retries included.</param>
 public sealed record AppliedMigration(long Version, string Description, TimeSpan Duration);
+
+/// <summary>What <see cref="SchemaMigrator.VerifyAsync"/> found.</summary>
+/// <param name="Version">The version the database is at: this build's newest.</param>
+/// <param name="Differences">How its schema differs from the one this build makes, in a fixed order; empty when it matches.</param>
+public sealed record SchemaVerification(long Version, IReadOnlyList<SchemaDifference> Differences)
+{
+    /// <summary>True when the schema is exactly the one this build makes.</summary>
+    public bool Matches => Differences.Count == 0;
+}

@@ -141,6 +141,39 @@ public sealed class SchemaMigrator
     }
 
     /// <summary>
+    /// Checks that the database is at this build's newest version and that its schema is the one
+    /// this build's migrations make (<see cref="SchemaSnapshot.Latest"/>), comparing catalog
+    /// snapshots: no client tools are needed, on any supported PostgreSQL major. Reads only.
+    /// </summary>
+    /// <returns>The differences from the expected schema; none when it matches.</returns>
+    /// <exception cref="MigrationException">
+    /// <see cref="MigrationError.DatabaseAhead"/> or <see cref="MigrationError.DatabaseBehind"/>: the
+    /// versions differ, so the schemas are not comparable; or the database cannot be reached.
+    /// </exception>
+    public async Task<SchemaVerification> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var status = await ReadStatusAsync(connection, cancellationToken);
+        var unknown = status.Unknown.Select(m => m.Version).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new MigrationException(MigrationError.DatabaseAhead,
+                $"The database is ahead of this build: it has applied {string.Join(", ", unknown)}, which this build does not know " +
+                $"(its newest is {LatestVersion}); verify with the build that applied them.");
+        }
+
+        var pending = status.Pending.ToList();
+        if (pending.Count > 0)
+        {
+            throw new MigrationException(MigrationError.DatabaseBehind,
+                $"The database is behind this build: {pending.Count} migration(s) pending, the first {pending[0].Version} ({pending[0].Description}); run `coderd-db up`.");
+        }
+
+        var found = await SchemaSnapshot.ReadAsync(connection, cancellationToken);
+        return new SchemaVerification(LatestVersion, SchemaSnapshot.Compare(SchemaSnapshot.Latest, found));
+    }
+
+    /// <summary>
     /// The SQL that <see cref="UpAsync"/> runs for the migrations after <paramref name="from"/> up to
     /// <paramref name="to"/>, as a psql script: the lock, the version table, then one transaction per
     /// migration. Needs no database.

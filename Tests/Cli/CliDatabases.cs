@@ -1,5 +1,4 @@
 using Coderd.Database.Migrations;
-using Coderd.Database.Server;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;
@@ -108,10 +107,6 @@ internal static class CliDatabases
         while (await reader.ReadAsync(TestContext.Current.CancellationToken)) queries.Add(reader.GetString(0));
         return queries;
     }
-
-    /// <summary>The normalized schema dump (schema_version left out), for comparing two databases.</summary>
-    public static Task<string> DumpAsync(PostgresFixture fixture, string connectionString) =>
-        SchemaDump.DumpAsync(connectionString, "CLI tests", fixture.Server, TestContext.Current.CancellationToken);
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after <paramref name="timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)

@@ -56,6 +56,30 @@ public sealed class ConstraintDriftTests(MigratedDatabase database, PostgresFixt
     }
 
     [Fact]
+    public async Task SchemaSnapshotFileMatchesTheMigratedSchemaByteForByte()
+    {
+        var fresh = await SchemaAssert.SnapshotAsync(database.ConnectionString);
+        var path = Path.Combine(RepositoryRoot.Path, ConstraintGenerator.SnapshotFile);
+
+        Assert.True(File.Exists(path), $"{ConstraintGenerator.SnapshotFile} is missing. {Fix}");
+        var committed = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+        var differences = SchemaSnapshot.Compare(SchemaSnapshot.Parse(System.Text.Encoding.UTF8.GetString(committed)), fresh);
+        SchemaAssert.Empty(differences, $"{ConstraintGenerator.SnapshotFile} differs from the migrated schema ({Fix})");
+        Assert.True(GeneratedFiles.ToBytes(ConstraintGenerator.RenderSnapshot(fresh)).AsSpan().SequenceEqual(committed),
+            $"{ConstraintGenerator.SnapshotFile} has the migrated schema's facts but not the generator's bytes. {Fix}");
+    }
+
+    [Fact]
+    public async Task EmbeddedSnapshotIsTheCommittedFile()
+    {
+        var path = Path.Combine(RepositoryRoot.Path, ConstraintGenerator.SnapshotFile);
+
+        var committed = SchemaSnapshot.Parse(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+
+        SchemaAssert.Same(committed, SchemaSnapshot.Latest);
+    }
+
+    [Fact]
     public void GeneratorSkipsTheMigratorsVersionTable()
     {
         Assert.Equal(SchemaMigrator.VersionTable, CatalogQuery.VersionTable);

@@ -1,3 +1,4 @@
+using Coderd.Database.Migrations;
 using Npgsql;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
 
@@ -12,6 +13,15 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     private static readonly string[] McpIndexes = ["idx_mcp_server_configs_enabled", "idx_mcp_server_configs_forced", "idx_mcp_server_user_tokens_user_id"];
 
     private readonly MigrationDatabases databases = new(postgres);
+
+    private static IEnumerable<string> Columns(SchemaSnapshot schema, string table) =>
+        schema.Facts.Tables.Single(t => t.Name == table).Columns.Select(c => c.Name);
+
+    private static IEnumerable<(string Table, string Name, string Def)> Indexes(SchemaSnapshot schema) =>
+        schema.Facts.Tables.SelectMany(t => t.Indexes.Select(i => (t.Name, i.Name, i.Def)));
+
+    private static IEnumerable<(string Table, string Name, string Type, string Def)> Constraints(SchemaSnapshot schema) =>
+        schema.Facts.Tables.SelectMany(t => t.Constraints.Select(c => (t.Name, c.Name, c.Type, c.Def)));
 
     public ValueTask DisposeAsync() => databases.DisposeAsync();
 
@@ -39,13 +49,13 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     {
         var (connectionString, migrator) = await databases.CreateAsync();
         await migrator.UpAsync(BeforeMcp, Token);
-        var beforeSchema = await Catalog.ReadAsync(connectionString, Token);
+        var beforeSchema = await SchemaAssert.SnapshotAsync(connectionString);
         await using var connection = await OpenAsync(connectionString);
         await InsertChatHistoryAsync(connection);
         var beforeChats = await RowsAsync(connection, ["chats"]);
 
         await migrator.UpAsync(Mcp, Token);
-        var mcpSchema = await Catalog.ReadAsync(connectionString, Token);
+        var mcpSchema = await SchemaAssert.SnapshotAsync(connectionString);
         await ExecuteAsync(connection, """
             INSERT INTO mcp_server_configs (id, display_name, slug, url) VALUES ('0a000000-0000-0000-0000-000000000001', 'GitHub', 'github', 'https://mcp.example.com');
             INSERT INTO mcp_server_user_tokens (mcp_server_config_id, user_id, access_token)
@@ -57,19 +67,21 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
         // What the MCP migration added is exactly: two tables, their keys and indexes, one column.
         Assert.Equal(
             ["mcp_server_configs", "mcp_server_user_tokens"],
-            mcpSchema.Tables.Keys.Except(beforeSchema.Tables.Keys).Order(StringComparer.Ordinal));
+            mcpSchema.Facts.Tables.Select(t => t.Name).Except(beforeSchema.Facts.Tables.Select(t => t.Name)).Order(StringComparer.Ordinal));
         Assert.Equal(
             ["mcp_server_ids"],
-            mcpSchema.Tables["chats"].Select(c => c.Name).Except(beforeSchema.Tables["chats"].Select(c => c.Name)));
+            Columns(mcpSchema, "chats").Except(Columns(beforeSchema, "chats")));
         Assert.Equal(
-            McpIndexes.Concat(["mcp_server_configs_pkey", "mcp_server_configs_slug_key", "mcp_server_user_tokens_mcp_server_config_id_user_id_key", "mcp_server_user_tokens_pkey"]).Order(StringComparer.Ordinal),
-            mcpSchema.Indexes.Select(i => i.Name).Except(beforeSchema.Indexes.Select(i => i.Name)).Order(StringComparer.Ordinal));
-        Assert.All(
-            mcpSchema.Constraints.Where(c => !beforeSchema.Constraints.Contains(c)),
-            c => Assert.StartsWith("mcp_server_", c.Table, StringComparison.Ordinal));
+            McpIndexes.Order(StringComparer.Ordinal),
+            Indexes(mcpSchema).Except(Indexes(beforeSchema)).Select(i => i.Name).Order(StringComparer.Ordinal));
+        var addedConstraints = Constraints(mcpSchema).Except(Constraints(beforeSchema)).ToList();
+        Assert.Equal(
+            ["mcp_server_configs_pkey", "mcp_server_configs_slug_key", "mcp_server_user_tokens_mcp_server_config_id_user_id_key", "mcp_server_user_tokens_pkey"],
+            addedConstraints.Where(c => c.Type is "p" or "u").Select(c => c.Name).Order(StringComparer.Ordinal));
+        Assert.All(addedConstraints, c => Assert.StartsWith("mcp_server_", c.Table, StringComparison.Ordinal));
 
         // ...and Down removed exactly that: the schema is the one before, and so is every chat.
-        Assert.Equal(beforeSchema.Render(), (await Catalog.ReadAsync(connectionString, Token)).Render());
+        SchemaAssert.Same(beforeSchema, await SchemaAssert.SnapshotAsync(connectionString));
         Assert.Equal(beforeChats, await RowsAsync(connection, ["chats"]));
     }
 

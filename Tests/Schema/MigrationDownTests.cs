@@ -1,3 +1,4 @@
+using Coderd.Database.Migrations;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
 
 namespace Coderd.Database.Tests.Schema;
@@ -18,16 +19,16 @@ public sealed class MigrationDownTests(PostgresFixture postgres) : IAsyncDisposa
         var (connectionString, migrator) = await databases.CreateAsync();
         var previous = History.Where(m => m.Version < version).Select(m => m.Version).DefaultIfEmpty(0).Max();
         if (previous != 0) await migrator.UpAsync(previous, Token);
-        var before = (await Catalog.ReadAsync(connectionString, Token)).Render();
+        var before = await SchemaAssert.SnapshotAsync(connectionString);
 
         await migrator.UpAsync(version, Token);
-        var after = (await Catalog.ReadAsync(connectionString, Token)).Render();
+        var after = await SchemaAssert.SnapshotAsync(connectionString);
         await migrator.DownAsync(previous, Token);
 
-        Assert.NotEqual(before, after);
-        Assert.Equal(before, (await Catalog.ReadAsync(connectionString, Token)).Render());
+        Assert.NotEmpty(SchemaSnapshot.Compare(before, after));
+        SchemaAssert.Same(before, await SchemaAssert.SnapshotAsync(connectionString));
         // And the Down left nothing in the way of running the Up again.
         await migrator.UpAsync(version, Token);
-        Assert.Equal(after, (await Catalog.ReadAsync(connectionString, Token)).Render());
+        SchemaAssert.Same(after, await SchemaAssert.SnapshotAsync(connectionString));
     }
 }

@@ -82,14 +82,15 @@ internal static class CommandLine
 
         var schemaDump = new Option<string>("--schema-dump")
         {
-            Description = $"The expected schema (default: {Verbs.SchemaDumpFile} in the current folder or the nearest one above).",
+            Description = $"Also compare a pg_dump of the database with this {Verbs.SchemaDumpFile} (needs the pg_dump of the server's major).",
             HelpName = "PATH",
         };
-        var verify = new Command("verify", $"Exit 0 only if the database is at the newest version and its schema equals {Verbs.SchemaDumpFile}.") { schemaDump };
+        var verify = new Command("verify",
+            "Exit 0 only if the database is at the newest version and its schema is the one this build makes; print each difference otherwise.") { schemaDump };
         verify.SetAction((r, ct) => Verbs.VerifyAsync(Read(r), r.GetValue(schemaDump), ct));
 
         var gen = new Command("gen",
-            "Regenerate Constraints/Generated/*.g.cs and schema-dump.sql from a scratch database the migrations build (the tests' server choice; ignores --connection).");
+            "Regenerate Constraints/Generated/*.g.cs, Migrations/schema-snapshot.json and schema-dump.sql from a scratch database the migrations build (the tests' server choice; ignores --connection).");
         gen.SetAction((_, ct) => Verbs.GenerateAsync(ct));
 
         root.Subcommands.Add(up);

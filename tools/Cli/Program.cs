@@ -49,7 +49,7 @@ internal static class Program
             MigrationError.MigrationFailed => Exit.Failed,
             MigrationError.ConnectionFailed => Exit.Connection,
             MigrationError.LockWaitTimeout => Exit.LockWait,
-            MigrationError.DatabaseAhead or MigrationError.OutOfOrder => Exit.Mismatch,
+            MigrationError.DatabaseAhead or MigrationError.DatabaseBehind or MigrationError.OutOfOrder => Exit.Mismatch,
             MigrationError.UnknownVersion => Exit.Usage,
             _ => Exit.Failed,
         }, m.Message),

@@ -13,7 +13,7 @@ namespace Coderd.Database.Cli;
 /// </summary>
 internal static class Verbs
 {
-    /// <summary>The file <c>verify</c> compares against, looked up in the current folder and its parents.</summary>
+    /// <summary>The DBA's dump that <c>verify --schema-dump</c> also compares with.</summary>
     public const string SchemaDumpFile = "schema-dump.sql";
 
     private const string DumpHeaderCommand = "coderd-db verify";
@@ -74,47 +74,43 @@ internal static class Verbs
     public static Task<int> VerifyAsync(Settings settings, string? schemaDumpPath, CancellationToken cancellationToken)
     {
         // Find the file before connecting: a missing file is a usage error, whatever the database holds.
-        var path = FindSchemaDump(schemaDumpPath);
+        var path = schemaDumpPath is null ? null : FindSchemaDump(schemaDumpPath);
         return WithMigratorAsync(settings, Console.Out, async (migrator, target) =>
         {
-            var status = await migrator.StatusAsync(cancellationToken);
-            var unknown = status.Unknown.Select(m => m.Version).ToList();
-            if (unknown.Count > 0)
+            var verification = await migrator.VerifyAsync(cancellationToken);
+            foreach (var difference in verification.Differences) Console.Out.WriteLine(difference);
+            if (!verification.Matches)
             {
-                throw new CliException(Exit.Mismatch,
-                    $"The database is ahead of this build: it has applied {string.Join(", ", unknown)}, which this build does not know " +
-                    $"(its newest is {migrator.LatestVersion}); verify with the build that applied them.");
+                throw new CliException(Exit.Mismatch, string.Create(CultureInfo.InvariantCulture,
+                    $"The schema has drifted from the one version {verification.Version} makes: {verification.Differences.Count} difference(s), listed above as `object: expected ..., found ...`; find who changed it by hand."));
             }
 
-            var pending = status.Pending.ToList();
-            if (pending.Count > 0)
-            {
-                throw new CliException(Exit.Mismatch,
-                    $"The database is behind this build: {pending.Count} migration(s) pending, the first {pending[0].Version} ({pending[0].Description}); run `coderd-db up`.");
-            }
-
-            var expected = SchemaDump.Normalize(await File.ReadAllTextAsync(path, cancellationToken), DumpHeaderCommand);
-            string actual;
-            try
-            {
-                actual = await SchemaDump.DumpAsync(target.ConnectionString, DumpHeaderCommand, cancellationToken: cancellationToken);
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new CliException(Exit.Usage,
-                    $"Cannot dump the schema to compare: {e.Message.TrimEnd('.')}. verify needs the pg_dump of the server's major version on this host.", e);
-            }
-
-            if (FirstDifference(expected, actual) is { } difference)
-            {
-                throw new CliException(Exit.Mismatch,
-                    $"The schema has drifted from {path}: {difference}; find who changed it by hand, or regenerate the file if the migrations changed.");
-            }
-
+            if (path is not null) await CompareDumpAsync(path, target, cancellationToken);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"The database is at version {migrator.LatestVersion} and its schema matches {path}."));
+                $"The database is at version {verification.Version} and its schema matches this build{(path is null ? "" : $" and {path}")}."));
             return Exit.Success;
         }, cancellationToken);
+    }
+
+    private static async Task CompareDumpAsync(string path, Target target, CancellationToken cancellationToken)
+    {
+        var expected = SchemaDump.Normalize(await File.ReadAllTextAsync(path, cancellationToken), DumpHeaderCommand);
+        string actual;
+        try
+        {
+            actual = await SchemaDump.DumpAsync(target.ConnectionString, DumpHeaderCommand, cancellationToken: cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(Exit.Usage,
+                $"Cannot dump the schema to compare: {e.Message.TrimEnd('.')}. --schema-dump needs the pg_dump of the server's major version on this host; verify without it needs none.", e);
+        }
+
+        if (FirstDifference(expected, actual) is { } difference)
+        {
+            throw new CliException(Exit.Mismatch,
+                $"The schema dump has drifted from {path}: {difference}; find who changed it by hand, or regenerate the file if the migrations changed.");
+        }
     }
 
     /// <summary>
@@ -164,29 +160,10 @@ internal static class Verbs
         return text.ToString();
     }
 
-    private static string FindSchemaDump(string? given)
-    {
-        if (given is not null)
-        {
-            if (File.Exists(given)) return Path.GetFullPath(given);
-            throw new CliException(Exit.Usage, $"--schema-dump: {given} does not exist; pass the path of {SchemaDumpFile}.");
-        }
-
-        return FindUp(SchemaDumpFile) ?? throw new CliException(Exit.Usage,
-            $"No {SchemaDumpFile} in {Environment.CurrentDirectory} or any folder above it; run from the repository or pass --schema-dump PATH.");
-    }
-
-    /// <summary>The file in the current folder or the nearest folder above that has it.</summary>
-    private static string? FindUp(string fileName)
-    {
-        for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, fileName);
-            if (File.Exists(candidate)) return candidate;
-        }
-
-        return null;
-    }
+    private static string FindSchemaDump(string given) =>
+        File.Exists(given)
+            ? Path.GetFullPath(given)
+            : throw new CliException(Exit.Usage, $"--schema-dump: {given} does not exist; pass the path of {SchemaDumpFile}.");
 
     /// <summary>
     /// The lines that differ between two dumps, after their common beginning and end, as
