@@ -72,7 +72,7 @@ public static class ConstraintGenerator
     {
         await new SchemaMigrator(new MigratorOptions { ConnectionString = connectionString, Log = log }).UpAsync(cancellationToken: cancellationToken);
         var changed = new List<string>();
-        foreach (var (relativePath, text) in await RenderAsync(connectionString, cancellationToken))
+        foreach (var (relativePath, text) in await RenderAsync(connectionString, repositoryRoot, cancellationToken))
         {
             if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, relativePath), text, cancellationToken))
             {
@@ -83,11 +83,18 @@ public static class ConstraintGenerator
         return changed;
     }
 
-    /// <summary>The enum files for an already migrated database, keyed by path relative to the repository root.</summary>
-    internal static async Task<IReadOnlyDictionary<string, string>> RenderAsync(string connectionString, CancellationToken cancellationToken)
+    /// <summary>
+    /// The enum files for an already migrated database, numbered by the manifest under
+    /// <paramref name="repositoryRoot"/>, and that manifest extended; keyed by path relative to the
+    /// repository root.
+    /// </summary>
+    internal static async Task<IReadOnlyDictionary<string, string>> RenderAsync(
+        string connectionString, string repositoryRoot, CancellationToken cancellationToken)
     {
+        var manifest = Path.Combine(repositoryRoot, ConstraintNumbers.File);
+        var numbers = File.Exists(manifest) ? await File.ReadAllTextAsync(manifest, cancellationToken) : null;
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        return ConstraintFileRenderer.Render(await CatalogQuery.ReadAsync(connection, cancellationToken));
+        return ConstraintFileRenderer.Render(await CatalogQuery.ReadAsync(connection, cancellationToken), numbers);
     }
 }
