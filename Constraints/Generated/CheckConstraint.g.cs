@@ -68,6 +68,67 @@ public enum CheckConstraint
 
 public static partial class ConstraintNames
 {
+    // Indexed by member number (a bounds check and a load); null at a number a dropped constraint keeps.
+    private static readonly string?[] CheckSqlNames =
+    [
+        "api_keys_allow_list_not_empty", // 0: ApiKeysAllowListNotEmpty
+        "chat_model_configs_compression_threshold_check", // 1: ChatModelConfigsCompressionThresholdCheck
+        "chat_model_configs_context_limit_check", // 2: ChatModelConfigsContextLimitCheck
+        "chat_providers_provider_check", // 3: ChatProvidersProviderCheck
+        "chat_usage_limit_config_default_limit_micros_check", // 4: ChatUsageLimitConfigDefaultLimitMicrosCheck
+        "chat_usage_limit_config_period_check", // 5: ChatUsageLimitConfigPeriodCheck
+        "chat_usage_limit_config_singleton_check", // 6: ChatUsageLimitConfigSingletonCheck
+        "group_acl_is_object", // 7: GroupAclIsObject
+        "groups_chat_spend_limit_micros_check", // 8: GroupsChatSpendLimitMicrosCheck
+        "max_logs_length", // 9: MaxLogsLength
+        "max_provisioner_logs_length", // 10: MaxProvisionerLogsLength
+        "mcp_server_configs_auth_type_check", // 11: McpServerConfigsAuthTypeCheck
+        "mcp_server_configs_availability_check", // 12: McpServerConfigsAvailabilityCheck
+        "mcp_server_configs_transport_check", // 13: McpServerConfigsTransportCheck
+        "one_time_passcode_set", // 14: OneTimePasscodeSet
+        "organization_id_not_zero", // 15: OrganizationIdNotZero
+        "subsystems_not_none", // 16: SubsystemsNotNone
+        "telemetry_lock_event_type_constraint", // 17: TelemetryLockEventTypeConstraint
+        "usage_event_type_check", // 18: UsageEventTypeCheck
+        "user_acl_is_object", // 19: UserAclIsObject
+        "users_chat_spend_limit_micros_check", // 20: UsersChatSpendLimitMicrosCheck
+        "users_email_not_empty", // 21: UsersEmailNotEmpty
+        "users_service_account_login_type", // 22: UsersServiceAccountLoginType
+        "users_username_min_length", // 23: UsersUsernameMinLength
+        "validation_monotonic_order", // 24: ValidationMonotonicOrder
+        "workspace_builds_deadline_below_max_deadline", // 25: WorkspaceBuildsDeadlineBelowMaxDeadline
+    ];
+
+    private static readonly string?[] CheckTableNames =
+    [
+        "api_keys", // 0: ApiKeysAllowListNotEmpty
+        "chat_model_configs", // 1: ChatModelConfigsCompressionThresholdCheck
+        "chat_model_configs", // 2: ChatModelConfigsContextLimitCheck
+        "chat_providers", // 3: ChatProvidersProviderCheck
+        "chat_usage_limit_config", // 4: ChatUsageLimitConfigDefaultLimitMicrosCheck
+        "chat_usage_limit_config", // 5: ChatUsageLimitConfigPeriodCheck
+        "chat_usage_limit_config", // 6: ChatUsageLimitConfigSingletonCheck
+        "workspaces", // 7: GroupAclIsObject
+        "groups", // 8: GroupsChatSpendLimitMicrosCheck
+        "workspace_agents", // 9: MaxLogsLength
+        "provisioner_jobs", // 10: MaxProvisionerLogsLength
+        "mcp_server_configs", // 11: McpServerConfigsAuthTypeCheck
+        "mcp_server_configs", // 12: McpServerConfigsAvailabilityCheck
+        "mcp_server_configs", // 13: McpServerConfigsTransportCheck
+        "users", // 14: OneTimePasscodeSet
+        "custom_roles", // 15: OrganizationIdNotZero
+        "workspace_agents", // 16: SubsystemsNotNone
+        "telemetry_locks", // 17: TelemetryLockEventTypeConstraint
+        "usage_events", // 18: UsageEventTypeCheck
+        "workspaces", // 19: UserAclIsObject
+        "users", // 20: UsersChatSpendLimitMicrosCheck
+        "users", // 21: UsersEmailNotEmpty
+        "users", // 22: UsersServiceAccountLoginType
+        "users", // 23: UsersUsernameMinLength
+        "template_version_parameters", // 24: ValidationMonotonicOrder
+        "workspace_builds", // 25: WorkspaceBuildsDeadlineBelowMaxDeadline
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="CheckConstraint"/>.</exception>
     public static string SqlName(this CheckConstraint constraint) =>
@@ -75,36 +136,9 @@ public static partial class ConstraintNames
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="CheckConstraint"/>.</exception>
-    public static string TableName(this CheckConstraint constraint) => constraint switch
-    {
-        CheckConstraint.ApiKeysAllowListNotEmpty => "api_keys",
-        CheckConstraint.ChatModelConfigsCompressionThresholdCheck => "chat_model_configs",
-        CheckConstraint.ChatModelConfigsContextLimitCheck => "chat_model_configs",
-        CheckConstraint.ChatProvidersProviderCheck => "chat_providers",
-        CheckConstraint.ChatUsageLimitConfigDefaultLimitMicrosCheck => "chat_usage_limit_config",
-        CheckConstraint.ChatUsageLimitConfigPeriodCheck => "chat_usage_limit_config",
-        CheckConstraint.ChatUsageLimitConfigSingletonCheck => "chat_usage_limit_config",
-        CheckConstraint.GroupAclIsObject => "workspaces",
-        CheckConstraint.GroupsChatSpendLimitMicrosCheck => "groups",
-        CheckConstraint.MaxLogsLength => "workspace_agents",
-        CheckConstraint.MaxProvisionerLogsLength => "provisioner_jobs",
-        CheckConstraint.McpServerConfigsAuthTypeCheck => "mcp_server_configs",
-        CheckConstraint.McpServerConfigsAvailabilityCheck => "mcp_server_configs",
-        CheckConstraint.McpServerConfigsTransportCheck => "mcp_server_configs",
-        CheckConstraint.OneTimePasscodeSet => "users",
-        CheckConstraint.OrganizationIdNotZero => "custom_roles",
-        CheckConstraint.SubsystemsNotNone => "workspace_agents",
-        CheckConstraint.TelemetryLockEventTypeConstraint => "telemetry_locks",
-        CheckConstraint.UsageEventTypeCheck => "usage_events",
-        CheckConstraint.UserAclIsObject => "workspaces",
-        CheckConstraint.UsersChatSpendLimitMicrosCheck => "users",
-        CheckConstraint.UsersEmailNotEmpty => "users",
-        CheckConstraint.UsersServiceAccountLoginType => "users",
-        CheckConstraint.UsersUsernameMinLength => "users",
-        CheckConstraint.ValidationMonotonicOrder => "template_version_parameters",
-        CheckConstraint.WorkspaceBuildsDeadlineBelowMaxDeadline => "workspace_builds",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of CheckConstraint."),
-    };
+    public static string TableName(this CheckConstraint constraint) =>
+        ((uint)constraint < (uint)CheckTableNames.Length ? CheckTableNames[(int)constraint] : null)
+        ?? throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of CheckConstraint.");
 
     /// <summary>The <see cref="CheckConstraint"/> member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParseCheck(string? sqlName, out CheckConstraint constraint)
@@ -142,35 +176,6 @@ public static partial class ConstraintNames
         }
     }
 
-    // A switch on the number: a jump table where numbers are dense, no allocation either way.
-    internal static string? SqlNameOrNull(CheckConstraint constraint) => constraint switch
-    {
-        CheckConstraint.ApiKeysAllowListNotEmpty => "api_keys_allow_list_not_empty",
-        CheckConstraint.ChatModelConfigsCompressionThresholdCheck => "chat_model_configs_compression_threshold_check",
-        CheckConstraint.ChatModelConfigsContextLimitCheck => "chat_model_configs_context_limit_check",
-        CheckConstraint.ChatProvidersProviderCheck => "chat_providers_provider_check",
-        CheckConstraint.ChatUsageLimitConfigDefaultLimitMicrosCheck => "chat_usage_limit_config_default_limit_micros_check",
-        CheckConstraint.ChatUsageLimitConfigPeriodCheck => "chat_usage_limit_config_period_check",
-        CheckConstraint.ChatUsageLimitConfigSingletonCheck => "chat_usage_limit_config_singleton_check",
-        CheckConstraint.GroupAclIsObject => "group_acl_is_object",
-        CheckConstraint.GroupsChatSpendLimitMicrosCheck => "groups_chat_spend_limit_micros_check",
-        CheckConstraint.MaxLogsLength => "max_logs_length",
-        CheckConstraint.MaxProvisionerLogsLength => "max_provisioner_logs_length",
-        CheckConstraint.McpServerConfigsAuthTypeCheck => "mcp_server_configs_auth_type_check",
-        CheckConstraint.McpServerConfigsAvailabilityCheck => "mcp_server_configs_availability_check",
-        CheckConstraint.McpServerConfigsTransportCheck => "mcp_server_configs_transport_check",
-        CheckConstraint.OneTimePasscodeSet => "one_time_passcode_set",
-        CheckConstraint.OrganizationIdNotZero => "organization_id_not_zero",
-        CheckConstraint.SubsystemsNotNone => "subsystems_not_none",
-        CheckConstraint.TelemetryLockEventTypeConstraint => "telemetry_lock_event_type_constraint",
-        CheckConstraint.UsageEventTypeCheck => "usage_event_type_check",
-        CheckConstraint.UserAclIsObject => "user_acl_is_object",
-        CheckConstraint.UsersChatSpendLimitMicrosCheck => "users_chat_spend_limit_micros_check",
-        CheckConstraint.UsersEmailNotEmpty => "users_email_not_empty",
-        CheckConstraint.UsersServiceAccountLoginType => "users_service_account_login_type",
-        CheckConstraint.UsersUsernameMinLength => "users_username_min_length",
-        CheckConstraint.ValidationMonotonicOrder => "validation_monotonic_order",
-        CheckConstraint.WorkspaceBuildsDeadlineBelowMaxDeadline => "workspace_builds_deadline_below_max_deadline",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(CheckConstraint constraint) =>
+        (uint)constraint < (uint)CheckSqlNames.Length ? CheckSqlNames[(int)constraint] : null;
 }

@@ -91,6 +91,89 @@ public enum ForeignKeyConstraint
 
 public static partial class ConstraintNames
 {
+    // Indexed by member number (a bounds check and a load); null at a number a dropped constraint keeps.
+    private static readonly string?[] ForeignKeySqlNames =
+    [
+        "api_keys_user_id_uuid_fkey", // 0: ApiKeysUserIdUuidFkey
+        "chat_model_configs_created_by_fkey", // 1: ChatModelConfigsCreatedByFkey
+        "chat_model_configs_provider_fkey", // 2: ChatModelConfigsProviderFkey
+        "chat_model_configs_updated_by_fkey", // 3: ChatModelConfigsUpdatedByFkey
+        "chat_providers_api_key_key_id_fkey", // 4: ChatProvidersApiKeyKeyIdFkey
+        "chat_providers_created_by_fkey", // 5: ChatProvidersCreatedByFkey
+        "chats_last_model_config_id_fkey", // 6: ChatsLastModelConfigIdFkey
+        "chats_owner_id_fkey", // 7: ChatsOwnerIdFkey
+        "chats_parent_chat_id_fkey", // 8: ChatsParentChatIdFkey
+        "chats_root_chat_id_fkey", // 9: ChatsRootChatIdFkey
+        "chats_workspace_id_fkey", // 10: ChatsWorkspaceIdFkey
+        "groups_organization_id_fkey", // 11: GroupsOrganizationIdFkey
+        "mcp_server_configs_api_key_value_key_id_fkey", // 12: McpServerConfigsApiKeyValueKeyIdFkey
+        "mcp_server_configs_created_by_fkey", // 13: McpServerConfigsCreatedByFkey
+        "mcp_server_configs_custom_headers_key_id_fkey", // 14: McpServerConfigsCustomHeadersKeyIdFkey
+        "mcp_server_configs_oauth2_client_secret_key_id_fkey", // 15: McpServerConfigsOauth2ClientSecretKeyIdFkey
+        "mcp_server_configs_updated_by_fkey", // 16: McpServerConfigsUpdatedByFkey
+        "mcp_server_user_tokens_access_token_key_id_fkey", // 17: McpServerUserTokensAccessTokenKeyIdFkey
+        "mcp_server_user_tokens_mcp_server_config_id_fkey", // 18: McpServerUserTokensMcpServerConfigIdFkey
+        "mcp_server_user_tokens_refresh_token_key_id_fkey", // 19: McpServerUserTokensRefreshTokenKeyIdFkey
+        "mcp_server_user_tokens_user_id_fkey", // 20: McpServerUserTokensUserIdFkey
+        "provisioner_jobs_organization_id_fkey", // 21: ProvisionerJobsOrganizationIdFkey
+        "template_version_parameters_template_version_id_fkey", // 22: TemplateVersionParametersTemplateVersionIdFkey
+        "template_versions_created_by_fkey", // 23: TemplateVersionsCreatedByFkey
+        "template_versions_organization_id_fkey", // 24: TemplateVersionsOrganizationIdFkey
+        "template_versions_template_id_fkey", // 25: TemplateVersionsTemplateIdFkey
+        "templates_created_by_fkey", // 26: TemplatesCreatedByFkey
+        "templates_organization_id_fkey", // 27: TemplatesOrganizationIdFkey
+        "workspace_agents_parent_id_fkey", // 28: WorkspaceAgentsParentIdFkey
+        "workspace_agents_resource_id_fkey", // 29: WorkspaceAgentsResourceIdFkey
+        "workspace_builds_job_id_fkey", // 30: WorkspaceBuildsJobIdFkey
+        "workspace_builds_template_version_id_fkey", // 31: WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds_workspace_id_fkey", // 32: WorkspaceBuildsWorkspaceIdFkey
+        "workspace_resources_job_id_fkey", // 33: WorkspaceResourcesJobIdFkey
+        "workspaces_organization_id_fkey", // 34: WorkspacesOrganizationIdFkey
+        "workspaces_owner_id_fkey", // 35: WorkspacesOwnerIdFkey
+        "workspaces_template_id_fkey", // 36: WorkspacesTemplateIdFkey
+    ];
+
+    private static readonly string?[] ForeignKeyTableNames =
+    [
+        "api_keys", // 0: ApiKeysUserIdUuidFkey
+        "chat_model_configs", // 1: ChatModelConfigsCreatedByFkey
+        "chat_model_configs", // 2: ChatModelConfigsProviderFkey
+        "chat_model_configs", // 3: ChatModelConfigsUpdatedByFkey
+        "chat_providers", // 4: ChatProvidersApiKeyKeyIdFkey
+        "chat_providers", // 5: ChatProvidersCreatedByFkey
+        "chats", // 6: ChatsLastModelConfigIdFkey
+        "chats", // 7: ChatsOwnerIdFkey
+        "chats", // 8: ChatsParentChatIdFkey
+        "chats", // 9: ChatsRootChatIdFkey
+        "chats", // 10: ChatsWorkspaceIdFkey
+        "groups", // 11: GroupsOrganizationIdFkey
+        "mcp_server_configs", // 12: McpServerConfigsApiKeyValueKeyIdFkey
+        "mcp_server_configs", // 13: McpServerConfigsCreatedByFkey
+        "mcp_server_configs", // 14: McpServerConfigsCustomHeadersKeyIdFkey
+        "mcp_server_configs", // 15: McpServerConfigsOauth2ClientSecretKeyIdFkey
+        "mcp_server_configs", // 16: McpServerConfigsUpdatedByFkey
+        "mcp_server_user_tokens", // 17: McpServerUserTokensAccessTokenKeyIdFkey
+        "mcp_server_user_tokens", // 18: McpServerUserTokensMcpServerConfigIdFkey
+        "mcp_server_user_tokens", // 19: McpServerUserTokensRefreshTokenKeyIdFkey
+        "mcp_server_user_tokens", // 20: McpServerUserTokensUserIdFkey
+        "provisioner_jobs", // 21: ProvisionerJobsOrganizationIdFkey
+        "template_version_parameters", // 22: TemplateVersionParametersTemplateVersionIdFkey
+        "template_versions", // 23: TemplateVersionsCreatedByFkey
+        "template_versions", // 24: TemplateVersionsOrganizationIdFkey
+        "template_versions", // 25: TemplateVersionsTemplateIdFkey
+        "templates", // 26: TemplatesCreatedByFkey
+        "templates", // 27: TemplatesOrganizationIdFkey
+        "workspace_agents", // 28: WorkspaceAgentsParentIdFkey
+        "workspace_agents", // 29: WorkspaceAgentsResourceIdFkey
+        "workspace_builds", // 30: WorkspaceBuildsJobIdFkey
+        "workspace_builds", // 31: WorkspaceBuildsTemplateVersionIdFkey
+        "workspace_builds", // 32: WorkspaceBuildsWorkspaceIdFkey
+        "workspace_resources", // 33: WorkspaceResourcesJobIdFkey
+        "workspaces", // 34: WorkspacesOrganizationIdFkey
+        "workspaces", // 35: WorkspacesOwnerIdFkey
+        "workspaces", // 36: WorkspacesTemplateIdFkey
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="ForeignKeyConstraint"/>.</exception>
     public static string SqlName(this ForeignKeyConstraint constraint) =>
@@ -98,47 +181,9 @@ public static partial class ConstraintNames
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="ForeignKeyConstraint"/>.</exception>
-    public static string TableName(this ForeignKeyConstraint constraint) => constraint switch
-    {
-        ForeignKeyConstraint.ApiKeysUserIdUuidFkey => "api_keys",
-        ForeignKeyConstraint.ChatModelConfigsCreatedByFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatModelConfigsProviderFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey => "chat_model_configs",
-        ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey => "chat_providers",
-        ForeignKeyConstraint.ChatProvidersCreatedByFkey => "chat_providers",
-        ForeignKeyConstraint.ChatsLastModelConfigIdFkey => "chats",
-        ForeignKeyConstraint.ChatsOwnerIdFkey => "chats",
-        ForeignKeyConstraint.ChatsParentChatIdFkey => "chats",
-        ForeignKeyConstraint.ChatsRootChatIdFkey => "chats",
-        ForeignKeyConstraint.ChatsWorkspaceIdFkey => "chats",
-        ForeignKeyConstraint.GroupsOrganizationIdFkey => "groups",
-        ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsCreatedByFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsOauth2ClientSecretKeyIdFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerConfigsUpdatedByFkey => "mcp_server_configs",
-        ForeignKeyConstraint.McpServerUserTokensAccessTokenKeyIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.McpServerUserTokensUserIdFkey => "mcp_server_user_tokens",
-        ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey => "provisioner_jobs",
-        ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey => "template_version_parameters",
-        ForeignKeyConstraint.TemplateVersionsCreatedByFkey => "template_versions",
-        ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey => "template_versions",
-        ForeignKeyConstraint.TemplateVersionsTemplateIdFkey => "template_versions",
-        ForeignKeyConstraint.TemplatesCreatedByFkey => "templates",
-        ForeignKeyConstraint.TemplatesOrganizationIdFkey => "templates",
-        ForeignKeyConstraint.WorkspaceAgentsParentIdFkey => "workspace_agents",
-        ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey => "workspace_agents",
-        ForeignKeyConstraint.WorkspaceBuildsJobIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey => "workspace_builds",
-        ForeignKeyConstraint.WorkspaceResourcesJobIdFkey => "workspace_resources",
-        ForeignKeyConstraint.WorkspacesOrganizationIdFkey => "workspaces",
-        ForeignKeyConstraint.WorkspacesOwnerIdFkey => "workspaces",
-        ForeignKeyConstraint.WorkspacesTemplateIdFkey => "workspaces",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of ForeignKeyConstraint."),
-    };
+    public static string TableName(this ForeignKeyConstraint constraint) =>
+        ((uint)constraint < (uint)ForeignKeyTableNames.Length ? ForeignKeyTableNames[(int)constraint] : null)
+        ?? throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of ForeignKeyConstraint.");
 
     /// <summary>The <see cref="ForeignKeyConstraint"/> member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParseForeignKey(string? sqlName, out ForeignKeyConstraint constraint)
@@ -187,46 +232,6 @@ public static partial class ConstraintNames
         }
     }
 
-    // A switch on the number: a jump table where numbers are dense, no allocation either way.
-    internal static string? SqlNameOrNull(ForeignKeyConstraint constraint) => constraint switch
-    {
-        ForeignKeyConstraint.ApiKeysUserIdUuidFkey => "api_keys_user_id_uuid_fkey",
-        ForeignKeyConstraint.ChatModelConfigsCreatedByFkey => "chat_model_configs_created_by_fkey",
-        ForeignKeyConstraint.ChatModelConfigsProviderFkey => "chat_model_configs_provider_fkey",
-        ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey => "chat_model_configs_updated_by_fkey",
-        ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey => "chat_providers_api_key_key_id_fkey",
-        ForeignKeyConstraint.ChatProvidersCreatedByFkey => "chat_providers_created_by_fkey",
-        ForeignKeyConstraint.ChatsLastModelConfigIdFkey => "chats_last_model_config_id_fkey",
-        ForeignKeyConstraint.ChatsOwnerIdFkey => "chats_owner_id_fkey",
-        ForeignKeyConstraint.ChatsParentChatIdFkey => "chats_parent_chat_id_fkey",
-        ForeignKeyConstraint.ChatsRootChatIdFkey => "chats_root_chat_id_fkey",
-        ForeignKeyConstraint.ChatsWorkspaceIdFkey => "chats_workspace_id_fkey",
-        ForeignKeyConstraint.GroupsOrganizationIdFkey => "groups_organization_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey => "mcp_server_configs_api_key_value_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsCreatedByFkey => "mcp_server_configs_created_by_fkey",
-        ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey => "mcp_server_configs_custom_headers_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsOauth2ClientSecretKeyIdFkey => "mcp_server_configs_oauth2_client_secret_key_id_fkey",
-        ForeignKeyConstraint.McpServerConfigsUpdatedByFkey => "mcp_server_configs_updated_by_fkey",
-        ForeignKeyConstraint.McpServerUserTokensAccessTokenKeyIdFkey => "mcp_server_user_tokens_access_token_key_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey => "mcp_server_user_tokens_mcp_server_config_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey => "mcp_server_user_tokens_refresh_token_key_id_fkey",
-        ForeignKeyConstraint.McpServerUserTokensUserIdFkey => "mcp_server_user_tokens_user_id_fkey",
-        ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey => "provisioner_jobs_organization_id_fkey",
-        ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey => "template_version_parameters_template_version_id_fkey",
-        ForeignKeyConstraint.TemplateVersionsCreatedByFkey => "template_versions_created_by_fkey",
-        ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey => "template_versions_organization_id_fkey",
-        ForeignKeyConstraint.TemplateVersionsTemplateIdFkey => "template_versions_template_id_fkey",
-        ForeignKeyConstraint.TemplatesCreatedByFkey => "templates_created_by_fkey",
-        ForeignKeyConstraint.TemplatesOrganizationIdFkey => "templates_organization_id_fkey",
-        ForeignKeyConstraint.WorkspaceAgentsParentIdFkey => "workspace_agents_parent_id_fkey",
-        ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey => "workspace_agents_resource_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsJobIdFkey => "workspace_builds_job_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey => "workspace_builds_template_version_id_fkey",
-        ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey => "workspace_builds_workspace_id_fkey",
-        ForeignKeyConstraint.WorkspaceResourcesJobIdFkey => "workspace_resources_job_id_fkey",
-        ForeignKeyConstraint.WorkspacesOrganizationIdFkey => "workspaces_organization_id_fkey",
-        ForeignKeyConstraint.WorkspacesOwnerIdFkey => "workspaces_owner_id_fkey",
-        ForeignKeyConstraint.WorkspacesTemplateIdFkey => "workspaces_template_id_fkey",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(ForeignKeyConstraint constraint) =>
+        (uint)constraint < (uint)ForeignKeySqlNames.Length ? ForeignKeySqlNames[(int)constraint] : null;
 }

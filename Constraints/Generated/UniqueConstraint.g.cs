@@ -98,6 +98,97 @@ public enum UniqueConstraint
 
 public static partial class ConstraintNames
 {
+    // Indexed by member number (a bounds check and a load); null at a number a dropped constraint keeps.
+    private static readonly string?[] UniqueSqlNames =
+    [
+        "api_keys_pkey", // 0: ApiKeysPkey
+        "chat_model_configs_pkey", // 1: ChatModelConfigsPkey
+        "chat_providers_pkey", // 2: ChatProvidersPkey
+        "chat_providers_provider_key", // 3: ChatProvidersProviderKey
+        "chat_usage_limit_config_pkey", // 4: ChatUsageLimitConfigPkey
+        "chat_usage_limit_config_singleton_key", // 5: ChatUsageLimitConfigSingletonKey
+        "chats_pkey", // 6: ChatsPkey
+        "custom_roles_unique_key", // 7: CustomRolesUniqueKey
+        "dbcrypt_keys_active_key_digest_key", // 8: DbcryptKeysActiveKeyDigestKey
+        "dbcrypt_keys_pkey", // 9: DbcryptKeysPkey
+        "dbcrypt_keys_revoked_key_digest_key", // 10: DbcryptKeysRevokedKeyDigestKey
+        "groups_name_organization_id_key", // 11: GroupsNameOrganizationIdKey
+        "groups_pkey", // 12: GroupsPkey
+        "idx_api_key_name", // 13: IdxApiKeyName
+        "idx_chat_model_configs_single_default", // 14: IdxChatModelConfigsSingleDefault
+        "idx_custom_roles_name_lower_organization_id", // 15: IdxCustomRolesNameLowerOrganizationId
+        "idx_organization_name_lower", // 16: IdxOrganizationNameLower
+        "idx_users_email", // 17: IdxUsersEmail
+        "idx_users_username", // 18: IdxUsersUsername
+        "mcp_server_configs_pkey", // 19: McpServerConfigsPkey
+        "mcp_server_configs_slug_key", // 20: McpServerConfigsSlugKey
+        "mcp_server_user_tokens_mcp_server_config_id_user_id_key", // 21: McpServerUserTokensMcpServerConfigIdUserIdKey
+        "mcp_server_user_tokens_pkey", // 22: McpServerUserTokensPkey
+        "organizations_pkey", // 23: OrganizationsPkey
+        "organizations_single_default_org", // 24: OrganizationsSingleDefaultOrg
+        "provisioner_jobs_pkey", // 25: ProvisionerJobsPkey
+        "telemetry_locks_pkey", // 26: TelemetryLocksPkey
+        "template_version_parameters_template_version_id_name_key", // 27: TemplateVersionParametersTemplateVersionIdNameKey
+        "template_versions_pkey", // 28: TemplateVersionsPkey
+        "templates_pkey", // 29: TemplatesPkey
+        "usage_events_pkey", // 30: UsageEventsPkey
+        "users_email_lower_idx", // 31: UsersEmailLowerIdx
+        "users_pkey", // 32: UsersPkey
+        "users_username_lower_idx", // 33: UsersUsernameLowerIdx
+        "workspace_agents_pkey", // 34: WorkspaceAgentsPkey
+        "workspace_builds_job_id_key", // 35: WorkspaceBuildsJobIdKey
+        "workspace_builds_pkey", // 36: WorkspaceBuildsPkey
+        "workspace_builds_workspace_id_build_number_key", // 37: WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_resources_pkey", // 38: WorkspaceResourcesPkey
+        "workspaces_owner_id_lower_idx", // 39: WorkspacesOwnerIdLowerIdx
+        "workspaces_pkey", // 40: WorkspacesPkey
+    ];
+
+    private static readonly string?[] UniqueTableNames =
+    [
+        "api_keys", // 0: ApiKeysPkey
+        "chat_model_configs", // 1: ChatModelConfigsPkey
+        "chat_providers", // 2: ChatProvidersPkey
+        "chat_providers", // 3: ChatProvidersProviderKey
+        "chat_usage_limit_config", // 4: ChatUsageLimitConfigPkey
+        "chat_usage_limit_config", // 5: ChatUsageLimitConfigSingletonKey
+        "chats", // 6: ChatsPkey
+        "custom_roles", // 7: CustomRolesUniqueKey
+        "dbcrypt_keys", // 8: DbcryptKeysActiveKeyDigestKey
+        "dbcrypt_keys", // 9: DbcryptKeysPkey
+        "dbcrypt_keys", // 10: DbcryptKeysRevokedKeyDigestKey
+        "groups", // 11: GroupsNameOrganizationIdKey
+        "groups", // 12: GroupsPkey
+        "api_keys", // 13: IdxApiKeyName
+        "chat_model_configs", // 14: IdxChatModelConfigsSingleDefault
+        "custom_roles", // 15: IdxCustomRolesNameLowerOrganizationId
+        "organizations", // 16: IdxOrganizationNameLower
+        "users", // 17: IdxUsersEmail
+        "users", // 18: IdxUsersUsername
+        "mcp_server_configs", // 19: McpServerConfigsPkey
+        "mcp_server_configs", // 20: McpServerConfigsSlugKey
+        "mcp_server_user_tokens", // 21: McpServerUserTokensMcpServerConfigIdUserIdKey
+        "mcp_server_user_tokens", // 22: McpServerUserTokensPkey
+        "organizations", // 23: OrganizationsPkey
+        "organizations", // 24: OrganizationsSingleDefaultOrg
+        "provisioner_jobs", // 25: ProvisionerJobsPkey
+        "telemetry_locks", // 26: TelemetryLocksPkey
+        "template_version_parameters", // 27: TemplateVersionParametersTemplateVersionIdNameKey
+        "template_versions", // 28: TemplateVersionsPkey
+        "templates", // 29: TemplatesPkey
+        "usage_events", // 30: UsageEventsPkey
+        "users", // 31: UsersEmailLowerIdx
+        "users", // 32: UsersPkey
+        "users", // 33: UsersUsernameLowerIdx
+        "workspace_agents", // 34: WorkspaceAgentsPkey
+        "workspace_builds", // 35: WorkspaceBuildsJobIdKey
+        "workspace_builds", // 36: WorkspaceBuildsPkey
+        "workspace_builds", // 37: WorkspaceBuildsWorkspaceIdBuildNumberKey
+        "workspace_resources", // 38: WorkspaceResourcesPkey
+        "workspaces", // 39: WorkspacesOwnerIdLowerIdx
+        "workspaces", // 40: WorkspacesPkey
+    ];
+
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="UniqueConstraint"/>.</exception>
     public static string SqlName(this UniqueConstraint constraint) =>
@@ -105,51 +196,9 @@ public static partial class ConstraintNames
 
     /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="constraint"/> is not a member of <see cref="UniqueConstraint"/>.</exception>
-    public static string TableName(this UniqueConstraint constraint) => constraint switch
-    {
-        UniqueConstraint.ApiKeysPkey => "api_keys",
-        UniqueConstraint.ChatModelConfigsPkey => "chat_model_configs",
-        UniqueConstraint.ChatProvidersPkey => "chat_providers",
-        UniqueConstraint.ChatProvidersProviderKey => "chat_providers",
-        UniqueConstraint.ChatUsageLimitConfigPkey => "chat_usage_limit_config",
-        UniqueConstraint.ChatUsageLimitConfigSingletonKey => "chat_usage_limit_config",
-        UniqueConstraint.ChatsPkey => "chats",
-        UniqueConstraint.CustomRolesUniqueKey => "custom_roles",
-        UniqueConstraint.DbcryptKeysActiveKeyDigestKey => "dbcrypt_keys",
-        UniqueConstraint.DbcryptKeysPkey => "dbcrypt_keys",
-        UniqueConstraint.DbcryptKeysRevokedKeyDigestKey => "dbcrypt_keys",
-        UniqueConstraint.GroupsNameOrganizationIdKey => "groups",
-        UniqueConstraint.GroupsPkey => "groups",
-        UniqueConstraint.IdxApiKeyName => "api_keys",
-        UniqueConstraint.IdxChatModelConfigsSingleDefault => "chat_model_configs",
-        UniqueConstraint.IdxCustomRolesNameLowerOrganizationId => "custom_roles",
-        UniqueConstraint.IdxOrganizationNameLower => "organizations",
-        UniqueConstraint.IdxUsersEmail => "users",
-        UniqueConstraint.IdxUsersUsername => "users",
-        UniqueConstraint.McpServerConfigsPkey => "mcp_server_configs",
-        UniqueConstraint.McpServerConfigsSlugKey => "mcp_server_configs",
-        UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey => "mcp_server_user_tokens",
-        UniqueConstraint.McpServerUserTokensPkey => "mcp_server_user_tokens",
-        UniqueConstraint.OrganizationsPkey => "organizations",
-        UniqueConstraint.OrganizationsSingleDefaultOrg => "organizations",
-        UniqueConstraint.ProvisionerJobsPkey => "provisioner_jobs",
-        UniqueConstraint.TelemetryLocksPkey => "telemetry_locks",
-        UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey => "template_version_parameters",
-        UniqueConstraint.TemplateVersionsPkey => "template_versions",
-        UniqueConstraint.TemplatesPkey => "templates",
-        UniqueConstraint.UsageEventsPkey => "usage_events",
-        UniqueConstraint.UsersEmailLowerIdx => "users",
-        UniqueConstraint.UsersPkey => "users",
-        UniqueConstraint.UsersUsernameLowerIdx => "users",
-        UniqueConstraint.WorkspaceAgentsPkey => "workspace_agents",
-        UniqueConstraint.WorkspaceBuildsJobIdKey => "workspace_builds",
-        UniqueConstraint.WorkspaceBuildsPkey => "workspace_builds",
-        UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey => "workspace_builds",
-        UniqueConstraint.WorkspaceResourcesPkey => "workspace_resources",
-        UniqueConstraint.WorkspacesOwnerIdLowerIdx => "workspaces",
-        UniqueConstraint.WorkspacesPkey => "workspaces",
-        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of UniqueConstraint."),
-    };
+    public static string TableName(this UniqueConstraint constraint) =>
+        ((uint)constraint < (uint)UniqueTableNames.Length ? UniqueTableNames[(int)constraint] : null)
+        ?? throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "Not a member of UniqueConstraint.");
 
     /// <summary>The <see cref="UniqueConstraint"/> member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>
     public static bool TryParseUnique(string? sqlName, out UniqueConstraint constraint)
@@ -202,50 +251,6 @@ public static partial class ConstraintNames
         }
     }
 
-    // A switch on the number: a jump table where numbers are dense, no allocation either way.
-    internal static string? SqlNameOrNull(UniqueConstraint constraint) => constraint switch
-    {
-        UniqueConstraint.ApiKeysPkey => "api_keys_pkey",
-        UniqueConstraint.ChatModelConfigsPkey => "chat_model_configs_pkey",
-        UniqueConstraint.ChatProvidersPkey => "chat_providers_pkey",
-        UniqueConstraint.ChatProvidersProviderKey => "chat_providers_provider_key",
-        UniqueConstraint.ChatUsageLimitConfigPkey => "chat_usage_limit_config_pkey",
-        UniqueConstraint.ChatUsageLimitConfigSingletonKey => "chat_usage_limit_config_singleton_key",
-        UniqueConstraint.ChatsPkey => "chats_pkey",
-        UniqueConstraint.CustomRolesUniqueKey => "custom_roles_unique_key",
-        UniqueConstraint.DbcryptKeysActiveKeyDigestKey => "dbcrypt_keys_active_key_digest_key",
-        UniqueConstraint.DbcryptKeysPkey => "dbcrypt_keys_pkey",
-        UniqueConstraint.DbcryptKeysRevokedKeyDigestKey => "dbcrypt_keys_revoked_key_digest_key",
-        UniqueConstraint.GroupsNameOrganizationIdKey => "groups_name_organization_id_key",
-        UniqueConstraint.GroupsPkey => "groups_pkey",
-        UniqueConstraint.IdxApiKeyName => "idx_api_key_name",
-        UniqueConstraint.IdxChatModelConfigsSingleDefault => "idx_chat_model_configs_single_default",
-        UniqueConstraint.IdxCustomRolesNameLowerOrganizationId => "idx_custom_roles_name_lower_organization_id",
-        UniqueConstraint.IdxOrganizationNameLower => "idx_organization_name_lower",
-        UniqueConstraint.IdxUsersEmail => "idx_users_email",
-        UniqueConstraint.IdxUsersUsername => "idx_users_username",
-        UniqueConstraint.McpServerConfigsPkey => "mcp_server_configs_pkey",
-        UniqueConstraint.McpServerConfigsSlugKey => "mcp_server_configs_slug_key",
-        UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey => "mcp_server_user_tokens_mcp_server_config_id_user_id_key",
-        UniqueConstraint.McpServerUserTokensPkey => "mcp_server_user_tokens_pkey",
-        UniqueConstraint.OrganizationsPkey => "organizations_pkey",
-        UniqueConstraint.OrganizationsSingleDefaultOrg => "organizations_single_default_org",
-        UniqueConstraint.ProvisionerJobsPkey => "provisioner_jobs_pkey",
-        UniqueConstraint.TelemetryLocksPkey => "telemetry_locks_pkey",
-        UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey => "template_version_parameters_template_version_id_name_key",
-        UniqueConstraint.TemplateVersionsPkey => "template_versions_pkey",
-        UniqueConstraint.TemplatesPkey => "templates_pkey",
-        UniqueConstraint.UsageEventsPkey => "usage_events_pkey",
-        UniqueConstraint.UsersEmailLowerIdx => "users_email_lower_idx",
-        UniqueConstraint.UsersPkey => "users_pkey",
-        UniqueConstraint.UsersUsernameLowerIdx => "users_username_lower_idx",
-        UniqueConstraint.WorkspaceAgentsPkey => "workspace_agents_pkey",
-        UniqueConstraint.WorkspaceBuildsJobIdKey => "workspace_builds_job_id_key",
-        UniqueConstraint.WorkspaceBuildsPkey => "workspace_builds_pkey",
-        UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey => "workspace_builds_workspace_id_build_number_key",
-        UniqueConstraint.WorkspaceResourcesPkey => "workspace_resources_pkey",
-        UniqueConstraint.WorkspacesOwnerIdLowerIdx => "workspaces_owner_id_lower_idx",
-        UniqueConstraint.WorkspacesPkey => "workspaces_pkey",
-        _ => null,
-    };
+    internal static string? SqlNameOrNull(UniqueConstraint constraint) =>
+        (uint)constraint < (uint)UniqueSqlNames.Length ? UniqueSqlNames[(int)constraint] : null;
 }

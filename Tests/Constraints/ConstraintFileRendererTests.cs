@@ -149,7 +149,7 @@ public sealed class ConstraintFileRendererTests
         var apiKeys = text.IndexOf("    ApiKeysAllowListNotEmpty = 0,\n", StringComparison.Ordinal);
         var organization = text.IndexOf("    OrganizationIdNotZero = 1,\n", StringComparison.Ordinal);
         Assert.True(added > 0 && apiKeys > added && organization > apiKeys, text);
-        Assert.Contains("        CheckConstraint.AaaFirstCheck => \"aaa_first_check\",\n", text, StringComparison.Ordinal);
+        Assert.Contains("        \"aaa_first_check\", // 2: AaaFirstCheck\n", text, StringComparison.Ordinal);
         Assert.Equal(before["Constraints/Generated/UniqueConstraint.g.cs"], after["Constraints/Generated/UniqueConstraint.g.cs"]);
     }
 
@@ -167,6 +167,7 @@ public sealed class ConstraintFileRendererTests
         Assert.Contains("    OrganizationIdNotZero = 1,\n", text, StringComparison.Ordinal);
         Assert.Contains("    UsersUsernameMinLength = 2,\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" = 0,\n", text, StringComparison.Ordinal);
+        Assert.Contains("        null, // 0: reserved, was api_keys_allow_list_not_empty\n", text, StringComparison.Ordinal);
         Assert.Contains("CheckConstraint\t0\tapi_keys_allow_list_not_empty\tremoved\n", after[ConstraintNumbers.File], StringComparison.Ordinal);
     }
 

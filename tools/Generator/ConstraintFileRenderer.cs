@@ -53,7 +53,7 @@ internal static class ConstraintFileRenderer
             var entries = ConstraintNumbers.Assign(manifest, spec.Name, members.Select(m => m.Row.Name));
             assigned.AddRange(entries);
             var numberOf = entries.Where(e => !e.Removed).ToDictionary(e => e.SqlName, e => e.Number, StringComparer.Ordinal);
-            files[$"{Folder}/{spec.Name}.g.cs"] = RenderEnum(spec, members.Select(m => (m.Row, m.Member, numberOf[m.Row.Name])).ToList());
+            files[$"{Folder}/{spec.Name}.g.cs"] = RenderEnum(spec, members.Select(m => (m.Row, m.Member, numberOf[m.Row.Name])).ToList(), entries);
         }
 
         // Entries of an enum this generator no longer writes stay, so their numbers stay taken too.
@@ -79,8 +79,19 @@ internal static class ConstraintFileRenderer
         }
     }
 
-    private static string RenderEnum(EnumSpec spec, List<(CatalogConstraint Row, string Member, int Number)> members)
+    private static string RenderEnum(
+        EnumSpec spec, List<(CatalogConstraint Row, string Member, int Number)> members, IReadOnlyList<ConstraintNumber> entries)
     {
+        // Dense index maps: slot n is member number n, null where the number is reserved for a
+        // dropped constraint. A lookup is a bounds check and a load: no call, no allocation.
+        var byNumber = members.ToDictionary(m => m.Number);
+        var slots = entries.Count == 0 ? 0 : entries.Max(e => e.Number) + 1;
+        var reserved = entries.Where(e => e.Removed).ToDictionary(e => e.Number, e => e.SqlName);
+        string Slot(int number, Func<CatalogConstraint, string> value) => byNumber.TryGetValue(number, out var m)
+            ? string.Create(CultureInfo.InvariantCulture, $"{Literal(value(m.Row))}, // {number}: {m.Member}")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"null, // {number}: {(reserved.TryGetValue(number, out var was) ? $"reserved, was {was}" : "unused")}");
+
         var text = new StringBuilder();
         void Line(string line = "") => text.Append(line).Append('\n');
 
@@ -108,6 +119,17 @@ internal static class ConstraintFileRenderer
         Line();
         Line("public static partial class ConstraintNames");
         Line("{");
+        Line("    // Indexed by member number (a bounds check and a load); null at a number a dropped constraint keeps.");
+        Line($"    private static readonly string?[] {spec.Kind}SqlNames =");
+        Line("    [");
+        for (var n = 0; n < slots; n++) Line("        " + Slot(n, row => row.Name));
+        Line("    ];");
+        Line();
+        Line($"    private static readonly string?[] {spec.Kind}TableNames =");
+        Line("    [");
+        for (var n = 0; n < slots; n++) Line("        " + Slot(n, row => row.Table));
+        Line("    ];");
+        Line();
         Line("    /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>");
         Line($"    /// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"constraint\"/> is not a member of <see cref=\"{spec.Name}\"/>.</exception>");
         Line($"    public static string SqlName(this {spec.Name} constraint) =>");
@@ -115,15 +137,9 @@ internal static class ConstraintFileRenderer
         Line();
         Line("    /// <summary>The table the constraint belongs to (for a unique index, the table it indexes).</summary>");
         Line($"    /// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"constraint\"/> is not a member of <see cref=\"{spec.Name}\"/>.</exception>");
-        Line($"    public static string TableName(this {spec.Name} constraint) => constraint switch");
-        Line("    {");
-        foreach (var (row, member, _) in members)
-        {
-            Line($"        {spec.Name}.{member} => {Literal(row.Table)},");
-        }
-
-        Line($"        _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, \"Not a member of {spec.Name}.\"),");
-        Line("    };");
+        Line($"    public static string TableName(this {spec.Name} constraint) =>");
+        Line($"        ((uint)constraint < (uint){spec.Kind}TableNames.Length ? {spec.Kind}TableNames[(int)constraint] : null)");
+        Line($"        ?? throw new ArgumentOutOfRangeException(nameof(constraint), constraint, \"Not a member of {spec.Name}.\");");
         Line();
         Line($"    /// <summary>The <see cref=\"{spec.Name}\"/> member for a SQL name (ordinal, case-sensitive); false for a name this build does not know.</summary>");
         Line($"    public static bool TryParse{spec.Kind}(string? sqlName, out {spec.Name} constraint)");
@@ -140,16 +156,8 @@ internal static class ConstraintFileRenderer
         Line("        }");
         Line("    }");
         Line();
-        Line("    // A switch on the number: a jump table where numbers are dense, no allocation either way.");
-        Line($"    internal static string? SqlNameOrNull({spec.Name} constraint) => constraint switch");
-        Line("    {");
-        foreach (var (row, member, _) in members)
-        {
-            Line($"        {spec.Name}.{member} => {Literal(row.Name)},");
-        }
-
-        Line("        _ => null,");
-        Line("    };");
+        Line($"    internal static string? SqlNameOrNull({spec.Name} constraint) =>");
+        Line($"        (uint)constraint < (uint){spec.Kind}SqlNames.Length ? {spec.Kind}SqlNames[(int)constraint] : null;");
         Line("}");
         return text.ToString();
     }
