@@ -77,6 +77,7 @@ public sealed class ConstraintNumbersTests
     [InlineData("CheckConstraint\t0\ta_check\nCheckConstraint\t1\ta_check\n", "lists 'a_check' twice")]
     [InlineData("CheckConstraint\t0\ta_check\nCheckConstraint\t0\tb_check\tremoved\n", "gives the number 0 to both 'a_check' and 'b_check'")]
     [InlineData("CheckConstraint\t-1\ta_check\n", "line 1 is not")]
+    [InlineData("CheckConstraint\t0\ta_check\nCheckConstraint\t2\tb_check\n", "CheckConstraint skips a number between 0 and 2")]
     [InlineData("# comment\nCheckConstraint\t0\ta_check\tgone\n", "line 2 is not")]
     [InlineData("CheckConstraint 0 a_check\n", "line 1 is not")]
     public void BrokenManifestIsRefusedNamingTheProblem(string text, string expected)

@@ -37,7 +37,7 @@ internal static class ConstraintNumbers
         """;
 
     /// <summary>Reads a manifest; null or empty text (no manifest yet) gives no entries.</summary>
-    /// <exception cref="InvalidOperationException">A line is malformed, or a name or number appears twice in one enum.</exception>
+    /// <exception cref="InvalidOperationException">A line is malformed, a name or number appears twice in one enum, or an enum's numbers are not 0 to n-1.</exception>
     public static IReadOnlyList<ConstraintNumber> Parse(string? text)
     {
         var entries = new List<ConstraintNumber>();
@@ -70,6 +70,12 @@ internal static class ConstraintNumbers
             if (byEnum.GroupBy(e => e.Number).FirstOrDefault(g => g.Count() > 1) is { } number)
             {
                 throw Broken($"{byEnum.Key} gives the number {number.Key} to both '{string.Join("' and '", number.Select(e => e.SqlName))}'");
+            }
+
+            // Numbers are handed out one after another and never dropped: a gap is a deleted line.
+            if (byEnum.Max(e => e.Number) != byEnum.Count() - 1)
+            {
+                throw Broken($"{byEnum.Key} skips a number between 0 and {byEnum.Max(e => e.Number)} (a line was deleted)");
             }
         }
 
