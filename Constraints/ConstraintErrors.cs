@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Npgsql;
 
 namespace Coderd.Database.Constraints;
@@ -30,8 +27,7 @@ public static class ConstraintErrors
     /// </summary>
     public static bool IsCheckViolation(this Exception? e, CheckConstraint constraint) =>
         e is PostgresException postgres
-            ? postgres.SqlState == PostgresErrorCodes.CheckViolation && postgres.ConstraintName is { } name
-              && SameName(name, CheckConstraints.SqlNameOrNull(constraint))
+            ? postgres.SqlState == PostgresErrorCodes.CheckViolation && Names(postgres, ConstraintNames.SqlNameOrNull(constraint))
             : IsCheckViolation(e, [constraint]);
 
     /// <summary>
@@ -52,8 +48,7 @@ public static class ConstraintErrors
     /// </summary>
     public static bool IsUniqueViolation(this Exception? e, UniqueConstraint constraint) =>
         e is PostgresException postgres
-            ? postgres.SqlState == PostgresErrorCodes.UniqueViolation && postgres.ConstraintName is { } name
-              && SameName(name, UniqueConstraints.SqlNameOrNull(constraint))
+            ? postgres.SqlState == PostgresErrorCodes.UniqueViolation && Names(postgres, ConstraintNames.SqlNameOrNull(constraint))
             : IsUniqueViolation(e, [constraint]);
 
     /// <summary>
@@ -67,19 +62,25 @@ public static class ConstraintErrors
     }
 
     /// <summary>
-    /// Whether <paramref name="e"/> holds a foreign-key violation (23503) of <paramref name="constraint"/>: the
+    /// Whether <paramref name="e"/> holds a foreign-key violation of <paramref name="constraint"/>: the
     /// answer of the <c>params</c> overload given that one member, without building a span for the
     /// most common call.
     /// </summary>
+    /// <remarks>
+    /// A foreign-key violation is SQLSTATE 23503, or 23001 (restrict_violation), which PostgreSQL 18
+    /// and later raise instead when an <c>ON DELETE</c> or <c>ON UPDATE RESTRICT</c> key blocks a
+    /// delete or key update of the referenced row; both name the key.
+    /// <see cref="ConstraintViolation.SqlState"/> tells them apart.
+    /// </remarks>
     public static bool IsForeignKeyViolation(this Exception? e, ForeignKeyConstraint constraint) =>
         e is PostgresException postgres
-            ? postgres.SqlState == PostgresErrorCodes.ForeignKeyViolation && postgres.ConstraintName is { } name
-              && SameName(name, ForeignKeyConstraints.SqlNameOrNull(constraint))
+            ? IsForeignKeyState(postgres.SqlState) && Names(postgres, ConstraintNames.SqlNameOrNull(constraint))
             : IsForeignKeyViolation(e, [constraint]);
 
     /// <summary>
-    /// Whether <paramref name="e"/> holds a foreign-key violation (23503) of one of
-    /// <paramref name="any"/>, or of any foreign key when none is given. False for null.
+    /// Whether <paramref name="e"/> holds a foreign-key violation (23503, or 23001 for a RESTRICT key
+    /// on PostgreSQL 18 and later) of one of <paramref name="any"/>, or of any foreign key when none
+    /// is given. False for null.
     /// </summary>
     public static bool IsForeignKeyViolation(this Exception? e, params ReadOnlySpan<ForeignKeyConstraint> any)
     {
@@ -88,9 +89,9 @@ public static class ConstraintErrors
     }
 
     /// <summary>
-    /// Finds the first integrity violation (CHECK, unique, foreign key, NOT NULL or exclusion) in
-    /// <paramref name="e"/>. A constraint this build does not know is still reported, with a null
-    /// typed value; nothing is thrown for it.
+    /// Finds the first integrity violation (CHECK 23514, unique 23505, foreign key 23503 or 23001,
+    /// NOT NULL 23502 or exclusion 23P01) in <paramref name="e"/>. A constraint this build does not
+    /// know is still reported, with a null typed value; nothing is thrown for it.
     /// </summary>
     /// <param name="e">The exception caught; may be null.</param>
     /// <param name="violation">The violation found; null when the method returns false.</param>
@@ -107,7 +108,7 @@ public static class ConstraintErrors
     {
         PostgresErrorCodes.CheckViolation => ConstraintKind.Check,
         PostgresErrorCodes.UniqueViolation => ConstraintKind.Unique,
-        PostgresErrorCodes.ForeignKeyViolation => ConstraintKind.ForeignKey,
+        PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.RestrictViolation => ConstraintKind.ForeignKey,
         PostgresErrorCodes.NotNullViolation => ConstraintKind.NotNull,
         _ => ConstraintKind.Exclusion,
     };
@@ -139,55 +140,18 @@ public static class ConstraintErrors
     }
 
     /// <summary>
-    /// Ordinal equality, inlined into the caller with the widest vectors the machine has. The
-    /// names are a few dozen characters, where the call into <see cref="string.Equals(string?, string?)"/>
-    /// costs as much as comparing them; this keeps <c>Is*Violation</c> near a hand-written
-    /// comparison with a literal, which the JIT unrolls the same way.
+    /// Whether the error names <paramref name="sqlName"/> (ordinal). Null <paramref name="sqlName"/>
+    /// (a value that is no member of its enum) matches nothing, not even an error without a name.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool SameName(string name, string? candidate)
-    {
-        if (candidate is null || name.Length != candidate.Length) return false;
-        ref var a = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(name.AsSpan()));
-        ref var b = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(candidate.AsSpan()));
-        var length = (nuint)name.Length;
+    private static bool Names(PostgresException e, string? sqlName) =>
+        sqlName is not null && string.Equals(e.ConstraintName, sqlName);
 
-        // Whole blocks, then one block ending at the last character (overlapping the one before).
-        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<ushort>.Count)
-        {
-            var last = length - (nuint)Vector512<ushort>.Count;
-            for (nuint i = 0; i < last; i += (nuint)Vector512<ushort>.Count)
-            {
-                if (Vector512.LoadUnsafe(ref a, i) != Vector512.LoadUnsafe(ref b, i)) return false;
-            }
-
-            return Vector512.LoadUnsafe(ref a, last) == Vector512.LoadUnsafe(ref b, last);
-        }
-
-        if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<ushort>.Count)
-        {
-            var last = length - (nuint)Vector256<ushort>.Count;
-            for (nuint i = 0; i < last; i += (nuint)Vector256<ushort>.Count)
-            {
-                if (Vector256.LoadUnsafe(ref a, i) != Vector256.LoadUnsafe(ref b, i)) return false;
-            }
-
-            return Vector256.LoadUnsafe(ref a, last) == Vector256.LoadUnsafe(ref b, last);
-        }
-
-        if (Vector128.IsHardwareAccelerated && length >= (nuint)Vector128<ushort>.Count)
-        {
-            var last = length - (nuint)Vector128<ushort>.Count;
-            for (nuint i = 0; i < last; i += (nuint)Vector128<ushort>.Count)
-            {
-                if (Vector128.LoadUnsafe(ref a, i) != Vector128.LoadUnsafe(ref b, i)) return false;
-            }
-
-            return Vector128.LoadUnsafe(ref a, last) == Vector128.LoadUnsafe(ref b, last);
-        }
-
-        return string.Equals(name, candidate, StringComparison.Ordinal);
-    }
+    /// <summary>
+    /// 23503, or 23001 (restrict_violation): PostgreSQL 18 and later raise the latter when an ON
+    /// DELETE or ON UPDATE RESTRICT foreign key blocks a delete or key update, naming that key.
+    /// </summary>
+    private static bool IsForeignKeyState(string sqlState) =>
+        sqlState is PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.RestrictViolation;
 
     private interface IFilter
     {
@@ -202,11 +166,9 @@ public static class ConstraintErrors
         {
             if (e.SqlState != PostgresErrorCodes.CheckViolation) return false;
             if (_any.IsEmpty) return true;
-            var name = e.ConstraintName;
-            if (name is null) return false;
             foreach (var c in _any)
             {
-                if (SameName(name, CheckConstraints.SqlNameOrNull(c))) return true;
+                if (Names(e, ConstraintNames.SqlNameOrNull(c))) return true;
             }
 
             return false;
@@ -221,11 +183,9 @@ public static class ConstraintErrors
         {
             if (e.SqlState != PostgresErrorCodes.UniqueViolation) return false;
             if (_any.IsEmpty) return true;
-            var name = e.ConstraintName;
-            if (name is null) return false;
             foreach (var c in _any)
             {
-                if (SameName(name, UniqueConstraints.SqlNameOrNull(c))) return true;
+                if (Names(e, ConstraintNames.SqlNameOrNull(c))) return true;
             }
 
             return false;
@@ -238,13 +198,11 @@ public static class ConstraintErrors
 
         public bool Matches(PostgresException e)
         {
-            if (e.SqlState != PostgresErrorCodes.ForeignKeyViolation) return false;
+            if (!IsForeignKeyState(e.SqlState)) return false;
             if (_any.IsEmpty) return true;
-            var name = e.ConstraintName;
-            if (name is null) return false;
             foreach (var c in _any)
             {
-                if (SameName(name, ForeignKeyConstraints.SqlNameOrNull(c))) return true;
+                if (Names(e, ConstraintNames.SqlNameOrNull(c))) return true;
             }
 
             return false;
@@ -255,6 +213,6 @@ public static class ConstraintErrors
     {
         public bool Matches(PostgresException e) => e.SqlState is
             PostgresErrorCodes.CheckViolation or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation
-            or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.ExclusionViolation;
+            or PostgresErrorCodes.RestrictViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.ExclusionViolation;
     }
 }

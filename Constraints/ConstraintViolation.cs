@@ -11,18 +11,19 @@ public sealed class ConstraintViolation
     internal ConstraintViolation(ConstraintKind kind, PostgresException error)
     {
         Kind = kind;
+        SqlState = error.SqlState;
         ConstraintName = error.ConstraintName;
         TableName = error.TableName;
         ColumnName = error.ColumnName;
         switch (kind)
         {
-            case ConstraintKind.Check when CheckConstraints.TryParse(ConstraintName, out var check):
+            case ConstraintKind.Check when ConstraintNames.TryParseCheck(ConstraintName, out var check):
                 Check = check;
                 break;
-            case ConstraintKind.Unique when UniqueConstraints.TryParse(ConstraintName, out var unique):
+            case ConstraintKind.Unique when ConstraintNames.TryParseUnique(ConstraintName, out var unique):
                 Unique = unique;
                 break;
-            case ConstraintKind.ForeignKey when ForeignKeyConstraints.TryParse(ConstraintName, out var foreignKey):
+            case ConstraintKind.ForeignKey when ConstraintNames.TryParseForeignKey(ConstraintName, out var foreignKey):
                 ForeignKey = foreignKey;
                 break;
         }
@@ -32,8 +33,17 @@ public sealed class ConstraintViolation
     public ConstraintKind Kind { get; }
 
     /// <summary>
-    /// The constraint's (or unique index's) SQL name. Null for <see cref="ConstraintKind.NotNull"/>,
-    /// which names a column instead.
+    /// The error's SQLSTATE, e.g. <c>23505</c>. For <see cref="ConstraintKind.ForeignKey"/> it is
+    /// <c>23503</c>, or <c>23001</c> (restrict_violation) when PostgreSQL 18 or later blocked a delete
+    /// or key update of a referenced row because of an <c>ON DELETE</c> or <c>ON UPDATE RESTRICT</c> key.
+    /// </summary>
+    public string SqlState { get; }
+
+    /// <summary>
+    /// The constraint's (or unique index's) SQL name. For <see cref="ConstraintKind.NotNull"/> use
+    /// <see cref="ColumnName"/>: PostgreSQL leaves this null there (18 included, although it lists NOT
+    /// NULL constraints as <c>&lt;table&gt;_&lt;column&gt;_not_null</c> in its catalog), and a name a
+    /// server does send is kept as it is.
     /// </summary>
     public string? ConstraintName { get; }
 

@@ -30,9 +30,9 @@ public sealed class ConstraintDriftTests(MigratedDatabase database, PostgresFixt
     }
 
     [Fact]
-    public async Task GeneratedEnumFilesMatchTheCatalogByteForByte()
+    public async Task GeneratedEnumFilesAndNumbersMatchTheCatalogByteForByte()
     {
-        var rendered = await ConstraintGenerator.RenderAsync(database.ConnectionString, TestContext.Current.CancellationToken);
+        var rendered = await ConstraintGenerator.RenderAsync(database.ConnectionString, RepositoryRoot.Path, TestContext.Current.CancellationToken);
 
         foreach (var (relativePath, text) in rendered)
         {

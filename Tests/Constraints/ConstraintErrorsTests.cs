@@ -94,6 +94,59 @@ public sealed class ConstraintErrorsTests
     }
 
     [Fact]
+    public void RestrictViolationIsForeignKeyViolationOfThatKey()
+    {
+        // PostgreSQL 18 raises 23001 when ON DELETE RESTRICT blocks a delete, naming the key and the referencing table.
+        var error = Violation(PostgresErrorCodes.RestrictViolation, "workspaces_template_id_fkey", "workspaces");
+
+        Assert.True(error.IsForeignKeyViolation(ForeignKeyConstraint.WorkspacesTemplateIdFkey));
+        Assert.True(error.IsForeignKeyViolation(ForeignKeyConstraint.TemplatesCreatedByFkey, ForeignKeyConstraint.WorkspacesTemplateIdFkey));
+        Assert.True(error.IsForeignKeyViolation());
+        Assert.True(new InvalidOperationException("x", error).IsForeignKeyViolation(ForeignKeyConstraint.WorkspacesTemplateIdFkey));
+        Assert.False(error.IsForeignKeyViolation(ForeignKeyConstraint.WorkspacesOwnerIdFkey));
+        Assert.False(error.IsUniqueViolation());
+        Assert.False(error.IsCheckViolation());
+        Assert.True(error.TryGetConstraintViolation(out var violation));
+        Assert.Equal(ConstraintKind.ForeignKey, violation.Kind);
+        Assert.Equal(ForeignKeyConstraint.WorkspacesTemplateIdFkey, violation.ForeignKey);
+        Assert.Equal(PostgresErrorCodes.RestrictViolation, violation.SqlState);
+        Assert.Equal("workspaces", violation.TableName);
+    }
+
+    [Fact]
+    public void ForeignKeyViolationBefore18KeepsItsOwnSqlState()
+    {
+        var error = Violation(PostgresErrorCodes.ForeignKeyViolation, "workspaces_template_id_fkey", "workspaces");
+
+        Assert.True(error.TryGetConstraintViolation(out var violation));
+        Assert.Equal(ConstraintKind.ForeignKey, violation.Kind);
+        Assert.Equal(ForeignKeyConstraint.WorkspacesTemplateIdFkey, violation.ForeignKey);
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, violation.SqlState);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("mcp_server_configs_url_not_null")]
+    public void NotNullViolationIsClassifiedByItsColumnWhateverConstraintItNames(string? constraint)
+    {
+        // PostgreSQL 18 lists NOT NULL constraints as <table>_<column>_not_null; a server naming one changes nothing.
+        var error = Violation(PostgresErrorCodes.NotNullViolation, constraint, "mcp_server_configs", column: "url");
+
+        Assert.True(error.TryGetConstraintViolation(out var violation));
+        Assert.Equal(ConstraintKind.NotNull, violation.Kind);
+        Assert.Equal("url", violation.ColumnName);
+        Assert.Equal(constraint, violation.ConstraintName);
+        Assert.Equal(PostgresErrorCodes.NotNullViolation, violation.SqlState);
+        Assert.Null(violation.Check);
+        Assert.Null(violation.Unique);
+        Assert.Null(violation.ForeignKey);
+        Assert.Equal("NotNull violation of column url on mcp_server_configs", violation.ToString());
+        Assert.False(error.IsCheckViolation());
+        Assert.False(error.IsUniqueViolation());
+        Assert.False(error.IsForeignKeyViolation());
+    }
+
+    [Fact]
     public void ExclusionViolationHasKindButNoTypedValue()
     {
         var error = Violation(PostgresErrorCodes.ExclusionViolation, "reservations_during_excl", "reservations");
@@ -128,20 +181,21 @@ public sealed class ConstraintErrorsTests
     {
         var error = Violation(PostgresErrorCodes.CheckViolation, TransportCheck, "mcp_server_configs");
         Exception wrapped = new AggregateException(new InvalidOperationException("x", error));
+        var restrict = Violation(PostgresErrorCodes.RestrictViolation, "workspaces_template_id_fkey", "workspaces");
         var hits = 0;
-        for (var i = 0; i < 100; i++) hits += Classify(error, wrapped);
+        for (var i = 0; i < 100; i++) hits += Classify(error, wrapped, restrict);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++) hits += Classify(error, wrapped);
+        for (var i = 0; i < 1000; i++) hits += Classify(error, wrapped, restrict);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(1100 * 7, hits);
+        Assert.Equal(1100 * 9, hits);
         Assert.Equal(0, allocated);
 
         // The spans are stackalloc'ed: in a Debug build (this one) the compiler's own `params` span
         // over constants goes through RuntimeHelpers.CreateSpan unoptimized, which allocates in the
         // caller; optimized code does not (see the Bench project's MemoryDiagnoser column).
-        static int Classify(Exception direct, Exception wrapped)
+        static int Classify(Exception direct, Exception wrapped, Exception restrict)
         {
             Span<CheckConstraint> checks = stackalloc CheckConstraint[2];
             checks[0] = CheckConstraint.McpServerConfigsAuthTypeCheck;
@@ -157,7 +211,9 @@ public sealed class ConstraintErrorsTests
                 // The one-member overloads take no span at all.
                 + (direct.IsCheckViolation(CheckConstraint.McpServerConfigsTransportCheck) ? 1 : 0)
                 + (wrapped.IsCheckViolation(CheckConstraint.McpServerConfigsTransportCheck) ? 1 : 0)
-                + (wrapped.IsUniqueViolation(UniqueConstraint.McpServerConfigsSlugKey) ? 0 : 1);
+                + (wrapped.IsUniqueViolation(UniqueConstraint.McpServerConfigsSlugKey) ? 0 : 1)
+                + (restrict.IsForeignKeyViolation(ForeignKeyConstraint.WorkspacesTemplateIdFkey) ? 1 : 0)
+                + (restrict.IsForeignKeyViolation(foreignKeys) ? 0 : 1);
         }
     }
 

@@ -19,18 +19,20 @@ public sealed class ConstraintFileRendererTests
         new(CatalogKind.ForeignKey, "api_keys_user_id_uuid_fkey", "api_keys", "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"),
     ];
 
-    private static readonly string[] Files =
+    private static readonly string[] EnumFiles =
     [
         "Constraints/Generated/CheckConstraint.g.cs",
         "Constraints/Generated/ForeignKeyConstraint.g.cs",
         "Constraints/Generated/UniqueConstraint.g.cs",
     ];
 
+    private static readonly string[] Files = [.. EnumFiles, ConstraintNumbers.File];
+
     [Fact]
     public void RenderingTwiceGivesIdenticalBytes()
     {
-        var first = ConstraintFileRenderer.Render(Rows);
-        var second = ConstraintFileRenderer.Render(Rows);
+        var first = ConstraintFileRenderer.Render(Rows, null);
+        var second = ConstraintFileRenderer.Render(Rows, null);
 
         Assert.Equal(Files, first.Keys.Order(StringComparer.Ordinal));
         foreach (var file in Files)
@@ -42,9 +44,9 @@ public sealed class ConstraintFileRendererTests
     [Fact]
     public void RowsInAnotherOrderRenderIdentically()
     {
-        var sorted = ConstraintFileRenderer.Render(Rows);
-        var reversed = ConstraintFileRenderer.Render(Rows.Reverse());
-        var shuffled = ConstraintFileRenderer.Render(Rows.OrderBy(r => r.Definition.Length));
+        var sorted = ConstraintFileRenderer.Render(Rows, null);
+        var reversed = ConstraintFileRenderer.Render(Rows.Reverse(), null);
+        var shuffled = ConstraintFileRenderer.Render(Rows.OrderBy(r => r.Definition.Length), null);
 
         foreach (var file in Files)
         {
@@ -54,9 +56,9 @@ public sealed class ConstraintFileRendererTests
     }
 
     [Fact]
-    public void MembersAreSortedBySqlNameWithPositionsAsValues()
+    public void WithoutManifestMembersAreNumberedInSqlNameOrder()
     {
-        var text = ConstraintFileRenderer.Render(Rows)["Constraints/Generated/UniqueConstraint.g.cs"];
+        var text = ConstraintFileRenderer.Render(Rows, null)["Constraints/Generated/UniqueConstraint.g.cs"];
 
         var pkey = text.IndexOf("    ApiKeysPkey = 0,\n", StringComparison.Ordinal);
         var index = text.IndexOf("    IdxUsersEmail = 1,\n", StringComparison.Ordinal);
@@ -67,8 +69,10 @@ public sealed class ConstraintFileRendererTests
     [Fact]
     public void FileStartsWithHeaderAndIsLfOnlyWithOneFinalNewline()
     {
-        foreach (var (file, text) in ConstraintFileRenderer.Render(Rows))
+        var rendered = ConstraintFileRenderer.Render(Rows, null);
+        foreach (var file in EnumFiles)
         {
+            var text = rendered[file];
             var bytes = GeneratedFiles.ToBytes(text);
             var lines = Encoding.UTF8.GetString(bytes).Split('\n');
 
@@ -85,7 +89,7 @@ public sealed class ConstraintFileRendererTests
     [Fact]
     public void DocsNameTheTableAndEscapeTheDefinition()
     {
-        var text = ConstraintFileRenderer.Render(Rows)["Constraints/Generated/CheckConstraint.g.cs"];
+        var text = ConstraintFileRenderer.Render(Rows, null)["Constraints/Generated/CheckConstraint.g.cs"];
 
         Assert.Contains(
             "    /// <summary>Check on <c>api_keys</c>: <c>CHECK ((array_length(allow_list, 1) &gt; 0))</c></summary>\n    ApiKeysAllowListNotEmpty = 0,\n",
@@ -96,7 +100,7 @@ public sealed class ConstraintFileRendererTests
     [Fact]
     public void OutputHasNoTimestampsVersionsOrPaths()
     {
-        foreach (var text in ConstraintFileRenderer.Render(Rows).Values)
+        foreach (var text in ConstraintFileRenderer.Render(Rows, null).Values)
         {
             Assert.DoesNotContain(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
             Assert.DoesNotContain("/tmp", text, StringComparison.Ordinal);
@@ -113,7 +117,7 @@ public sealed class ConstraintFileRendererTests
             new(CatalogKind.Check, "max_logs_length", "provisioner_jobs", "CHECK ((logs_length <= 1048576))"),
         ];
 
-        var error = Assert.Throws<InvalidOperationException>(() => ConstraintFileRenderer.Render(rows));
+        var error = Assert.Throws<InvalidOperationException>(() => ConstraintFileRenderer.Render(rows, null));
 
         Assert.Contains("max_logs_length", error.Message, StringComparison.Ordinal);
     }
@@ -127,8 +131,55 @@ public sealed class ConstraintFileRendererTests
             new(CatalogKind.ForeignKey, "a__b_fkey", "a", "FOREIGN KEY (b) REFERENCES b(id)"),
         ];
 
-        var error = Assert.Throws<InvalidOperationException>(() => ConstraintFileRenderer.Render(rows));
+        var error = Assert.Throws<InvalidOperationException>(() => ConstraintFileRenderer.Render(rows, null));
 
         Assert.Contains("ABFkey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NameSortingFirstKeepsOtherMembersNumbers()
+    {
+        var before = ConstraintFileRenderer.Render(Rows, null);
+        CatalogConstraint first = new(CatalogKind.Check, "aaa_first_check", "api_keys", "CHECK (true)");
+
+        var after = ConstraintFileRenderer.Render([.. Rows, first], before[ConstraintNumbers.File]);
+
+        var text = after["Constraints/Generated/CheckConstraint.g.cs"];
+        var added = text.IndexOf("    AaaFirstCheck = 2,\n", StringComparison.Ordinal);
+        var apiKeys = text.IndexOf("    ApiKeysAllowListNotEmpty = 0,\n", StringComparison.Ordinal);
+        var organization = text.IndexOf("    OrganizationIdNotZero = 1,\n", StringComparison.Ordinal);
+        Assert.True(added > 0 && apiKeys > added && organization > apiKeys, text);
+        Assert.Contains("        \"aaa_first_check\", // 2: AaaFirstCheck\n", text, StringComparison.Ordinal);
+        Assert.Equal(before["Constraints/Generated/UniqueConstraint.g.cs"], after["Constraints/Generated/UniqueConstraint.g.cs"]);
+    }
+
+    [Fact]
+    public void DroppedConstraintLeavesItsNumberUnused()
+    {
+        var before = ConstraintFileRenderer.Render(Rows, null);
+        var withoutApiKeysCheck = Rows.Where(r => r.Name != "api_keys_allow_list_not_empty").ToList();
+        CatalogConstraint added = new(CatalogKind.Check, "users_username_min_length", "users", "CHECK ((length(username) >= 1))");
+
+        var after = ConstraintFileRenderer.Render([.. withoutApiKeysCheck, added], before[ConstraintNumbers.File]);
+
+        var text = after["Constraints/Generated/CheckConstraint.g.cs"];
+        Assert.DoesNotContain("ApiKeysAllowListNotEmpty", text, StringComparison.Ordinal);
+        Assert.Contains("    OrganizationIdNotZero = 1,\n", text, StringComparison.Ordinal);
+        Assert.Contains("    UsersUsernameMinLength = 2,\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" = 0,\n", text, StringComparison.Ordinal);
+        Assert.Contains("        null, // 0: reserved, was api_keys_allow_list_not_empty\n", text, StringComparison.Ordinal);
+        Assert.Contains("CheckConstraint\t0\tapi_keys_allow_list_not_empty\tremoved\n", after[ConstraintNumbers.File], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RenderingWithItsOwnManifestChangesNothing()
+    {
+        var first = ConstraintFileRenderer.Render(Rows, null);
+        var second = ConstraintFileRenderer.Render(Rows.Reverse(), first[ConstraintNumbers.File]);
+
+        foreach (var file in Files)
+        {
+            Assert.Equal(GeneratedFiles.ToBytes(first[file]), GeneratedFiles.ToBytes(second[file]));
+        }
     }
 }

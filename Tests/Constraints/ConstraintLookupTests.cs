@@ -16,21 +16,21 @@ public sealed class ConstraintLookupTests
     {
         foreach (var c in Enum.GetValues<CheckConstraint>())
         {
-            Assert.True(CheckConstraints.TryParse(c.SqlName(), out var parsed));
+            Assert.True(ConstraintNames.TryParseCheck(c.SqlName(), out var parsed));
             Assert.Equal(c, parsed);
             Assert.Equal(c.ToString(), Pascal(c.SqlName()));
         }
 
         foreach (var u in Enum.GetValues<UniqueConstraint>())
         {
-            Assert.True(UniqueConstraints.TryParse(u.SqlName(), out var parsed));
+            Assert.True(ConstraintNames.TryParseUnique(u.SqlName(), out var parsed));
             Assert.Equal(u, parsed);
             Assert.Equal(u.ToString(), Pascal(u.SqlName()));
         }
 
         foreach (var f in Enum.GetValues<ForeignKeyConstraint>())
         {
-            Assert.True(ForeignKeyConstraints.TryParse(f.SqlName(), out var parsed));
+            Assert.True(ConstraintNames.TryParseForeignKey(f.SqlName(), out var parsed));
             Assert.Equal(f, parsed);
             Assert.Equal(f.ToString(), Pascal(f.SqlName()));
         }
@@ -50,11 +50,11 @@ public sealed class ConstraintLookupTests
     [Fact]
     public void UnknownOrMiscasedNameDoesNotParse()
     {
-        Assert.False(CheckConstraints.TryParse("mcp_server_configs_url_check", out _));
-        Assert.False(CheckConstraints.TryParse("MCP_SERVER_CONFIGS_TRANSPORT_CHECK", out _));
-        Assert.False(CheckConstraints.TryParse(null, out _));
-        Assert.False(UniqueConstraints.TryParse("", out _));
-        Assert.False(ForeignKeyConstraints.TryParse("mcp_server_configs_slug_key", out _));
+        Assert.False(ConstraintNames.TryParseCheck("mcp_server_configs_url_check", out _));
+        Assert.False(ConstraintNames.TryParseCheck("MCP_SERVER_CONFIGS_TRANSPORT_CHECK", out _));
+        Assert.False(ConstraintNames.TryParseCheck(null, out _));
+        Assert.False(ConstraintNames.TryParseUnique("", out _));
+        Assert.False(ConstraintNames.TryParseForeignKey("mcp_server_configs_slug_key", out _));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ internal static class CatalogQuery
     /// the renderer sorts.
     /// </summary>
     /// <remarks>
+    /// NOT NULL constraints (<c>contype = 'n'</c>, rows of <c>pg_constraint</c> since PostgreSQL 18,
+    /// named <c>&lt;table&gt;_&lt;column&gt;_not_null</c>) are left out on purpose: they are column
+    /// properties, and a NOT NULL violation is classified by its column, not by an enum member.
     /// <c>conindid</c> of a foreign key points at the referenced table's index, so "backs a
     /// constraint" is restricted to constraints on the index's own table that own an index.
     /// </remarks>
