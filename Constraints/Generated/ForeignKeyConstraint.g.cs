@@ -13,8 +13,22 @@ namespace Coderd.Database.Constraints;
 /// </summary>
 public enum ForeignKeyConstraint
 {
+    /// <summary>Foreign key on <c>ai_seat_state</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    AiSeatStateUserIdFkey = 37,
+    /// <summary>Foreign key on <c>aibridge_interceptions</c>: <c>FOREIGN KEY (initiator_id) REFERENCES users(id)</c></summary>
+    AibridgeInterceptionsInitiatorIdFkey = 38,
     /// <summary>Foreign key on <c>api_keys</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
     ApiKeysUserIdUuidFkey = 0,
+    /// <summary>Foreign key on <c>chat_diff_statuses</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatDiffStatusesChatIdFkey = 39,
+    /// <summary>Foreign key on <c>chat_files</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ChatFilesOrganizationIdFkey = 40,
+    /// <summary>Foreign key on <c>chat_files</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    ChatFilesOwnerIdFkey = 41,
+    /// <summary>Foreign key on <c>chat_messages</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatMessagesChatIdFkey = 42,
+    /// <summary>Foreign key on <c>chat_messages</c>: <c>FOREIGN KEY (model_config_id) REFERENCES chat_model_configs(id)</c></summary>
+    ChatMessagesModelConfigIdFkey = 43,
     /// <summary>Foreign key on <c>chat_model_configs</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id)</c></summary>
     ChatModelConfigsCreatedByFkey = 1,
     /// <summary>Foreign key on <c>chat_model_configs</c>: <c>FOREIGN KEY (provider) REFERENCES chat_providers(provider) ON DELETE CASCADE</c></summary>
@@ -25,6 +39,8 @@ public enum ForeignKeyConstraint
     ChatProvidersApiKeyKeyIdFkey = 4,
     /// <summary>Foreign key on <c>chat_providers</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id)</c></summary>
     ChatProvidersCreatedByFkey = 5,
+    /// <summary>Foreign key on <c>chat_queued_messages</c>: <c>FOREIGN KEY (chat_id) REFERENCES chats(id) ON DELETE CASCADE</c></summary>
+    ChatQueuedMessagesChatIdFkey = 44,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (last_model_config_id) REFERENCES chat_model_configs(id)</c></summary>
     ChatsLastModelConfigIdFkey = 6,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
@@ -35,8 +51,36 @@ public enum ForeignKeyConstraint
     ChatsRootChatIdFkey = 9,
     /// <summary>Foreign key on <c>chats</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE SET NULL</c></summary>
     ChatsWorkspaceIdFkey = 10,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsOrganizationIdFkey = 45,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsWorkspaceIdFkey = 46,
+    /// <summary>Foreign key on <c>connection_logs</c>: <c>FOREIGN KEY (workspace_owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    ConnectionLogsWorkspaceOwnerIdFkey = 47,
+    /// <summary>Foreign key on <c>crypto_keys</c>: <c>FOREIGN KEY (secret_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    CryptoKeysSecretKeyIdFkey = 48,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    FkOauth2ProviderAppTokensUserId = 49,
+    /// <summary>Foreign key on <c>external_auth_links</c>: <c>FOREIGN KEY (oauth_access_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    GitAuthLinksOauthAccessTokenKeyIdFkey = 50,
+    /// <summary>Foreign key on <c>external_auth_links</c>: <c>FOREIGN KEY (oauth_refresh_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    GitAuthLinksOauthRefreshTokenKeyIdFkey = 51,
+    /// <summary>Foreign key on <c>gitsshkeys</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    GitsshkeysUserIdFkey = 52,
+    /// <summary>Foreign key on <c>group_members</c>: <c>FOREIGN KEY (group_id) REFERENCES groups(id) ON DELETE CASCADE</c></summary>
+    GroupMembersGroupIdFkey = 53,
+    /// <summary>Foreign key on <c>group_members</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    GroupMembersUserIdFkey = 54,
     /// <summary>Foreign key on <c>groups</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
     GroupsOrganizationIdFkey = 11,
+    /// <summary>Foreign key on <c>inbox_notifications</c>: <c>FOREIGN KEY (template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    InboxNotificationsTemplateIdFkey = 55,
+    /// <summary>Foreign key on <c>inbox_notifications</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    InboxNotificationsUserIdFkey = 56,
+    /// <summary>Foreign key on <c>jfrog_xray_scans</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    JfrogXrayScansAgentIdFkey = 57,
+    /// <summary>Foreign key on <c>jfrog_xray_scans</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    JfrogXrayScansWorkspaceIdFkey = 58,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (api_key_value_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
     McpServerConfigsApiKeyValueKeyIdFkey = 12,
     /// <summary>Foreign key on <c>mcp_server_configs</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL</c></summary>
@@ -55,10 +99,78 @@ public enum ForeignKeyConstraint
     McpServerUserTokensRefreshTokenKeyIdFkey = 19,
     /// <summary>Foreign key on <c>mcp_server_user_tokens</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
     McpServerUserTokensUserIdFkey = 20,
+    /// <summary>Foreign key on <c>notification_messages</c>: <c>FOREIGN KEY (notification_template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    NotificationMessagesNotificationTemplateIdFkey = 59,
+    /// <summary>Foreign key on <c>notification_messages</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    NotificationMessagesUserIdFkey = 60,
+    /// <summary>Foreign key on <c>notification_preferences</c>: <c>FOREIGN KEY (notification_template_id) REFERENCES notification_templates(id) ON DELETE CASCADE</c></summary>
+    NotificationPreferencesNotificationTemplateIdFkey = 61,
+    /// <summary>Foreign key on <c>notification_preferences</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    NotificationPreferencesUserIdFkey = 62,
+    /// <summary>Foreign key on <c>oauth2_provider_app_codes</c>: <c>FOREIGN KEY (app_id) REFERENCES oauth2_provider_apps(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppCodesAppIdFkey = 63,
+    /// <summary>Foreign key on <c>oauth2_provider_app_codes</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppCodesUserIdFkey = 64,
+    /// <summary>Foreign key on <c>oauth2_provider_app_secrets</c>: <c>FOREIGN KEY (app_id) REFERENCES oauth2_provider_apps(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppSecretsAppIdFkey = 65,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (api_key_id) REFERENCES api_keys(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppTokensApiKeyIdFkey = 66,
+    /// <summary>Foreign key on <c>oauth2_provider_app_tokens</c>: <c>FOREIGN KEY (app_secret_id) REFERENCES oauth2_provider_app_secrets(id) ON DELETE CASCADE</c></summary>
+    Oauth2ProviderAppTokensAppSecretIdFkey = 67,
+    /// <summary>Foreign key on <c>organization_members</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    OrganizationMembersOrganizationIdUuidFkey = 68,
+    /// <summary>Foreign key on <c>organization_members</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    OrganizationMembersUserIdUuidFkey = 69,
+    /// <summary>Foreign key on <c>parameter_schemas</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ParameterSchemasJobIdFkey = 70,
+    /// <summary>Foreign key on <c>provisioner_daemons</c>: <c>FOREIGN KEY (key_id) REFERENCES provisioner_keys(id) ON DELETE CASCADE</c></summary>
+    ProvisionerDaemonsKeyIdFkey = 71,
+    /// <summary>Foreign key on <c>provisioner_daemons</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ProvisionerDaemonsOrganizationIdFkey = 72,
+    /// <summary>Foreign key on <c>provisioner_job_logs</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ProvisionerJobLogsJobIdFkey = 73,
+    /// <summary>Foreign key on <c>provisioner_job_timings</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    ProvisionerJobTimingsJobIdFkey = 74,
     /// <summary>Foreign key on <c>provisioner_jobs</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
     ProvisionerJobsOrganizationIdFkey = 21,
+    /// <summary>Foreign key on <c>provisioner_keys</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    ProvisionerKeysOrganizationIdFkey = 75,
+    /// <summary>Foreign key on <c>tailnet_peers</c>: <c>FOREIGN KEY (coordinator_id) REFERENCES tailnet_coordinators(id) ON DELETE CASCADE</c></summary>
+    TailnetPeersCoordinatorIdFkey = 76,
+    /// <summary>Foreign key on <c>tailnet_tunnels</c>: <c>FOREIGN KEY (coordinator_id) REFERENCES tailnet_coordinators(id) ON DELETE CASCADE</c></summary>
+    TailnetTunnelsCoordinatorIdFkey = 77,
+    /// <summary>Foreign key on <c>task_snapshots</c>: <c>FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE</c></summary>
+    TaskSnapshotsTaskIdFkey = 78,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsTaskIdFkey = 79,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsWorkspaceAgentIdFkey = 80,
+    /// <summary>Foreign key on <c>task_workspace_apps</c>: <c>FOREIGN KEY (workspace_app_id) REFERENCES workspace_apps(id) ON DELETE CASCADE</c></summary>
+    TaskWorkspaceAppsWorkspaceAppIdFkey = 81,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
+    TasksOrganizationIdFkey = 82,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    TasksOwnerIdFkey = 83,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TasksTemplateVersionIdFkey = 84,
+    /// <summary>Foreign key on <c>tasks</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    TasksWorkspaceIdFkey = 85,
     /// <summary>Foreign key on <c>template_version_parameters</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
     TemplateVersionParametersTemplateVersionIdFkey = 22,
+    /// <summary>Foreign key on <c>template_version_preset_parameters</c>: <c>FOREIGN KEY (template_version_preset_id) REFERENCES template_version_presets(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetParametTemplateVersionPresetIdFkey = 86,
+    /// <summary>Foreign key on <c>template_version_preset_prebuild_schedules</c>: <c>FOREIGN KEY (preset_id) REFERENCES template_version_presets(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetPrebuildSchedulesPresetIdFkey = 87,
+    /// <summary>Foreign key on <c>template_version_presets</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionPresetsTemplateVersionIdFkey = 88,
+    /// <summary>Foreign key on <c>template_version_terraform_values</c>: <c>FOREIGN KEY (cached_module_files) REFERENCES files(id)</c></summary>
+    TemplateVersionTerraformValuesCachedModuleFilesFkey = 89,
+    /// <summary>Foreign key on <c>template_version_terraform_values</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionTerraformValuesTemplateVersionIdFkey = 90,
+    /// <summary>Foreign key on <c>template_version_variables</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionVariablesTemplateVersionIdFkey = 91,
+    /// <summary>Foreign key on <c>template_version_workspace_tags</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
+    TemplateVersionWorkspaceTagsTemplateVersionIdFkey = 92,
     /// <summary>Foreign key on <c>template_versions</c>: <c>FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE RESTRICT</c></summary>
     TemplateVersionsCreatedByFkey = 23,
     /// <summary>Foreign key on <c>template_versions</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
@@ -69,16 +181,76 @@ public enum ForeignKeyConstraint
     TemplatesCreatedByFkey = 26,
     /// <summary>Foreign key on <c>templates</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE CASCADE</c></summary>
     TemplatesOrganizationIdFkey = 27,
+    /// <summary>Foreign key on <c>user_configs</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserConfigsUserIdFkey = 93,
+    /// <summary>Foreign key on <c>user_deleted</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    UserDeletedUserIdFkey = 94,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (oauth_access_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    UserLinksOauthAccessTokenKeyIdFkey = 95,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (oauth_refresh_token_key_id) REFERENCES dbcrypt_keys(active_key_digest)</c></summary>
+    UserLinksOauthRefreshTokenKeyIdFkey = 96,
+    /// <summary>Foreign key on <c>user_links</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserLinksUserIdFkey = 97,
+    /// <summary>Foreign key on <c>user_secrets</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    UserSecretsUserIdFkey = 98,
+    /// <summary>Foreign key on <c>user_status_changes</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    UserStatusChangesUserIdFkey = 99,
+    /// <summary>Foreign key on <c>webpush_subscriptions</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE</c></summary>
+    WebpushSubscriptionsUserIdFkey = 100,
+    /// <summary>Foreign key on <c>workspace_agent_devcontainers</c>: <c>FOREIGN KEY (subagent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentDevcontainersSubagentIdFkey = 101,
+    /// <summary>Foreign key on <c>workspace_agent_devcontainers</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentDevcontainersWorkspaceAgentIdFkey = 102,
+    /// <summary>Foreign key on <c>workspace_agent_log_sources</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentLogSourcesWorkspaceAgentIdFkey = 103,
+    /// <summary>Foreign key on <c>workspace_agent_memory_resource_monitors</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentMemoryResourceMonitorsAgentIdFkey = 104,
+    /// <summary>Foreign key on <c>workspace_agent_metadata</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentMetadataWorkspaceAgentIdFkey = 105,
+    /// <summary>Foreign key on <c>workspace_agent_port_share</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentPortShareWorkspaceIdFkey = 106,
+    /// <summary>Foreign key on <c>workspace_agent_script_timings</c>: <c>FOREIGN KEY (script_id) REFERENCES workspace_agent_scripts(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentScriptTimingsScriptIdFkey = 107,
+    /// <summary>Foreign key on <c>workspace_agent_scripts</c>: <c>FOREIGN KEY (workspace_agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentScriptsWorkspaceAgentIdFkey = 108,
+    /// <summary>Foreign key on <c>workspace_agent_logs</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentStartupLogsAgentIdFkey = 109,
+    /// <summary>Foreign key on <c>workspace_agent_volume_resource_monitors</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAgentVolumeResourceMonitorsAgentIdFkey = 110,
     /// <summary>Foreign key on <c>workspace_agents</c>: <c>FOREIGN KEY (parent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
     WorkspaceAgentsParentIdFkey = 28,
     /// <summary>Foreign key on <c>workspace_agents</c>: <c>FOREIGN KEY (resource_id) REFERENCES workspace_resources(id) ON DELETE CASCADE</c></summary>
     WorkspaceAgentsResourceIdFkey = 29,
+    /// <summary>Foreign key on <c>workspace_app_audit_sessions</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAppAuditSessionsAgentIdFkey = 111,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id)</c></summary>
+    WorkspaceAppStatsAgentIdFkey = 112,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (user_id) REFERENCES users(id)</c></summary>
+    WorkspaceAppStatsUserIdFkey = 113,
+    /// <summary>Foreign key on <c>workspace_app_stats</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id)</c></summary>
+    WorkspaceAppStatsWorkspaceIdFkey = 114,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id)</c></summary>
+    WorkspaceAppStatusesAgentIdFkey = 115,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (app_id) REFERENCES workspace_apps(id)</c></summary>
+    WorkspaceAppStatusesAppIdFkey = 116,
+    /// <summary>Foreign key on <c>workspace_app_statuses</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id)</c></summary>
+    WorkspaceAppStatusesWorkspaceIdFkey = 117,
+    /// <summary>Foreign key on <c>workspace_apps</c>: <c>FOREIGN KEY (agent_id) REFERENCES workspace_agents(id) ON DELETE CASCADE</c></summary>
+    WorkspaceAppsAgentIdFkey = 118,
+    /// <summary>Foreign key on <c>workspace_build_parameters</c>: <c>FOREIGN KEY (workspace_build_id) REFERENCES workspace_builds(id) ON DELETE CASCADE</c></summary>
+    WorkspaceBuildParametersWorkspaceBuildIdFkey = 119,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
     WorkspaceBuildsJobIdFkey = 30,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (template_version_id) REFERENCES template_versions(id) ON DELETE CASCADE</c></summary>
     WorkspaceBuildsTemplateVersionIdFkey = 31,
+    /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (template_version_preset_id) REFERENCES template_version_presets(id) ON DELETE SET NULL</c></summary>
+    WorkspaceBuildsTemplateVersionPresetIdFkey = 120,
     /// <summary>Foreign key on <c>workspace_builds</c>: <c>FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE</c></summary>
     WorkspaceBuildsWorkspaceIdFkey = 32,
+    /// <summary>Foreign key on <c>workspace_modules</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
+    WorkspaceModulesJobIdFkey = 121,
+    /// <summary>Foreign key on <c>workspace_resource_metadata</c>: <c>FOREIGN KEY (workspace_resource_id) REFERENCES workspace_resources(id) ON DELETE CASCADE</c></summary>
+    WorkspaceResourceMetadataWorkspaceResourceIdFkey = 122,
     /// <summary>Foreign key on <c>workspace_resources</c>: <c>FOREIGN KEY (job_id) REFERENCES provisioner_jobs(id) ON DELETE CASCADE</c></summary>
     WorkspaceResourcesJobIdFkey = 33,
     /// <summary>Foreign key on <c>workspaces</c>: <c>FOREIGN KEY (organization_id) REFERENCES organizations(id) ON DELETE RESTRICT</c></summary>
@@ -131,6 +303,92 @@ public static partial class ConstraintNames
         "workspaces_organization_id_fkey", // 34: WorkspacesOrganizationIdFkey
         "workspaces_owner_id_fkey", // 35: WorkspacesOwnerIdFkey
         "workspaces_template_id_fkey", // 36: WorkspacesTemplateIdFkey
+        "ai_seat_state_user_id_fkey", // 37: AiSeatStateUserIdFkey
+        "aibridge_interceptions_initiator_id_fkey", // 38: AibridgeInterceptionsInitiatorIdFkey
+        "chat_diff_statuses_chat_id_fkey", // 39: ChatDiffStatusesChatIdFkey
+        "chat_files_organization_id_fkey", // 40: ChatFilesOrganizationIdFkey
+        "chat_files_owner_id_fkey", // 41: ChatFilesOwnerIdFkey
+        "chat_messages_chat_id_fkey", // 42: ChatMessagesChatIdFkey
+        "chat_messages_model_config_id_fkey", // 43: ChatMessagesModelConfigIdFkey
+        "chat_queued_messages_chat_id_fkey", // 44: ChatQueuedMessagesChatIdFkey
+        "connection_logs_organization_id_fkey", // 45: ConnectionLogsOrganizationIdFkey
+        "connection_logs_workspace_id_fkey", // 46: ConnectionLogsWorkspaceIdFkey
+        "connection_logs_workspace_owner_id_fkey", // 47: ConnectionLogsWorkspaceOwnerIdFkey
+        "crypto_keys_secret_key_id_fkey", // 48: CryptoKeysSecretKeyIdFkey
+        "fk_oauth2_provider_app_tokens_user_id", // 49: FkOauth2ProviderAppTokensUserId
+        "git_auth_links_oauth_access_token_key_id_fkey", // 50: GitAuthLinksOauthAccessTokenKeyIdFkey
+        "git_auth_links_oauth_refresh_token_key_id_fkey", // 51: GitAuthLinksOauthRefreshTokenKeyIdFkey
+        "gitsshkeys_user_id_fkey", // 52: GitsshkeysUserIdFkey
+        "group_members_group_id_fkey", // 53: GroupMembersGroupIdFkey
+        "group_members_user_id_fkey", // 54: GroupMembersUserIdFkey
+        "inbox_notifications_template_id_fkey", // 55: InboxNotificationsTemplateIdFkey
+        "inbox_notifications_user_id_fkey", // 56: InboxNotificationsUserIdFkey
+        "jfrog_xray_scans_agent_id_fkey", // 57: JfrogXrayScansAgentIdFkey
+        "jfrog_xray_scans_workspace_id_fkey", // 58: JfrogXrayScansWorkspaceIdFkey
+        "notification_messages_notification_template_id_fkey", // 59: NotificationMessagesNotificationTemplateIdFkey
+        "notification_messages_user_id_fkey", // 60: NotificationMessagesUserIdFkey
+        "notification_preferences_notification_template_id_fkey", // 61: NotificationPreferencesNotificationTemplateIdFkey
+        "notification_preferences_user_id_fkey", // 62: NotificationPreferencesUserIdFkey
+        "oauth2_provider_app_codes_app_id_fkey", // 63: Oauth2ProviderAppCodesAppIdFkey
+        "oauth2_provider_app_codes_user_id_fkey", // 64: Oauth2ProviderAppCodesUserIdFkey
+        "oauth2_provider_app_secrets_app_id_fkey", // 65: Oauth2ProviderAppSecretsAppIdFkey
+        "oauth2_provider_app_tokens_api_key_id_fkey", // 66: Oauth2ProviderAppTokensApiKeyIdFkey
+        "oauth2_provider_app_tokens_app_secret_id_fkey", // 67: Oauth2ProviderAppTokensAppSecretIdFkey
+        "organization_members_organization_id_uuid_fkey", // 68: OrganizationMembersOrganizationIdUuidFkey
+        "organization_members_user_id_uuid_fkey", // 69: OrganizationMembersUserIdUuidFkey
+        "parameter_schemas_job_id_fkey", // 70: ParameterSchemasJobIdFkey
+        "provisioner_daemons_key_id_fkey", // 71: ProvisionerDaemonsKeyIdFkey
+        "provisioner_daemons_organization_id_fkey", // 72: ProvisionerDaemonsOrganizationIdFkey
+        "provisioner_job_logs_job_id_fkey", // 73: ProvisionerJobLogsJobIdFkey
+        "provisioner_job_timings_job_id_fkey", // 74: ProvisionerJobTimingsJobIdFkey
+        "provisioner_keys_organization_id_fkey", // 75: ProvisionerKeysOrganizationIdFkey
+        "tailnet_peers_coordinator_id_fkey", // 76: TailnetPeersCoordinatorIdFkey
+        "tailnet_tunnels_coordinator_id_fkey", // 77: TailnetTunnelsCoordinatorIdFkey
+        "task_snapshots_task_id_fkey", // 78: TaskSnapshotsTaskIdFkey
+        "task_workspace_apps_task_id_fkey", // 79: TaskWorkspaceAppsTaskIdFkey
+        "task_workspace_apps_workspace_agent_id_fkey", // 80: TaskWorkspaceAppsWorkspaceAgentIdFkey
+        "task_workspace_apps_workspace_app_id_fkey", // 81: TaskWorkspaceAppsWorkspaceAppIdFkey
+        "tasks_organization_id_fkey", // 82: TasksOrganizationIdFkey
+        "tasks_owner_id_fkey", // 83: TasksOwnerIdFkey
+        "tasks_template_version_id_fkey", // 84: TasksTemplateVersionIdFkey
+        "tasks_workspace_id_fkey", // 85: TasksWorkspaceIdFkey
+        "template_version_preset_paramet_template_version_preset_id_fkey", // 86: TemplateVersionPresetParametTemplateVersionPresetIdFkey
+        "template_version_preset_prebuild_schedules_preset_id_fkey", // 87: TemplateVersionPresetPrebuildSchedulesPresetIdFkey
+        "template_version_presets_template_version_id_fkey", // 88: TemplateVersionPresetsTemplateVersionIdFkey
+        "template_version_terraform_values_cached_module_files_fkey", // 89: TemplateVersionTerraformValuesCachedModuleFilesFkey
+        "template_version_terraform_values_template_version_id_fkey", // 90: TemplateVersionTerraformValuesTemplateVersionIdFkey
+        "template_version_variables_template_version_id_fkey", // 91: TemplateVersionVariablesTemplateVersionIdFkey
+        "template_version_workspace_tags_template_version_id_fkey", // 92: TemplateVersionWorkspaceTagsTemplateVersionIdFkey
+        "user_configs_user_id_fkey", // 93: UserConfigsUserIdFkey
+        "user_deleted_user_id_fkey", // 94: UserDeletedUserIdFkey
+        "user_links_oauth_access_token_key_id_fkey", // 95: UserLinksOauthAccessTokenKeyIdFkey
+        "user_links_oauth_refresh_token_key_id_fkey", // 96: UserLinksOauthRefreshTokenKeyIdFkey
+        "user_links_user_id_fkey", // 97: UserLinksUserIdFkey
+        "user_secrets_user_id_fkey", // 98: UserSecretsUserIdFkey
+        "user_status_changes_user_id_fkey", // 99: UserStatusChangesUserIdFkey
+        "webpush_subscriptions_user_id_fkey", // 100: WebpushSubscriptionsUserIdFkey
+        "workspace_agent_devcontainers_subagent_id_fkey", // 101: WorkspaceAgentDevcontainersSubagentIdFkey
+        "workspace_agent_devcontainers_workspace_agent_id_fkey", // 102: WorkspaceAgentDevcontainersWorkspaceAgentIdFkey
+        "workspace_agent_log_sources_workspace_agent_id_fkey", // 103: WorkspaceAgentLogSourcesWorkspaceAgentIdFkey
+        "workspace_agent_memory_resource_monitors_agent_id_fkey", // 104: WorkspaceAgentMemoryResourceMonitorsAgentIdFkey
+        "workspace_agent_metadata_workspace_agent_id_fkey", // 105: WorkspaceAgentMetadataWorkspaceAgentIdFkey
+        "workspace_agent_port_share_workspace_id_fkey", // 106: WorkspaceAgentPortShareWorkspaceIdFkey
+        "workspace_agent_script_timings_script_id_fkey", // 107: WorkspaceAgentScriptTimingsScriptIdFkey
+        "workspace_agent_scripts_workspace_agent_id_fkey", // 108: WorkspaceAgentScriptsWorkspaceAgentIdFkey
+        "workspace_agent_startup_logs_agent_id_fkey", // 109: WorkspaceAgentStartupLogsAgentIdFkey
+        "workspace_agent_volume_resource_monitors_agent_id_fkey", // 110: WorkspaceAgentVolumeResourceMonitorsAgentIdFkey
+        "workspace_app_audit_sessions_agent_id_fkey", // 111: WorkspaceAppAuditSessionsAgentIdFkey
+        "workspace_app_stats_agent_id_fkey", // 112: WorkspaceAppStatsAgentIdFkey
+        "workspace_app_stats_user_id_fkey", // 113: WorkspaceAppStatsUserIdFkey
+        "workspace_app_stats_workspace_id_fkey", // 114: WorkspaceAppStatsWorkspaceIdFkey
+        "workspace_app_statuses_agent_id_fkey", // 115: WorkspaceAppStatusesAgentIdFkey
+        "workspace_app_statuses_app_id_fkey", // 116: WorkspaceAppStatusesAppIdFkey
+        "workspace_app_statuses_workspace_id_fkey", // 117: WorkspaceAppStatusesWorkspaceIdFkey
+        "workspace_apps_agent_id_fkey", // 118: WorkspaceAppsAgentIdFkey
+        "workspace_build_parameters_workspace_build_id_fkey", // 119: WorkspaceBuildParametersWorkspaceBuildIdFkey
+        "workspace_builds_template_version_preset_id_fkey", // 120: WorkspaceBuildsTemplateVersionPresetIdFkey
+        "workspace_modules_job_id_fkey", // 121: WorkspaceModulesJobIdFkey
+        "workspace_resource_metadata_workspace_resource_id_fkey", // 122: WorkspaceResourceMetadataWorkspaceResourceIdFkey
     ];
 
     private static readonly string?[] ForeignKeyTableNames =
@@ -172,6 +430,92 @@ public static partial class ConstraintNames
         "workspaces", // 34: WorkspacesOrganizationIdFkey
         "workspaces", // 35: WorkspacesOwnerIdFkey
         "workspaces", // 36: WorkspacesTemplateIdFkey
+        "ai_seat_state", // 37: AiSeatStateUserIdFkey
+        "aibridge_interceptions", // 38: AibridgeInterceptionsInitiatorIdFkey
+        "chat_diff_statuses", // 39: ChatDiffStatusesChatIdFkey
+        "chat_files", // 40: ChatFilesOrganizationIdFkey
+        "chat_files", // 41: ChatFilesOwnerIdFkey
+        "chat_messages", // 42: ChatMessagesChatIdFkey
+        "chat_messages", // 43: ChatMessagesModelConfigIdFkey
+        "chat_queued_messages", // 44: ChatQueuedMessagesChatIdFkey
+        "connection_logs", // 45: ConnectionLogsOrganizationIdFkey
+        "connection_logs", // 46: ConnectionLogsWorkspaceIdFkey
+        "connection_logs", // 47: ConnectionLogsWorkspaceOwnerIdFkey
+        "crypto_keys", // 48: CryptoKeysSecretKeyIdFkey
+        "oauth2_provider_app_tokens", // 49: FkOauth2ProviderAppTokensUserId
+        "external_auth_links", // 50: GitAuthLinksOauthAccessTokenKeyIdFkey
+        "external_auth_links", // 51: GitAuthLinksOauthRefreshTokenKeyIdFkey
+        "gitsshkeys", // 52: GitsshkeysUserIdFkey
+        "group_members", // 53: GroupMembersGroupIdFkey
+        "group_members", // 54: GroupMembersUserIdFkey
+        "inbox_notifications", // 55: InboxNotificationsTemplateIdFkey
+        "inbox_notifications", // 56: InboxNotificationsUserIdFkey
+        "jfrog_xray_scans", // 57: JfrogXrayScansAgentIdFkey
+        "jfrog_xray_scans", // 58: JfrogXrayScansWorkspaceIdFkey
+        "notification_messages", // 59: NotificationMessagesNotificationTemplateIdFkey
+        "notification_messages", // 60: NotificationMessagesUserIdFkey
+        "notification_preferences", // 61: NotificationPreferencesNotificationTemplateIdFkey
+        "notification_preferences", // 62: NotificationPreferencesUserIdFkey
+        "oauth2_provider_app_codes", // 63: Oauth2ProviderAppCodesAppIdFkey
+        "oauth2_provider_app_codes", // 64: Oauth2ProviderAppCodesUserIdFkey
+        "oauth2_provider_app_secrets", // 65: Oauth2ProviderAppSecretsAppIdFkey
+        "oauth2_provider_app_tokens", // 66: Oauth2ProviderAppTokensApiKeyIdFkey
+        "oauth2_provider_app_tokens", // 67: Oauth2ProviderAppTokensAppSecretIdFkey
+        "organization_members", // 68: OrganizationMembersOrganizationIdUuidFkey
+        "organization_members", // 69: OrganizationMembersUserIdUuidFkey
+        "parameter_schemas", // 70: ParameterSchemasJobIdFkey
+        "provisioner_daemons", // 71: ProvisionerDaemonsKeyIdFkey
+        "provisioner_daemons", // 72: ProvisionerDaemonsOrganizationIdFkey
+        "provisioner_job_logs", // 73: ProvisionerJobLogsJobIdFkey
+        "provisioner_job_timings", // 74: ProvisionerJobTimingsJobIdFkey
+        "provisioner_keys", // 75: ProvisionerKeysOrganizationIdFkey
+        "tailnet_peers", // 76: TailnetPeersCoordinatorIdFkey
+        "tailnet_tunnels", // 77: TailnetTunnelsCoordinatorIdFkey
+        "task_snapshots", // 78: TaskSnapshotsTaskIdFkey
+        "task_workspace_apps", // 79: TaskWorkspaceAppsTaskIdFkey
+        "task_workspace_apps", // 80: TaskWorkspaceAppsWorkspaceAgentIdFkey
+        "task_workspace_apps", // 81: TaskWorkspaceAppsWorkspaceAppIdFkey
+        "tasks", // 82: TasksOrganizationIdFkey
+        "tasks", // 83: TasksOwnerIdFkey
+        "tasks", // 84: TasksTemplateVersionIdFkey
+        "tasks", // 85: TasksWorkspaceIdFkey
+        "template_version_preset_parameters", // 86: TemplateVersionPresetParametTemplateVersionPresetIdFkey
+        "template_version_preset_prebuild_schedules", // 87: TemplateVersionPresetPrebuildSchedulesPresetIdFkey
+        "template_version_presets", // 88: TemplateVersionPresetsTemplateVersionIdFkey
+        "template_version_terraform_values", // 89: TemplateVersionTerraformValuesCachedModuleFilesFkey
+        "template_version_terraform_values", // 90: TemplateVersionTerraformValuesTemplateVersionIdFkey
+        "template_version_variables", // 91: TemplateVersionVariablesTemplateVersionIdFkey
+        "template_version_workspace_tags", // 92: TemplateVersionWorkspaceTagsTemplateVersionIdFkey
+        "user_configs", // 93: UserConfigsUserIdFkey
+        "user_deleted", // 94: UserDeletedUserIdFkey
+        "user_links", // 95: UserLinksOauthAccessTokenKeyIdFkey
+        "user_links", // 96: UserLinksOauthRefreshTokenKeyIdFkey
+        "user_links", // 97: UserLinksUserIdFkey
+        "user_secrets", // 98: UserSecretsUserIdFkey
+        "user_status_changes", // 99: UserStatusChangesUserIdFkey
+        "webpush_subscriptions", // 100: WebpushSubscriptionsUserIdFkey
+        "workspace_agent_devcontainers", // 101: WorkspaceAgentDevcontainersSubagentIdFkey
+        "workspace_agent_devcontainers", // 102: WorkspaceAgentDevcontainersWorkspaceAgentIdFkey
+        "workspace_agent_log_sources", // 103: WorkspaceAgentLogSourcesWorkspaceAgentIdFkey
+        "workspace_agent_memory_resource_monitors", // 104: WorkspaceAgentMemoryResourceMonitorsAgentIdFkey
+        "workspace_agent_metadata", // 105: WorkspaceAgentMetadataWorkspaceAgentIdFkey
+        "workspace_agent_port_share", // 106: WorkspaceAgentPortShareWorkspaceIdFkey
+        "workspace_agent_script_timings", // 107: WorkspaceAgentScriptTimingsScriptIdFkey
+        "workspace_agent_scripts", // 108: WorkspaceAgentScriptsWorkspaceAgentIdFkey
+        "workspace_agent_logs", // 109: WorkspaceAgentStartupLogsAgentIdFkey
+        "workspace_agent_volume_resource_monitors", // 110: WorkspaceAgentVolumeResourceMonitorsAgentIdFkey
+        "workspace_app_audit_sessions", // 111: WorkspaceAppAuditSessionsAgentIdFkey
+        "workspace_app_stats", // 112: WorkspaceAppStatsAgentIdFkey
+        "workspace_app_stats", // 113: WorkspaceAppStatsUserIdFkey
+        "workspace_app_stats", // 114: WorkspaceAppStatsWorkspaceIdFkey
+        "workspace_app_statuses", // 115: WorkspaceAppStatusesAgentIdFkey
+        "workspace_app_statuses", // 116: WorkspaceAppStatusesAppIdFkey
+        "workspace_app_statuses", // 117: WorkspaceAppStatusesWorkspaceIdFkey
+        "workspace_apps", // 118: WorkspaceAppsAgentIdFkey
+        "workspace_build_parameters", // 119: WorkspaceBuildParametersWorkspaceBuildIdFkey
+        "workspace_builds", // 120: WorkspaceBuildsTemplateVersionPresetIdFkey
+        "workspace_modules", // 121: WorkspaceModulesJobIdFkey
+        "workspace_resource_metadata", // 122: WorkspaceResourceMetadataWorkspaceResourceIdFkey
     ];
 
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
@@ -191,18 +535,40 @@ public static partial class ConstraintNames
         // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
+            case "ai_seat_state_user_id_fkey": constraint = ForeignKeyConstraint.AiSeatStateUserIdFkey; return true;
+            case "aibridge_interceptions_initiator_id_fkey": constraint = ForeignKeyConstraint.AibridgeInterceptionsInitiatorIdFkey; return true;
             case "api_keys_user_id_uuid_fkey": constraint = ForeignKeyConstraint.ApiKeysUserIdUuidFkey; return true;
+            case "chat_diff_statuses_chat_id_fkey": constraint = ForeignKeyConstraint.ChatDiffStatusesChatIdFkey; return true;
+            case "chat_files_organization_id_fkey": constraint = ForeignKeyConstraint.ChatFilesOrganizationIdFkey; return true;
+            case "chat_files_owner_id_fkey": constraint = ForeignKeyConstraint.ChatFilesOwnerIdFkey; return true;
+            case "chat_messages_chat_id_fkey": constraint = ForeignKeyConstraint.ChatMessagesChatIdFkey; return true;
+            case "chat_messages_model_config_id_fkey": constraint = ForeignKeyConstraint.ChatMessagesModelConfigIdFkey; return true;
             case "chat_model_configs_created_by_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsCreatedByFkey; return true;
             case "chat_model_configs_provider_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsProviderFkey; return true;
             case "chat_model_configs_updated_by_fkey": constraint = ForeignKeyConstraint.ChatModelConfigsUpdatedByFkey; return true;
             case "chat_providers_api_key_key_id_fkey": constraint = ForeignKeyConstraint.ChatProvidersApiKeyKeyIdFkey; return true;
             case "chat_providers_created_by_fkey": constraint = ForeignKeyConstraint.ChatProvidersCreatedByFkey; return true;
+            case "chat_queued_messages_chat_id_fkey": constraint = ForeignKeyConstraint.ChatQueuedMessagesChatIdFkey; return true;
             case "chats_last_model_config_id_fkey": constraint = ForeignKeyConstraint.ChatsLastModelConfigIdFkey; return true;
             case "chats_owner_id_fkey": constraint = ForeignKeyConstraint.ChatsOwnerIdFkey; return true;
             case "chats_parent_chat_id_fkey": constraint = ForeignKeyConstraint.ChatsParentChatIdFkey; return true;
             case "chats_root_chat_id_fkey": constraint = ForeignKeyConstraint.ChatsRootChatIdFkey; return true;
             case "chats_workspace_id_fkey": constraint = ForeignKeyConstraint.ChatsWorkspaceIdFkey; return true;
+            case "connection_logs_organization_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsOrganizationIdFkey; return true;
+            case "connection_logs_workspace_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsWorkspaceIdFkey; return true;
+            case "connection_logs_workspace_owner_id_fkey": constraint = ForeignKeyConstraint.ConnectionLogsWorkspaceOwnerIdFkey; return true;
+            case "crypto_keys_secret_key_id_fkey": constraint = ForeignKeyConstraint.CryptoKeysSecretKeyIdFkey; return true;
+            case "fk_oauth2_provider_app_tokens_user_id": constraint = ForeignKeyConstraint.FkOauth2ProviderAppTokensUserId; return true;
+            case "git_auth_links_oauth_access_token_key_id_fkey": constraint = ForeignKeyConstraint.GitAuthLinksOauthAccessTokenKeyIdFkey; return true;
+            case "git_auth_links_oauth_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.GitAuthLinksOauthRefreshTokenKeyIdFkey; return true;
+            case "gitsshkeys_user_id_fkey": constraint = ForeignKeyConstraint.GitsshkeysUserIdFkey; return true;
+            case "group_members_group_id_fkey": constraint = ForeignKeyConstraint.GroupMembersGroupIdFkey; return true;
+            case "group_members_user_id_fkey": constraint = ForeignKeyConstraint.GroupMembersUserIdFkey; return true;
             case "groups_organization_id_fkey": constraint = ForeignKeyConstraint.GroupsOrganizationIdFkey; return true;
+            case "inbox_notifications_template_id_fkey": constraint = ForeignKeyConstraint.InboxNotificationsTemplateIdFkey; return true;
+            case "inbox_notifications_user_id_fkey": constraint = ForeignKeyConstraint.InboxNotificationsUserIdFkey; return true;
+            case "jfrog_xray_scans_agent_id_fkey": constraint = ForeignKeyConstraint.JfrogXrayScansAgentIdFkey; return true;
+            case "jfrog_xray_scans_workspace_id_fkey": constraint = ForeignKeyConstraint.JfrogXrayScansWorkspaceIdFkey; return true;
             case "mcp_server_configs_api_key_value_key_id_fkey": constraint = ForeignKeyConstraint.McpServerConfigsApiKeyValueKeyIdFkey; return true;
             case "mcp_server_configs_created_by_fkey": constraint = ForeignKeyConstraint.McpServerConfigsCreatedByFkey; return true;
             case "mcp_server_configs_custom_headers_key_id_fkey": constraint = ForeignKeyConstraint.McpServerConfigsCustomHeadersKeyIdFkey; return true;
@@ -212,18 +578,82 @@ public static partial class ConstraintNames
             case "mcp_server_user_tokens_mcp_server_config_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensMcpServerConfigIdFkey; return true;
             case "mcp_server_user_tokens_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensRefreshTokenKeyIdFkey; return true;
             case "mcp_server_user_tokens_user_id_fkey": constraint = ForeignKeyConstraint.McpServerUserTokensUserIdFkey; return true;
+            case "notification_messages_notification_template_id_fkey": constraint = ForeignKeyConstraint.NotificationMessagesNotificationTemplateIdFkey; return true;
+            case "notification_messages_user_id_fkey": constraint = ForeignKeyConstraint.NotificationMessagesUserIdFkey; return true;
+            case "notification_preferences_notification_template_id_fkey": constraint = ForeignKeyConstraint.NotificationPreferencesNotificationTemplateIdFkey; return true;
+            case "notification_preferences_user_id_fkey": constraint = ForeignKeyConstraint.NotificationPreferencesUserIdFkey; return true;
+            case "oauth2_provider_app_codes_app_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppCodesAppIdFkey; return true;
+            case "oauth2_provider_app_codes_user_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppCodesUserIdFkey; return true;
+            case "oauth2_provider_app_secrets_app_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppSecretsAppIdFkey; return true;
+            case "oauth2_provider_app_tokens_api_key_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppTokensApiKeyIdFkey; return true;
+            case "oauth2_provider_app_tokens_app_secret_id_fkey": constraint = ForeignKeyConstraint.Oauth2ProviderAppTokensAppSecretIdFkey; return true;
+            case "organization_members_organization_id_uuid_fkey": constraint = ForeignKeyConstraint.OrganizationMembersOrganizationIdUuidFkey; return true;
+            case "organization_members_user_id_uuid_fkey": constraint = ForeignKeyConstraint.OrganizationMembersUserIdUuidFkey; return true;
+            case "parameter_schemas_job_id_fkey": constraint = ForeignKeyConstraint.ParameterSchemasJobIdFkey; return true;
+            case "provisioner_daemons_key_id_fkey": constraint = ForeignKeyConstraint.ProvisionerDaemonsKeyIdFkey; return true;
+            case "provisioner_daemons_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerDaemonsOrganizationIdFkey; return true;
+            case "provisioner_job_logs_job_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobLogsJobIdFkey; return true;
+            case "provisioner_job_timings_job_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobTimingsJobIdFkey; return true;
             case "provisioner_jobs_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerJobsOrganizationIdFkey; return true;
+            case "provisioner_keys_organization_id_fkey": constraint = ForeignKeyConstraint.ProvisionerKeysOrganizationIdFkey; return true;
+            case "tailnet_peers_coordinator_id_fkey": constraint = ForeignKeyConstraint.TailnetPeersCoordinatorIdFkey; return true;
+            case "tailnet_tunnels_coordinator_id_fkey": constraint = ForeignKeyConstraint.TailnetTunnelsCoordinatorIdFkey; return true;
+            case "task_snapshots_task_id_fkey": constraint = ForeignKeyConstraint.TaskSnapshotsTaskIdFkey; return true;
+            case "task_workspace_apps_task_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsTaskIdFkey; return true;
+            case "task_workspace_apps_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsWorkspaceAgentIdFkey; return true;
+            case "task_workspace_apps_workspace_app_id_fkey": constraint = ForeignKeyConstraint.TaskWorkspaceAppsWorkspaceAppIdFkey; return true;
+            case "tasks_organization_id_fkey": constraint = ForeignKeyConstraint.TasksOrganizationIdFkey; return true;
+            case "tasks_owner_id_fkey": constraint = ForeignKeyConstraint.TasksOwnerIdFkey; return true;
+            case "tasks_template_version_id_fkey": constraint = ForeignKeyConstraint.TasksTemplateVersionIdFkey; return true;
+            case "tasks_workspace_id_fkey": constraint = ForeignKeyConstraint.TasksWorkspaceIdFkey; return true;
             case "template_version_parameters_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionParametersTemplateVersionIdFkey; return true;
+            case "template_version_preset_paramet_template_version_preset_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetParametTemplateVersionPresetIdFkey; return true;
+            case "template_version_preset_prebuild_schedules_preset_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetPrebuildSchedulesPresetIdFkey; return true;
+            case "template_version_presets_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionPresetsTemplateVersionIdFkey; return true;
+            case "template_version_terraform_values_cached_module_files_fkey": constraint = ForeignKeyConstraint.TemplateVersionTerraformValuesCachedModuleFilesFkey; return true;
+            case "template_version_terraform_values_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionTerraformValuesTemplateVersionIdFkey; return true;
+            case "template_version_variables_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionVariablesTemplateVersionIdFkey; return true;
+            case "template_version_workspace_tags_template_version_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionWorkspaceTagsTemplateVersionIdFkey; return true;
             case "template_versions_created_by_fkey": constraint = ForeignKeyConstraint.TemplateVersionsCreatedByFkey; return true;
             case "template_versions_organization_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionsOrganizationIdFkey; return true;
             case "template_versions_template_id_fkey": constraint = ForeignKeyConstraint.TemplateVersionsTemplateIdFkey; return true;
             case "templates_created_by_fkey": constraint = ForeignKeyConstraint.TemplatesCreatedByFkey; return true;
             case "templates_organization_id_fkey": constraint = ForeignKeyConstraint.TemplatesOrganizationIdFkey; return true;
+            case "user_configs_user_id_fkey": constraint = ForeignKeyConstraint.UserConfigsUserIdFkey; return true;
+            case "user_deleted_user_id_fkey": constraint = ForeignKeyConstraint.UserDeletedUserIdFkey; return true;
+            case "user_links_oauth_access_token_key_id_fkey": constraint = ForeignKeyConstraint.UserLinksOauthAccessTokenKeyIdFkey; return true;
+            case "user_links_oauth_refresh_token_key_id_fkey": constraint = ForeignKeyConstraint.UserLinksOauthRefreshTokenKeyIdFkey; return true;
+            case "user_links_user_id_fkey": constraint = ForeignKeyConstraint.UserLinksUserIdFkey; return true;
+            case "user_secrets_user_id_fkey": constraint = ForeignKeyConstraint.UserSecretsUserIdFkey; return true;
+            case "user_status_changes_user_id_fkey": constraint = ForeignKeyConstraint.UserStatusChangesUserIdFkey; return true;
+            case "webpush_subscriptions_user_id_fkey": constraint = ForeignKeyConstraint.WebpushSubscriptionsUserIdFkey; return true;
+            case "workspace_agent_devcontainers_subagent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentDevcontainersSubagentIdFkey; return true;
+            case "workspace_agent_devcontainers_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentDevcontainersWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_log_sources_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentLogSourcesWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_memory_resource_monitors_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentMemoryResourceMonitorsAgentIdFkey; return true;
+            case "workspace_agent_metadata_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentMetadataWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_port_share_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentPortShareWorkspaceIdFkey; return true;
+            case "workspace_agent_script_timings_script_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentScriptTimingsScriptIdFkey; return true;
+            case "workspace_agent_scripts_workspace_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentScriptsWorkspaceAgentIdFkey; return true;
+            case "workspace_agent_startup_logs_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentStartupLogsAgentIdFkey; return true;
+            case "workspace_agent_volume_resource_monitors_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentVolumeResourceMonitorsAgentIdFkey; return true;
             case "workspace_agents_parent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentsParentIdFkey; return true;
             case "workspace_agents_resource_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAgentsResourceIdFkey; return true;
+            case "workspace_app_audit_sessions_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppAuditSessionsAgentIdFkey; return true;
+            case "workspace_app_stats_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsAgentIdFkey; return true;
+            case "workspace_app_stats_user_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsUserIdFkey; return true;
+            case "workspace_app_stats_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatsWorkspaceIdFkey; return true;
+            case "workspace_app_statuses_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesAgentIdFkey; return true;
+            case "workspace_app_statuses_app_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesAppIdFkey; return true;
+            case "workspace_app_statuses_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppStatusesWorkspaceIdFkey; return true;
+            case "workspace_apps_agent_id_fkey": constraint = ForeignKeyConstraint.WorkspaceAppsAgentIdFkey; return true;
+            case "workspace_build_parameters_workspace_build_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildParametersWorkspaceBuildIdFkey; return true;
             case "workspace_builds_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsJobIdFkey; return true;
             case "workspace_builds_template_version_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsTemplateVersionIdFkey; return true;
+            case "workspace_builds_template_version_preset_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsTemplateVersionPresetIdFkey; return true;
             case "workspace_builds_workspace_id_fkey": constraint = ForeignKeyConstraint.WorkspaceBuildsWorkspaceIdFkey; return true;
+            case "workspace_modules_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceModulesJobIdFkey; return true;
+            case "workspace_resource_metadata_workspace_resource_id_fkey": constraint = ForeignKeyConstraint.WorkspaceResourceMetadataWorkspaceResourceIdFkey; return true;
             case "workspace_resources_job_id_fkey": constraint = ForeignKeyConstraint.WorkspaceResourcesJobIdFkey; return true;
             case "workspaces_organization_id_fkey": constraint = ForeignKeyConstraint.WorkspacesOrganizationIdFkey; return true;
             case "workspaces_owner_id_fkey": constraint = ForeignKeyConstraint.WorkspacesOwnerIdFkey; return true;

@@ -12,20 +12,48 @@ namespace Coderd.Database.Constraints;
 /// </summary>
 public enum UniqueConstraint
 {
+    /// <summary>Primary key of <c>workspace_agent_stats</c>: <c>PRIMARY KEY (id)</c></summary>
+    AgentStatsPkey = 41,
+    /// <summary>Primary key of <c>ai_seat_state</c>: <c>PRIMARY KEY (user_id)</c></summary>
+    AiSeatStatePkey = 42,
+    /// <summary>Primary key of <c>aibridge_interceptions</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeInterceptionsPkey = 43,
+    /// <summary>Primary key of <c>aibridge_token_usages</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeTokenUsagesPkey = 44,
+    /// <summary>Primary key of <c>aibridge_tool_usages</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeToolUsagesPkey = 45,
+    /// <summary>Primary key of <c>aibridge_user_prompts</c>: <c>PRIMARY KEY (id)</c></summary>
+    AibridgeUserPromptsPkey = 46,
     /// <summary>Primary key of <c>api_keys</c>: <c>PRIMARY KEY (id)</c></summary>
     ApiKeysPkey = 0,
+    /// <summary>Primary key of <c>audit_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    AuditLogsPkey = 47,
+    /// <summary>Primary key of <c>boundary_usage_stats</c>: <c>PRIMARY KEY (replica_id)</c></summary>
+    BoundaryUsageStatsPkey = 48,
+    /// <summary>Primary key of <c>chat_diff_statuses</c>: <c>PRIMARY KEY (chat_id)</c></summary>
+    ChatDiffStatusesPkey = 49,
+    /// <summary>Primary key of <c>chat_files</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatFilesPkey = 50,
+    /// <summary>Primary key of <c>chat_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatMessagesPkey = 51,
     /// <summary>Primary key of <c>chat_model_configs</c>: <c>PRIMARY KEY (id)</c></summary>
     ChatModelConfigsPkey = 1,
     /// <summary>Primary key of <c>chat_providers</c>: <c>PRIMARY KEY (id)</c></summary>
     ChatProvidersPkey = 2,
     /// <summary>Unique constraint on <c>chat_providers</c>: <c>UNIQUE (provider)</c></summary>
     ChatProvidersProviderKey = 3,
+    /// <summary>Primary key of <c>chat_queued_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    ChatQueuedMessagesPkey = 52,
     /// <summary>Primary key of <c>chat_usage_limit_config</c>: <c>PRIMARY KEY (id)</c></summary>
     ChatUsageLimitConfigPkey = 4,
     /// <summary>Unique constraint on <c>chat_usage_limit_config</c>: <c>UNIQUE (singleton)</c></summary>
     ChatUsageLimitConfigSingletonKey = 5,
     /// <summary>Primary key of <c>chats</c>: <c>PRIMARY KEY (id)</c></summary>
     ChatsPkey = 6,
+    /// <summary>Primary key of <c>connection_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    ConnectionLogsPkey = 53,
+    /// <summary>Primary key of <c>crypto_keys</c>: <c>PRIMARY KEY (feature, sequence)</c></summary>
+    CryptoKeysPkey = 54,
     /// <summary>Unique constraint on <c>custom_roles</c>: <c>UNIQUE (name, organization_id)</c></summary>
     CustomRolesUniqueKey = 7,
     /// <summary>Unique constraint on <c>dbcrypt_keys</c>: <c>UNIQUE (active_key_digest)</c></summary>
@@ -34,6 +62,16 @@ public enum UniqueConstraint
     DbcryptKeysPkey = 9,
     /// <summary>Unique constraint on <c>dbcrypt_keys</c>: <c>UNIQUE (revoked_key_digest)</c></summary>
     DbcryptKeysRevokedKeyDigestKey = 10,
+    /// <summary>Unique constraint on <c>files</c>: <c>UNIQUE (hash, created_by)</c></summary>
+    FilesHashCreatedByKey = 55,
+    /// <summary>Primary key of <c>files</c>: <c>PRIMARY KEY (id)</c></summary>
+    FilesPkey = 56,
+    /// <summary>Unique constraint on <c>external_auth_links</c>: <c>UNIQUE (provider_id, user_id)</c></summary>
+    GitAuthLinksProviderIdUserIdKey = 57,
+    /// <summary>Primary key of <c>gitsshkeys</c>: <c>PRIMARY KEY (user_id)</c></summary>
+    GitsshkeysPkey = 58,
+    /// <summary>Unique constraint on <c>group_members</c>: <c>UNIQUE (user_id, group_id)</c></summary>
+    GroupMembersUserIdGroupIdKey = 59,
     /// <summary>Unique constraint on <c>groups</c>: <c>UNIQUE (name, organization_id)</c></summary>
     GroupsNameOrganizationIdKey = 11,
     /// <summary>Primary key of <c>groups</c>: <c>PRIMARY KEY (id)</c></summary>
@@ -42,14 +80,30 @@ public enum UniqueConstraint
     IdxApiKeyName = 13,
     /// <summary>Unique index on <c>chat_model_configs</c>: <c>((1)) WHERE ((is_default = true) AND (deleted = false))</c></summary>
     IdxChatModelConfigsSingleDefault = 14,
+    /// <summary>Unique index on <c>connection_logs</c>: <c>(connection_id, workspace_id, agent_name)</c></summary>
+    IdxConnectionLogsConnectionIdWorkspaceIdAgentName = 60,
     /// <summary>Unique index on <c>custom_roles</c>: <c>(lower(name), COALESCE(organization_id, '00000000-0000-0000-0000-000000000000'::uuid))</c></summary>
     IdxCustomRolesNameLowerOrganizationId = 15,
     /// <summary>Unique index on <c>organizations</c>: <c>(lower(name)) WHERE (deleted = false)</c></summary>
     IdxOrganizationNameLower = 16,
+    /// <summary>Unique index on <c>provisioner_daemons</c>: <c>(organization_id, name, lower(COALESCE((tags -&gt;&gt; 'owner'::text), ''::text)))</c></summary>
+    IdxProvisionerDaemonsOrgNameOwnerKey = 61,
+    /// <summary>Unique index on <c>template_version_presets</c>: <c>(template_version_id) WHERE (is_default = true)</c></summary>
+    IdxTemplateVersionPresetsDefault = 62,
+    /// <summary>Unique index on <c>template_version_presets</c>: <c>(name, template_version_id)</c></summary>
+    IdxUniquePresetName = 63,
     /// <summary>Unique index on <c>users</c>: <c>(email) WHERE ((deleted = false) AND (email &lt;&gt; ''::text))</c></summary>
     IdxUsersEmail = 17,
     /// <summary>Unique index on <c>users</c>: <c>(username) WHERE (deleted = false)</c></summary>
     IdxUsersUsername = 18,
+    /// <summary>Primary key of <c>inbox_notifications</c>: <c>PRIMARY KEY (id)</c></summary>
+    InboxNotificationsPkey = 64,
+    /// <summary>Primary key of <c>jfrog_xray_scans</c>: <c>PRIMARY KEY (agent_id, workspace_id)</c></summary>
+    JfrogXrayScansPkey = 65,
+    /// <summary>Unique constraint on <c>licenses</c>: <c>UNIQUE (jwt)</c></summary>
+    LicensesJwtKey = 66,
+    /// <summary>Primary key of <c>licenses</c>: <c>PRIMARY KEY (id)</c></summary>
+    LicensesPkey = 67,
     /// <summary>Primary key of <c>mcp_server_configs</c>: <c>PRIMARY KEY (id)</c></summary>
     McpServerConfigsPkey = 19,
     /// <summary>Unique constraint on <c>mcp_server_configs</c>: <c>UNIQUE (slug)</c></summary>
@@ -58,36 +112,186 @@ public enum UniqueConstraint
     McpServerUserTokensMcpServerConfigIdUserIdKey = 21,
     /// <summary>Primary key of <c>mcp_server_user_tokens</c>: <c>PRIMARY KEY (id)</c></summary>
     McpServerUserTokensPkey = 22,
+    /// <summary>Unique index on <c>notification_messages</c>: <c>(dedupe_hash)</c></summary>
+    NotificationMessagesDedupeHashIdx = 68,
+    /// <summary>Primary key of <c>notification_messages</c>: <c>PRIMARY KEY (id)</c></summary>
+    NotificationMessagesPkey = 69,
+    /// <summary>Primary key of <c>notification_preferences</c>: <c>PRIMARY KEY (user_id, notification_template_id)</c></summary>
+    NotificationPreferencesPkey = 70,
+    /// <summary>Primary key of <c>notification_report_generator_logs</c>: <c>PRIMARY KEY (notification_template_id)</c></summary>
+    NotificationReportGeneratorLogsPkey = 71,
+    /// <summary>Unique constraint on <c>notification_templates</c>: <c>UNIQUE (name)</c></summary>
+    NotificationTemplatesNameKey = 72,
+    /// <summary>Primary key of <c>notification_templates</c>: <c>PRIMARY KEY (id)</c></summary>
+    NotificationTemplatesPkey = 73,
+    /// <summary>Primary key of <c>oauth2_provider_app_codes</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppCodesPkey = 74,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_codes</c>: <c>UNIQUE (secret_prefix)</c></summary>
+    Oauth2ProviderAppCodesSecretPrefixKey = 75,
+    /// <summary>Primary key of <c>oauth2_provider_app_secrets</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppSecretsPkey = 76,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_secrets</c>: <c>UNIQUE (secret_prefix)</c></summary>
+    Oauth2ProviderAppSecretsSecretPrefixKey = 77,
+    /// <summary>Unique constraint on <c>oauth2_provider_app_tokens</c>: <c>UNIQUE (hash_prefix)</c></summary>
+    Oauth2ProviderAppTokensHashPrefixKey = 78,
+    /// <summary>Primary key of <c>oauth2_provider_app_tokens</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppTokensPkey = 79,
+    /// <summary>Primary key of <c>oauth2_provider_apps</c>: <c>PRIMARY KEY (id)</c></summary>
+    Oauth2ProviderAppsPkey = 80,
+    /// <summary>Primary key of <c>organization_members</c>: <c>PRIMARY KEY (organization_id, user_id)</c></summary>
+    OrganizationMembersPkey = 81,
     /// <summary>Primary key of <c>organizations</c>: <c>PRIMARY KEY (id)</c></summary>
     OrganizationsPkey = 23,
     /// <summary>Unique index on <c>organizations</c>: <c>(is_default) WHERE (is_default = true)</c></summary>
     OrganizationsSingleDefaultOrg = 24,
+    /// <summary>Unique constraint on <c>parameter_schemas</c>: <c>UNIQUE (job_id, name)</c></summary>
+    ParameterSchemasJobIdNameKey = 82,
+    /// <summary>Primary key of <c>parameter_schemas</c>: <c>PRIMARY KEY (id)</c></summary>
+    ParameterSchemasPkey = 83,
+    /// <summary>Primary key of <c>parameter_values</c>: <c>PRIMARY KEY (id)</c></summary>
+    ParameterValuesPkey = 84,
+    /// <summary>Unique constraint on <c>parameter_values</c>: <c>UNIQUE (scope_id, name)</c></summary>
+    ParameterValuesScopeIdNameKey = 85,
+    /// <summary>Primary key of <c>provisioner_daemons</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerDaemonsPkey = 86,
+    /// <summary>Primary key of <c>provisioner_job_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerJobLogsPkey = 87,
     /// <summary>Primary key of <c>provisioner_jobs</c>: <c>PRIMARY KEY (id)</c></summary>
     ProvisionerJobsPkey = 25,
+    /// <summary>Unique index on <c>provisioner_keys</c>: <c>(organization_id, lower((name)::text))</c></summary>
+    ProvisionerKeysOrganizationIdNameIdx = 88,
+    /// <summary>Primary key of <c>provisioner_keys</c>: <c>PRIMARY KEY (id)</c></summary>
+    ProvisionerKeysPkey = 89,
+    /// <summary>Unique constraint on <c>site_configs</c>: <c>UNIQUE (key)</c></summary>
+    SiteConfigsKeyKey = 90,
+    /// <summary>Primary key of <c>tailnet_coordinators</c>: <c>PRIMARY KEY (id)</c></summary>
+    TailnetCoordinatorsPkey = 91,
+    /// <summary>Primary key of <c>tailnet_peers</c>: <c>PRIMARY KEY (id, coordinator_id)</c></summary>
+    TailnetPeersPkey = 92,
+    /// <summary>Primary key of <c>tailnet_tunnels</c>: <c>PRIMARY KEY (coordinator_id, src_id, dst_id)</c></summary>
+    TailnetTunnelsPkey = 93,
+    /// <summary>Primary key of <c>task_snapshots</c>: <c>PRIMARY KEY (task_id)</c></summary>
+    TaskSnapshotsPkey = 94,
+    /// <summary>Primary key of <c>task_workspace_apps</c>: <c>PRIMARY KEY (task_id, workspace_build_number)</c></summary>
+    TaskWorkspaceAppsPkey = 95,
+    /// <summary>Unique index on <c>tasks</c>: <c>(owner_id, lower(name)) WHERE (deleted_at IS NULL)</c></summary>
+    TasksOwnerIdNameUniqueIdx = 96,
+    /// <summary>Primary key of <c>tasks</c>: <c>PRIMARY KEY (id)</c></summary>
+    TasksPkey = 97,
+    /// <summary>Primary key of <c>telemetry_items</c>: <c>PRIMARY KEY (key)</c></summary>
+    TelemetryItemsPkey = 98,
     /// <summary>Primary key of <c>telemetry_locks</c>: <c>PRIMARY KEY (event_type, period_ending_at)</c></summary>
     TelemetryLocksPkey = 26,
+    /// <summary>Primary key of <c>template_usage_stats</c>: <c>PRIMARY KEY (start_time, template_id, user_id)</c></summary>
+    TemplateUsageStatsPkey = 99,
+    /// <summary>Unique index on <c>template_usage_stats</c>: <c>(start_time, template_id, user_id)</c></summary>
+    TemplateUsageStatsStartTimeTemplateIdUserIdIdx = 100,
     /// <summary>Unique constraint on <c>template_version_parameters</c>: <c>UNIQUE (template_version_id, name)</c></summary>
     TemplateVersionParametersTemplateVersionIdNameKey = 27,
+    /// <summary>Primary key of <c>template_version_preset_parameters</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetParametersPkey = 101,
+    /// <summary>Primary key of <c>template_version_preset_prebuild_schedules</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetPrebuildSchedulesPkey = 102,
+    /// <summary>Primary key of <c>template_version_presets</c>: <c>PRIMARY KEY (id)</c></summary>
+    TemplateVersionPresetsPkey = 103,
+    /// <summary>Unique constraint on <c>template_version_terraform_values</c>: <c>UNIQUE (template_version_id)</c></summary>
+    TemplateVersionTerraformValuesTemplateVersionIdKey = 104,
+    /// <summary>Unique constraint on <c>template_version_variables</c>: <c>UNIQUE (template_version_id, name)</c></summary>
+    TemplateVersionVariablesTemplateVersionIdNameKey = 105,
+    /// <summary>Unique constraint on <c>template_version_workspace_tags</c>: <c>UNIQUE (template_version_id, key)</c></summary>
+    TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey = 106,
     /// <summary>Primary key of <c>template_versions</c>: <c>PRIMARY KEY (id)</c></summary>
     TemplateVersionsPkey = 28,
+    /// <summary>Unique constraint on <c>template_versions</c>: <c>UNIQUE (template_id, name)</c></summary>
+    TemplateVersionsTemplateIdNameKey = 107,
+    /// <summary>Unique index on <c>templates</c>: <c>(organization_id, lower((name)::text)) WHERE (deleted = false)</c></summary>
+    TemplatesOrganizationIdNameIdx = 108,
     /// <summary>Primary key of <c>templates</c>: <c>PRIMARY KEY (id)</c></summary>
     TemplatesPkey = 29,
+    /// <summary>Primary key of <c>usage_events_daily</c>: <c>PRIMARY KEY (day, event_type)</c></summary>
+    UsageEventsDailyPkey = 109,
     /// <summary>Primary key of <c>usage_events</c>: <c>PRIMARY KEY (id)</c></summary>
     UsageEventsPkey = 30,
+    /// <summary>Primary key of <c>user_configs</c>: <c>PRIMARY KEY (user_id, key)</c></summary>
+    UserConfigsPkey = 110,
+    /// <summary>Primary key of <c>user_deleted</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserDeletedPkey = 111,
+    /// <summary>Unique index on <c>user_links</c>: <c>(linked_id, login_type) WHERE (linked_id &lt;&gt; ''::text)</c></summary>
+    UserLinksLinkedIdLoginTypeIdx = 112,
+    /// <summary>Primary key of <c>user_links</c>: <c>PRIMARY KEY (user_id, login_type)</c></summary>
+    UserLinksPkey = 113,
+    /// <summary>Primary key of <c>user_secrets</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserSecretsPkey = 114,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, env_name) WHERE (env_name &lt;&gt; ''::text)</c></summary>
+    UserSecretsUserEnvNameIdx = 115,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, file_path) WHERE (file_path &lt;&gt; ''::text)</c></summary>
+    UserSecretsUserFilePathIdx = 116,
+    /// <summary>Unique index on <c>user_secrets</c>: <c>(user_id, name)</c></summary>
+    UserSecretsUserNameIdx = 117,
+    /// <summary>Primary key of <c>user_status_changes</c>: <c>PRIMARY KEY (id)</c></summary>
+    UserStatusChangesPkey = 118,
     /// <summary>Unique index on <c>users</c>: <c>(lower(email)) WHERE ((deleted = false) AND (email &lt;&gt; ''::text))</c></summary>
     UsersEmailLowerIdx = 31,
     /// <summary>Primary key of <c>users</c>: <c>PRIMARY KEY (id)</c></summary>
     UsersPkey = 32,
     /// <summary>Unique index on <c>users</c>: <c>(lower(username)) WHERE (deleted = false)</c></summary>
     UsersUsernameLowerIdx = 33,
+    /// <summary>Primary key of <c>webpush_subscriptions</c>: <c>PRIMARY KEY (id)</c></summary>
+    WebpushSubscriptionsPkey = 119,
+    /// <summary>Primary key of <c>workspace_agent_devcontainers</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAgentDevcontainersPkey = 120,
+    /// <summary>Primary key of <c>workspace_agent_log_sources</c>: <c>PRIMARY KEY (workspace_agent_id, id)</c></summary>
+    WorkspaceAgentLogSourcesPkey = 121,
+    /// <summary>Primary key of <c>workspace_agent_memory_resource_monitors</c>: <c>PRIMARY KEY (agent_id)</c></summary>
+    WorkspaceAgentMemoryResourceMonitorsPkey = 122,
+    /// <summary>Primary key of <c>workspace_agent_metadata</c>: <c>PRIMARY KEY (workspace_agent_id, key)</c></summary>
+    WorkspaceAgentMetadataPkey = 123,
+    /// <summary>Primary key of <c>workspace_agent_port_share</c>: <c>PRIMARY KEY (workspace_id, agent_name, port)</c></summary>
+    WorkspaceAgentPortSharePkey = 124,
+    /// <summary>Unique constraint on <c>workspace_agent_script_timings</c>: <c>UNIQUE (script_id, started_at)</c></summary>
+    WorkspaceAgentScriptTimingsScriptIdStartedAtKey = 125,
+    /// <summary>Unique constraint on <c>workspace_agent_scripts</c>: <c>UNIQUE (id)</c></summary>
+    WorkspaceAgentScriptsIdKey = 126,
+    /// <summary>Primary key of <c>workspace_agent_logs</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAgentStartupLogsPkey = 127,
+    /// <summary>Primary key of <c>workspace_agent_volume_resource_monitors</c>: <c>PRIMARY KEY (agent_id, path)</c></summary>
+    WorkspaceAgentVolumeResourceMonitorsPkey = 128,
     /// <summary>Primary key of <c>workspace_agents</c>: <c>PRIMARY KEY (id)</c></summary>
     WorkspaceAgentsPkey = 34,
+    /// <summary>Unique constraint on <c>workspace_app_audit_sessions</c>: <c>UNIQUE (agent_id, app_id, user_id, ip, user_agent, slug_or_port, status_code)</c></summary>
+    WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey = 129,
+    /// <summary>Primary key of <c>workspace_app_audit_sessions</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppAuditSessionsPkey = 130,
+    /// <summary>Unique index on <c>workspace_app_audit_sessions</c>: <c>(agent_id, app_id, user_id, ip, user_agent, slug_or_port, status_code)</c></summary>
+    WorkspaceAppAuditSessionsUniqueIndex = 131,
+    /// <summary>Primary key of <c>workspace_app_stats</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppStatsPkey = 132,
+    /// <summary>Unique constraint on <c>workspace_app_stats</c>: <c>UNIQUE (user_id, agent_id, session_id)</c></summary>
+    WorkspaceAppStatsUserIdAgentIdSessionIdKey = 133,
+    /// <summary>Primary key of <c>workspace_app_statuses</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppStatusesPkey = 134,
+    /// <summary>Unique constraint on <c>workspace_apps</c>: <c>UNIQUE (agent_id, slug)</c></summary>
+    WorkspaceAppsAgentIdSlugIdx = 135,
+    /// <summary>Primary key of <c>workspace_apps</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceAppsPkey = 136,
+    /// <summary>Unique constraint on <c>workspace_build_parameters</c>: <c>UNIQUE (workspace_build_id, name)</c></summary>
+    WorkspaceBuildParametersWorkspaceBuildIdNameKey = 137,
     /// <summary>Unique constraint on <c>workspace_builds</c>: <c>UNIQUE (job_id)</c></summary>
     WorkspaceBuildsJobIdKey = 35,
     /// <summary>Primary key of <c>workspace_builds</c>: <c>PRIMARY KEY (id)</c></summary>
     WorkspaceBuildsPkey = 36,
     /// <summary>Unique constraint on <c>workspace_builds</c>: <c>UNIQUE (workspace_id, build_number)</c></summary>
     WorkspaceBuildsWorkspaceIdBuildNumberKey = 37,
+    /// <summary>Unique index on <c>workspace_proxies</c>: <c>(lower(name)) WHERE (deleted = false)</c></summary>
+    WorkspaceProxiesLowerNameIdx = 138,
+    /// <summary>Primary key of <c>workspace_proxies</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceProxiesPkey = 139,
+    /// <summary>Unique constraint on <c>workspace_proxies</c>: <c>UNIQUE (region_id)</c></summary>
+    WorkspaceProxiesRegionIdUnique = 140,
+    /// <summary>Unique constraint on <c>workspace_resource_metadata</c>: <c>UNIQUE (workspace_resource_id, key)</c></summary>
+    WorkspaceResourceMetadataName = 141,
+    /// <summary>Primary key of <c>workspace_resource_metadata</c>: <c>PRIMARY KEY (id)</c></summary>
+    WorkspaceResourceMetadataPkey = 142,
     /// <summary>Primary key of <c>workspace_resources</c>: <c>PRIMARY KEY (id)</c></summary>
     WorkspaceResourcesPkey = 38,
     /// <summary>Unique index on <c>workspaces</c>: <c>(owner_id, lower((name)::text)) WHERE (deleted = false)</c></summary>
@@ -142,6 +346,108 @@ public static partial class ConstraintNames
         "workspace_resources_pkey", // 38: WorkspaceResourcesPkey
         "workspaces_owner_id_lower_idx", // 39: WorkspacesOwnerIdLowerIdx
         "workspaces_pkey", // 40: WorkspacesPkey
+        "agent_stats_pkey", // 41: AgentStatsPkey
+        "ai_seat_state_pkey", // 42: AiSeatStatePkey
+        "aibridge_interceptions_pkey", // 43: AibridgeInterceptionsPkey
+        "aibridge_token_usages_pkey", // 44: AibridgeTokenUsagesPkey
+        "aibridge_tool_usages_pkey", // 45: AibridgeToolUsagesPkey
+        "aibridge_user_prompts_pkey", // 46: AibridgeUserPromptsPkey
+        "audit_logs_pkey", // 47: AuditLogsPkey
+        "boundary_usage_stats_pkey", // 48: BoundaryUsageStatsPkey
+        "chat_diff_statuses_pkey", // 49: ChatDiffStatusesPkey
+        "chat_files_pkey", // 50: ChatFilesPkey
+        "chat_messages_pkey", // 51: ChatMessagesPkey
+        "chat_queued_messages_pkey", // 52: ChatQueuedMessagesPkey
+        "connection_logs_pkey", // 53: ConnectionLogsPkey
+        "crypto_keys_pkey", // 54: CryptoKeysPkey
+        "files_hash_created_by_key", // 55: FilesHashCreatedByKey
+        "files_pkey", // 56: FilesPkey
+        "git_auth_links_provider_id_user_id_key", // 57: GitAuthLinksProviderIdUserIdKey
+        "gitsshkeys_pkey", // 58: GitsshkeysPkey
+        "group_members_user_id_group_id_key", // 59: GroupMembersUserIdGroupIdKey
+        "idx_connection_logs_connection_id_workspace_id_agent_name", // 60: IdxConnectionLogsConnectionIdWorkspaceIdAgentName
+        "idx_provisioner_daemons_org_name_owner_key", // 61: IdxProvisionerDaemonsOrgNameOwnerKey
+        "idx_template_version_presets_default", // 62: IdxTemplateVersionPresetsDefault
+        "idx_unique_preset_name", // 63: IdxUniquePresetName
+        "inbox_notifications_pkey", // 64: InboxNotificationsPkey
+        "jfrog_xray_scans_pkey", // 65: JfrogXrayScansPkey
+        "licenses_jwt_key", // 66: LicensesJwtKey
+        "licenses_pkey", // 67: LicensesPkey
+        "notification_messages_dedupe_hash_idx", // 68: NotificationMessagesDedupeHashIdx
+        "notification_messages_pkey", // 69: NotificationMessagesPkey
+        "notification_preferences_pkey", // 70: NotificationPreferencesPkey
+        "notification_report_generator_logs_pkey", // 71: NotificationReportGeneratorLogsPkey
+        "notification_templates_name_key", // 72: NotificationTemplatesNameKey
+        "notification_templates_pkey", // 73: NotificationTemplatesPkey
+        "oauth2_provider_app_codes_pkey", // 74: Oauth2ProviderAppCodesPkey
+        "oauth2_provider_app_codes_secret_prefix_key", // 75: Oauth2ProviderAppCodesSecretPrefixKey
+        "oauth2_provider_app_secrets_pkey", // 76: Oauth2ProviderAppSecretsPkey
+        "oauth2_provider_app_secrets_secret_prefix_key", // 77: Oauth2ProviderAppSecretsSecretPrefixKey
+        "oauth2_provider_app_tokens_hash_prefix_key", // 78: Oauth2ProviderAppTokensHashPrefixKey
+        "oauth2_provider_app_tokens_pkey", // 79: Oauth2ProviderAppTokensPkey
+        "oauth2_provider_apps_pkey", // 80: Oauth2ProviderAppsPkey
+        "organization_members_pkey", // 81: OrganizationMembersPkey
+        "parameter_schemas_job_id_name_key", // 82: ParameterSchemasJobIdNameKey
+        "parameter_schemas_pkey", // 83: ParameterSchemasPkey
+        "parameter_values_pkey", // 84: ParameterValuesPkey
+        "parameter_values_scope_id_name_key", // 85: ParameterValuesScopeIdNameKey
+        "provisioner_daemons_pkey", // 86: ProvisionerDaemonsPkey
+        "provisioner_job_logs_pkey", // 87: ProvisionerJobLogsPkey
+        "provisioner_keys_organization_id_name_idx", // 88: ProvisionerKeysOrganizationIdNameIdx
+        "provisioner_keys_pkey", // 89: ProvisionerKeysPkey
+        "site_configs_key_key", // 90: SiteConfigsKeyKey
+        "tailnet_coordinators_pkey", // 91: TailnetCoordinatorsPkey
+        "tailnet_peers_pkey", // 92: TailnetPeersPkey
+        "tailnet_tunnels_pkey", // 93: TailnetTunnelsPkey
+        "task_snapshots_pkey", // 94: TaskSnapshotsPkey
+        "task_workspace_apps_pkey", // 95: TaskWorkspaceAppsPkey
+        "tasks_owner_id_name_unique_idx", // 96: TasksOwnerIdNameUniqueIdx
+        "tasks_pkey", // 97: TasksPkey
+        "telemetry_items_pkey", // 98: TelemetryItemsPkey
+        "template_usage_stats_pkey", // 99: TemplateUsageStatsPkey
+        "template_usage_stats_start_time_template_id_user_id_idx", // 100: TemplateUsageStatsStartTimeTemplateIdUserIdIdx
+        "template_version_preset_parameters_pkey", // 101: TemplateVersionPresetParametersPkey
+        "template_version_preset_prebuild_schedules_pkey", // 102: TemplateVersionPresetPrebuildSchedulesPkey
+        "template_version_presets_pkey", // 103: TemplateVersionPresetsPkey
+        "template_version_terraform_values_template_version_id_key", // 104: TemplateVersionTerraformValuesTemplateVersionIdKey
+        "template_version_variables_template_version_id_name_key", // 105: TemplateVersionVariablesTemplateVersionIdNameKey
+        "template_version_workspace_tags_template_version_id_key_key", // 106: TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey
+        "template_versions_template_id_name_key", // 107: TemplateVersionsTemplateIdNameKey
+        "templates_organization_id_name_idx", // 108: TemplatesOrganizationIdNameIdx
+        "usage_events_daily_pkey", // 109: UsageEventsDailyPkey
+        "user_configs_pkey", // 110: UserConfigsPkey
+        "user_deleted_pkey", // 111: UserDeletedPkey
+        "user_links_linked_id_login_type_idx", // 112: UserLinksLinkedIdLoginTypeIdx
+        "user_links_pkey", // 113: UserLinksPkey
+        "user_secrets_pkey", // 114: UserSecretsPkey
+        "user_secrets_user_env_name_idx", // 115: UserSecretsUserEnvNameIdx
+        "user_secrets_user_file_path_idx", // 116: UserSecretsUserFilePathIdx
+        "user_secrets_user_name_idx", // 117: UserSecretsUserNameIdx
+        "user_status_changes_pkey", // 118: UserStatusChangesPkey
+        "webpush_subscriptions_pkey", // 119: WebpushSubscriptionsPkey
+        "workspace_agent_devcontainers_pkey", // 120: WorkspaceAgentDevcontainersPkey
+        "workspace_agent_log_sources_pkey", // 121: WorkspaceAgentLogSourcesPkey
+        "workspace_agent_memory_resource_monitors_pkey", // 122: WorkspaceAgentMemoryResourceMonitorsPkey
+        "workspace_agent_metadata_pkey", // 123: WorkspaceAgentMetadataPkey
+        "workspace_agent_port_share_pkey", // 124: WorkspaceAgentPortSharePkey
+        "workspace_agent_script_timings_script_id_started_at_key", // 125: WorkspaceAgentScriptTimingsScriptIdStartedAtKey
+        "workspace_agent_scripts_id_key", // 126: WorkspaceAgentScriptsIdKey
+        "workspace_agent_startup_logs_pkey", // 127: WorkspaceAgentStartupLogsPkey
+        "workspace_agent_volume_resource_monitors_pkey", // 128: WorkspaceAgentVolumeResourceMonitorsPkey
+        "workspace_app_audit_sessions_agent_id_app_id_user_id_ip_use_key", // 129: WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey
+        "workspace_app_audit_sessions_pkey", // 130: WorkspaceAppAuditSessionsPkey
+        "workspace_app_audit_sessions_unique_index", // 131: WorkspaceAppAuditSessionsUniqueIndex
+        "workspace_app_stats_pkey", // 132: WorkspaceAppStatsPkey
+        "workspace_app_stats_user_id_agent_id_session_id_key", // 133: WorkspaceAppStatsUserIdAgentIdSessionIdKey
+        "workspace_app_statuses_pkey", // 134: WorkspaceAppStatusesPkey
+        "workspace_apps_agent_id_slug_idx", // 135: WorkspaceAppsAgentIdSlugIdx
+        "workspace_apps_pkey", // 136: WorkspaceAppsPkey
+        "workspace_build_parameters_workspace_build_id_name_key", // 137: WorkspaceBuildParametersWorkspaceBuildIdNameKey
+        "workspace_proxies_lower_name_idx", // 138: WorkspaceProxiesLowerNameIdx
+        "workspace_proxies_pkey", // 139: WorkspaceProxiesPkey
+        "workspace_proxies_region_id_unique", // 140: WorkspaceProxiesRegionIdUnique
+        "workspace_resource_metadata_name", // 141: WorkspaceResourceMetadataName
+        "workspace_resource_metadata_pkey", // 142: WorkspaceResourceMetadataPkey
     ];
 
     private static readonly string?[] UniqueTableNames =
@@ -187,6 +493,108 @@ public static partial class ConstraintNames
         "workspace_resources", // 38: WorkspaceResourcesPkey
         "workspaces", // 39: WorkspacesOwnerIdLowerIdx
         "workspaces", // 40: WorkspacesPkey
+        "workspace_agent_stats", // 41: AgentStatsPkey
+        "ai_seat_state", // 42: AiSeatStatePkey
+        "aibridge_interceptions", // 43: AibridgeInterceptionsPkey
+        "aibridge_token_usages", // 44: AibridgeTokenUsagesPkey
+        "aibridge_tool_usages", // 45: AibridgeToolUsagesPkey
+        "aibridge_user_prompts", // 46: AibridgeUserPromptsPkey
+        "audit_logs", // 47: AuditLogsPkey
+        "boundary_usage_stats", // 48: BoundaryUsageStatsPkey
+        "chat_diff_statuses", // 49: ChatDiffStatusesPkey
+        "chat_files", // 50: ChatFilesPkey
+        "chat_messages", // 51: ChatMessagesPkey
+        "chat_queued_messages", // 52: ChatQueuedMessagesPkey
+        "connection_logs", // 53: ConnectionLogsPkey
+        "crypto_keys", // 54: CryptoKeysPkey
+        "files", // 55: FilesHashCreatedByKey
+        "files", // 56: FilesPkey
+        "external_auth_links", // 57: GitAuthLinksProviderIdUserIdKey
+        "gitsshkeys", // 58: GitsshkeysPkey
+        "group_members", // 59: GroupMembersUserIdGroupIdKey
+        "connection_logs", // 60: IdxConnectionLogsConnectionIdWorkspaceIdAgentName
+        "provisioner_daemons", // 61: IdxProvisionerDaemonsOrgNameOwnerKey
+        "template_version_presets", // 62: IdxTemplateVersionPresetsDefault
+        "template_version_presets", // 63: IdxUniquePresetName
+        "inbox_notifications", // 64: InboxNotificationsPkey
+        "jfrog_xray_scans", // 65: JfrogXrayScansPkey
+        "licenses", // 66: LicensesJwtKey
+        "licenses", // 67: LicensesPkey
+        "notification_messages", // 68: NotificationMessagesDedupeHashIdx
+        "notification_messages", // 69: NotificationMessagesPkey
+        "notification_preferences", // 70: NotificationPreferencesPkey
+        "notification_report_generator_logs", // 71: NotificationReportGeneratorLogsPkey
+        "notification_templates", // 72: NotificationTemplatesNameKey
+        "notification_templates", // 73: NotificationTemplatesPkey
+        "oauth2_provider_app_codes", // 74: Oauth2ProviderAppCodesPkey
+        "oauth2_provider_app_codes", // 75: Oauth2ProviderAppCodesSecretPrefixKey
+        "oauth2_provider_app_secrets", // 76: Oauth2ProviderAppSecretsPkey
+        "oauth2_provider_app_secrets", // 77: Oauth2ProviderAppSecretsSecretPrefixKey
+        "oauth2_provider_app_tokens", // 78: Oauth2ProviderAppTokensHashPrefixKey
+        "oauth2_provider_app_tokens", // 79: Oauth2ProviderAppTokensPkey
+        "oauth2_provider_apps", // 80: Oauth2ProviderAppsPkey
+        "organization_members", // 81: OrganizationMembersPkey
+        "parameter_schemas", // 82: ParameterSchemasJobIdNameKey
+        "parameter_schemas", // 83: ParameterSchemasPkey
+        "parameter_values", // 84: ParameterValuesPkey
+        "parameter_values", // 85: ParameterValuesScopeIdNameKey
+        "provisioner_daemons", // 86: ProvisionerDaemonsPkey
+        "provisioner_job_logs", // 87: ProvisionerJobLogsPkey
+        "provisioner_keys", // 88: ProvisionerKeysOrganizationIdNameIdx
+        "provisioner_keys", // 89: ProvisionerKeysPkey
+        "site_configs", // 90: SiteConfigsKeyKey
+        "tailnet_coordinators", // 91: TailnetCoordinatorsPkey
+        "tailnet_peers", // 92: TailnetPeersPkey
+        "tailnet_tunnels", // 93: TailnetTunnelsPkey
+        "task_snapshots", // 94: TaskSnapshotsPkey
+        "task_workspace_apps", // 95: TaskWorkspaceAppsPkey
+        "tasks", // 96: TasksOwnerIdNameUniqueIdx
+        "tasks", // 97: TasksPkey
+        "telemetry_items", // 98: TelemetryItemsPkey
+        "template_usage_stats", // 99: TemplateUsageStatsPkey
+        "template_usage_stats", // 100: TemplateUsageStatsStartTimeTemplateIdUserIdIdx
+        "template_version_preset_parameters", // 101: TemplateVersionPresetParametersPkey
+        "template_version_preset_prebuild_schedules", // 102: TemplateVersionPresetPrebuildSchedulesPkey
+        "template_version_presets", // 103: TemplateVersionPresetsPkey
+        "template_version_terraform_values", // 104: TemplateVersionTerraformValuesTemplateVersionIdKey
+        "template_version_variables", // 105: TemplateVersionVariablesTemplateVersionIdNameKey
+        "template_version_workspace_tags", // 106: TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey
+        "template_versions", // 107: TemplateVersionsTemplateIdNameKey
+        "templates", // 108: TemplatesOrganizationIdNameIdx
+        "usage_events_daily", // 109: UsageEventsDailyPkey
+        "user_configs", // 110: UserConfigsPkey
+        "user_deleted", // 111: UserDeletedPkey
+        "user_links", // 112: UserLinksLinkedIdLoginTypeIdx
+        "user_links", // 113: UserLinksPkey
+        "user_secrets", // 114: UserSecretsPkey
+        "user_secrets", // 115: UserSecretsUserEnvNameIdx
+        "user_secrets", // 116: UserSecretsUserFilePathIdx
+        "user_secrets", // 117: UserSecretsUserNameIdx
+        "user_status_changes", // 118: UserStatusChangesPkey
+        "webpush_subscriptions", // 119: WebpushSubscriptionsPkey
+        "workspace_agent_devcontainers", // 120: WorkspaceAgentDevcontainersPkey
+        "workspace_agent_log_sources", // 121: WorkspaceAgentLogSourcesPkey
+        "workspace_agent_memory_resource_monitors", // 122: WorkspaceAgentMemoryResourceMonitorsPkey
+        "workspace_agent_metadata", // 123: WorkspaceAgentMetadataPkey
+        "workspace_agent_port_share", // 124: WorkspaceAgentPortSharePkey
+        "workspace_agent_script_timings", // 125: WorkspaceAgentScriptTimingsScriptIdStartedAtKey
+        "workspace_agent_scripts", // 126: WorkspaceAgentScriptsIdKey
+        "workspace_agent_logs", // 127: WorkspaceAgentStartupLogsPkey
+        "workspace_agent_volume_resource_monitors", // 128: WorkspaceAgentVolumeResourceMonitorsPkey
+        "workspace_app_audit_sessions", // 129: WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey
+        "workspace_app_audit_sessions", // 130: WorkspaceAppAuditSessionsPkey
+        "workspace_app_audit_sessions", // 131: WorkspaceAppAuditSessionsUniqueIndex
+        "workspace_app_stats", // 132: WorkspaceAppStatsPkey
+        "workspace_app_stats", // 133: WorkspaceAppStatsUserIdAgentIdSessionIdKey
+        "workspace_app_statuses", // 134: WorkspaceAppStatusesPkey
+        "workspace_apps", // 135: WorkspaceAppsAgentIdSlugIdx
+        "workspace_apps", // 136: WorkspaceAppsPkey
+        "workspace_build_parameters", // 137: WorkspaceBuildParametersWorkspaceBuildIdNameKey
+        "workspace_proxies", // 138: WorkspaceProxiesLowerNameIdx
+        "workspace_proxies", // 139: WorkspaceProxiesPkey
+        "workspace_proxies", // 140: WorkspaceProxiesRegionIdUnique
+        "workspace_resource_metadata", // 141: WorkspaceResourceMetadataName
+        "workspace_resource_metadata", // 142: WorkspaceResourceMetadataPkey
     ];
 
     /// <summary>The constraint's name in the database: what <c>PostgresException.ConstraintName</c> reports.</summary>
@@ -206,44 +614,146 @@ public static partial class ConstraintNames
         // The compiler turns this into a dispatch on length and characters: no allocation.
         switch (sqlName)
         {
+            case "agent_stats_pkey": constraint = UniqueConstraint.AgentStatsPkey; return true;
+            case "ai_seat_state_pkey": constraint = UniqueConstraint.AiSeatStatePkey; return true;
+            case "aibridge_interceptions_pkey": constraint = UniqueConstraint.AibridgeInterceptionsPkey; return true;
+            case "aibridge_token_usages_pkey": constraint = UniqueConstraint.AibridgeTokenUsagesPkey; return true;
+            case "aibridge_tool_usages_pkey": constraint = UniqueConstraint.AibridgeToolUsagesPkey; return true;
+            case "aibridge_user_prompts_pkey": constraint = UniqueConstraint.AibridgeUserPromptsPkey; return true;
             case "api_keys_pkey": constraint = UniqueConstraint.ApiKeysPkey; return true;
+            case "audit_logs_pkey": constraint = UniqueConstraint.AuditLogsPkey; return true;
+            case "boundary_usage_stats_pkey": constraint = UniqueConstraint.BoundaryUsageStatsPkey; return true;
+            case "chat_diff_statuses_pkey": constraint = UniqueConstraint.ChatDiffStatusesPkey; return true;
+            case "chat_files_pkey": constraint = UniqueConstraint.ChatFilesPkey; return true;
+            case "chat_messages_pkey": constraint = UniqueConstraint.ChatMessagesPkey; return true;
             case "chat_model_configs_pkey": constraint = UniqueConstraint.ChatModelConfigsPkey; return true;
             case "chat_providers_pkey": constraint = UniqueConstraint.ChatProvidersPkey; return true;
             case "chat_providers_provider_key": constraint = UniqueConstraint.ChatProvidersProviderKey; return true;
+            case "chat_queued_messages_pkey": constraint = UniqueConstraint.ChatQueuedMessagesPkey; return true;
             case "chat_usage_limit_config_pkey": constraint = UniqueConstraint.ChatUsageLimitConfigPkey; return true;
             case "chat_usage_limit_config_singleton_key": constraint = UniqueConstraint.ChatUsageLimitConfigSingletonKey; return true;
             case "chats_pkey": constraint = UniqueConstraint.ChatsPkey; return true;
+            case "connection_logs_pkey": constraint = UniqueConstraint.ConnectionLogsPkey; return true;
+            case "crypto_keys_pkey": constraint = UniqueConstraint.CryptoKeysPkey; return true;
             case "custom_roles_unique_key": constraint = UniqueConstraint.CustomRolesUniqueKey; return true;
             case "dbcrypt_keys_active_key_digest_key": constraint = UniqueConstraint.DbcryptKeysActiveKeyDigestKey; return true;
             case "dbcrypt_keys_pkey": constraint = UniqueConstraint.DbcryptKeysPkey; return true;
             case "dbcrypt_keys_revoked_key_digest_key": constraint = UniqueConstraint.DbcryptKeysRevokedKeyDigestKey; return true;
+            case "files_hash_created_by_key": constraint = UniqueConstraint.FilesHashCreatedByKey; return true;
+            case "files_pkey": constraint = UniqueConstraint.FilesPkey; return true;
+            case "git_auth_links_provider_id_user_id_key": constraint = UniqueConstraint.GitAuthLinksProviderIdUserIdKey; return true;
+            case "gitsshkeys_pkey": constraint = UniqueConstraint.GitsshkeysPkey; return true;
+            case "group_members_user_id_group_id_key": constraint = UniqueConstraint.GroupMembersUserIdGroupIdKey; return true;
             case "groups_name_organization_id_key": constraint = UniqueConstraint.GroupsNameOrganizationIdKey; return true;
             case "groups_pkey": constraint = UniqueConstraint.GroupsPkey; return true;
             case "idx_api_key_name": constraint = UniqueConstraint.IdxApiKeyName; return true;
             case "idx_chat_model_configs_single_default": constraint = UniqueConstraint.IdxChatModelConfigsSingleDefault; return true;
+            case "idx_connection_logs_connection_id_workspace_id_agent_name": constraint = UniqueConstraint.IdxConnectionLogsConnectionIdWorkspaceIdAgentName; return true;
             case "idx_custom_roles_name_lower_organization_id": constraint = UniqueConstraint.IdxCustomRolesNameLowerOrganizationId; return true;
             case "idx_organization_name_lower": constraint = UniqueConstraint.IdxOrganizationNameLower; return true;
+            case "idx_provisioner_daemons_org_name_owner_key": constraint = UniqueConstraint.IdxProvisionerDaemonsOrgNameOwnerKey; return true;
+            case "idx_template_version_presets_default": constraint = UniqueConstraint.IdxTemplateVersionPresetsDefault; return true;
+            case "idx_unique_preset_name": constraint = UniqueConstraint.IdxUniquePresetName; return true;
             case "idx_users_email": constraint = UniqueConstraint.IdxUsersEmail; return true;
             case "idx_users_username": constraint = UniqueConstraint.IdxUsersUsername; return true;
+            case "inbox_notifications_pkey": constraint = UniqueConstraint.InboxNotificationsPkey; return true;
+            case "jfrog_xray_scans_pkey": constraint = UniqueConstraint.JfrogXrayScansPkey; return true;
+            case "licenses_jwt_key": constraint = UniqueConstraint.LicensesJwtKey; return true;
+            case "licenses_pkey": constraint = UniqueConstraint.LicensesPkey; return true;
             case "mcp_server_configs_pkey": constraint = UniqueConstraint.McpServerConfigsPkey; return true;
             case "mcp_server_configs_slug_key": constraint = UniqueConstraint.McpServerConfigsSlugKey; return true;
             case "mcp_server_user_tokens_mcp_server_config_id_user_id_key": constraint = UniqueConstraint.McpServerUserTokensMcpServerConfigIdUserIdKey; return true;
             case "mcp_server_user_tokens_pkey": constraint = UniqueConstraint.McpServerUserTokensPkey; return true;
+            case "notification_messages_dedupe_hash_idx": constraint = UniqueConstraint.NotificationMessagesDedupeHashIdx; return true;
+            case "notification_messages_pkey": constraint = UniqueConstraint.NotificationMessagesPkey; return true;
+            case "notification_preferences_pkey": constraint = UniqueConstraint.NotificationPreferencesPkey; return true;
+            case "notification_report_generator_logs_pkey": constraint = UniqueConstraint.NotificationReportGeneratorLogsPkey; return true;
+            case "notification_templates_name_key": constraint = UniqueConstraint.NotificationTemplatesNameKey; return true;
+            case "notification_templates_pkey": constraint = UniqueConstraint.NotificationTemplatesPkey; return true;
+            case "oauth2_provider_app_codes_pkey": constraint = UniqueConstraint.Oauth2ProviderAppCodesPkey; return true;
+            case "oauth2_provider_app_codes_secret_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppCodesSecretPrefixKey; return true;
+            case "oauth2_provider_app_secrets_pkey": constraint = UniqueConstraint.Oauth2ProviderAppSecretsPkey; return true;
+            case "oauth2_provider_app_secrets_secret_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppSecretsSecretPrefixKey; return true;
+            case "oauth2_provider_app_tokens_hash_prefix_key": constraint = UniqueConstraint.Oauth2ProviderAppTokensHashPrefixKey; return true;
+            case "oauth2_provider_app_tokens_pkey": constraint = UniqueConstraint.Oauth2ProviderAppTokensPkey; return true;
+            case "oauth2_provider_apps_pkey": constraint = UniqueConstraint.Oauth2ProviderAppsPkey; return true;
+            case "organization_members_pkey": constraint = UniqueConstraint.OrganizationMembersPkey; return true;
             case "organizations_pkey": constraint = UniqueConstraint.OrganizationsPkey; return true;
             case "organizations_single_default_org": constraint = UniqueConstraint.OrganizationsSingleDefaultOrg; return true;
+            case "parameter_schemas_job_id_name_key": constraint = UniqueConstraint.ParameterSchemasJobIdNameKey; return true;
+            case "parameter_schemas_pkey": constraint = UniqueConstraint.ParameterSchemasPkey; return true;
+            case "parameter_values_pkey": constraint = UniqueConstraint.ParameterValuesPkey; return true;
+            case "parameter_values_scope_id_name_key": constraint = UniqueConstraint.ParameterValuesScopeIdNameKey; return true;
+            case "provisioner_daemons_pkey": constraint = UniqueConstraint.ProvisionerDaemonsPkey; return true;
+            case "provisioner_job_logs_pkey": constraint = UniqueConstraint.ProvisionerJobLogsPkey; return true;
             case "provisioner_jobs_pkey": constraint = UniqueConstraint.ProvisionerJobsPkey; return true;
+            case "provisioner_keys_organization_id_name_idx": constraint = UniqueConstraint.ProvisionerKeysOrganizationIdNameIdx; return true;
+            case "provisioner_keys_pkey": constraint = UniqueConstraint.ProvisionerKeysPkey; return true;
+            case "site_configs_key_key": constraint = UniqueConstraint.SiteConfigsKeyKey; return true;
+            case "tailnet_coordinators_pkey": constraint = UniqueConstraint.TailnetCoordinatorsPkey; return true;
+            case "tailnet_peers_pkey": constraint = UniqueConstraint.TailnetPeersPkey; return true;
+            case "tailnet_tunnels_pkey": constraint = UniqueConstraint.TailnetTunnelsPkey; return true;
+            case "task_snapshots_pkey": constraint = UniqueConstraint.TaskSnapshotsPkey; return true;
+            case "task_workspace_apps_pkey": constraint = UniqueConstraint.TaskWorkspaceAppsPkey; return true;
+            case "tasks_owner_id_name_unique_idx": constraint = UniqueConstraint.TasksOwnerIdNameUniqueIdx; return true;
+            case "tasks_pkey": constraint = UniqueConstraint.TasksPkey; return true;
+            case "telemetry_items_pkey": constraint = UniqueConstraint.TelemetryItemsPkey; return true;
             case "telemetry_locks_pkey": constraint = UniqueConstraint.TelemetryLocksPkey; return true;
+            case "template_usage_stats_pkey": constraint = UniqueConstraint.TemplateUsageStatsPkey; return true;
+            case "template_usage_stats_start_time_template_id_user_id_idx": constraint = UniqueConstraint.TemplateUsageStatsStartTimeTemplateIdUserIdIdx; return true;
             case "template_version_parameters_template_version_id_name_key": constraint = UniqueConstraint.TemplateVersionParametersTemplateVersionIdNameKey; return true;
+            case "template_version_preset_parameters_pkey": constraint = UniqueConstraint.TemplateVersionPresetParametersPkey; return true;
+            case "template_version_preset_prebuild_schedules_pkey": constraint = UniqueConstraint.TemplateVersionPresetPrebuildSchedulesPkey; return true;
+            case "template_version_presets_pkey": constraint = UniqueConstraint.TemplateVersionPresetsPkey; return true;
+            case "template_version_terraform_values_template_version_id_key": constraint = UniqueConstraint.TemplateVersionTerraformValuesTemplateVersionIdKey; return true;
+            case "template_version_variables_template_version_id_name_key": constraint = UniqueConstraint.TemplateVersionVariablesTemplateVersionIdNameKey; return true;
+            case "template_version_workspace_tags_template_version_id_key_key": constraint = UniqueConstraint.TemplateVersionWorkspaceTagsTemplateVersionIdKeyKey; return true;
             case "template_versions_pkey": constraint = UniqueConstraint.TemplateVersionsPkey; return true;
+            case "template_versions_template_id_name_key": constraint = UniqueConstraint.TemplateVersionsTemplateIdNameKey; return true;
+            case "templates_organization_id_name_idx": constraint = UniqueConstraint.TemplatesOrganizationIdNameIdx; return true;
             case "templates_pkey": constraint = UniqueConstraint.TemplatesPkey; return true;
+            case "usage_events_daily_pkey": constraint = UniqueConstraint.UsageEventsDailyPkey; return true;
             case "usage_events_pkey": constraint = UniqueConstraint.UsageEventsPkey; return true;
+            case "user_configs_pkey": constraint = UniqueConstraint.UserConfigsPkey; return true;
+            case "user_deleted_pkey": constraint = UniqueConstraint.UserDeletedPkey; return true;
+            case "user_links_linked_id_login_type_idx": constraint = UniqueConstraint.UserLinksLinkedIdLoginTypeIdx; return true;
+            case "user_links_pkey": constraint = UniqueConstraint.UserLinksPkey; return true;
+            case "user_secrets_pkey": constraint = UniqueConstraint.UserSecretsPkey; return true;
+            case "user_secrets_user_env_name_idx": constraint = UniqueConstraint.UserSecretsUserEnvNameIdx; return true;
+            case "user_secrets_user_file_path_idx": constraint = UniqueConstraint.UserSecretsUserFilePathIdx; return true;
+            case "user_secrets_user_name_idx": constraint = UniqueConstraint.UserSecretsUserNameIdx; return true;
+            case "user_status_changes_pkey": constraint = UniqueConstraint.UserStatusChangesPkey; return true;
             case "users_email_lower_idx": constraint = UniqueConstraint.UsersEmailLowerIdx; return true;
             case "users_pkey": constraint = UniqueConstraint.UsersPkey; return true;
             case "users_username_lower_idx": constraint = UniqueConstraint.UsersUsernameLowerIdx; return true;
+            case "webpush_subscriptions_pkey": constraint = UniqueConstraint.WebpushSubscriptionsPkey; return true;
+            case "workspace_agent_devcontainers_pkey": constraint = UniqueConstraint.WorkspaceAgentDevcontainersPkey; return true;
+            case "workspace_agent_log_sources_pkey": constraint = UniqueConstraint.WorkspaceAgentLogSourcesPkey; return true;
+            case "workspace_agent_memory_resource_monitors_pkey": constraint = UniqueConstraint.WorkspaceAgentMemoryResourceMonitorsPkey; return true;
+            case "workspace_agent_metadata_pkey": constraint = UniqueConstraint.WorkspaceAgentMetadataPkey; return true;
+            case "workspace_agent_port_share_pkey": constraint = UniqueConstraint.WorkspaceAgentPortSharePkey; return true;
+            case "workspace_agent_script_timings_script_id_started_at_key": constraint = UniqueConstraint.WorkspaceAgentScriptTimingsScriptIdStartedAtKey; return true;
+            case "workspace_agent_scripts_id_key": constraint = UniqueConstraint.WorkspaceAgentScriptsIdKey; return true;
+            case "workspace_agent_startup_logs_pkey": constraint = UniqueConstraint.WorkspaceAgentStartupLogsPkey; return true;
+            case "workspace_agent_volume_resource_monitors_pkey": constraint = UniqueConstraint.WorkspaceAgentVolumeResourceMonitorsPkey; return true;
             case "workspace_agents_pkey": constraint = UniqueConstraint.WorkspaceAgentsPkey; return true;
+            case "workspace_app_audit_sessions_agent_id_app_id_user_id_ip_use_key": constraint = UniqueConstraint.WorkspaceAppAuditSessionsAgentIdAppIdUserIdIpUseKey; return true;
+            case "workspace_app_audit_sessions_pkey": constraint = UniqueConstraint.WorkspaceAppAuditSessionsPkey; return true;
+            case "workspace_app_audit_sessions_unique_index": constraint = UniqueConstraint.WorkspaceAppAuditSessionsUniqueIndex; return true;
+            case "workspace_app_stats_pkey": constraint = UniqueConstraint.WorkspaceAppStatsPkey; return true;
+            case "workspace_app_stats_user_id_agent_id_session_id_key": constraint = UniqueConstraint.WorkspaceAppStatsUserIdAgentIdSessionIdKey; return true;
+            case "workspace_app_statuses_pkey": constraint = UniqueConstraint.WorkspaceAppStatusesPkey; return true;
+            case "workspace_apps_agent_id_slug_idx": constraint = UniqueConstraint.WorkspaceAppsAgentIdSlugIdx; return true;
+            case "workspace_apps_pkey": constraint = UniqueConstraint.WorkspaceAppsPkey; return true;
+            case "workspace_build_parameters_workspace_build_id_name_key": constraint = UniqueConstraint.WorkspaceBuildParametersWorkspaceBuildIdNameKey; return true;
             case "workspace_builds_job_id_key": constraint = UniqueConstraint.WorkspaceBuildsJobIdKey; return true;
             case "workspace_builds_pkey": constraint = UniqueConstraint.WorkspaceBuildsPkey; return true;
             case "workspace_builds_workspace_id_build_number_key": constraint = UniqueConstraint.WorkspaceBuildsWorkspaceIdBuildNumberKey; return true;
+            case "workspace_proxies_lower_name_idx": constraint = UniqueConstraint.WorkspaceProxiesLowerNameIdx; return true;
+            case "workspace_proxies_pkey": constraint = UniqueConstraint.WorkspaceProxiesPkey; return true;
+            case "workspace_proxies_region_id_unique": constraint = UniqueConstraint.WorkspaceProxiesRegionIdUnique; return true;
+            case "workspace_resource_metadata_name": constraint = UniqueConstraint.WorkspaceResourceMetadataName; return true;
+            case "workspace_resource_metadata_pkey": constraint = UniqueConstraint.WorkspaceResourceMetadataPkey; return true;
             case "workspace_resources_pkey": constraint = UniqueConstraint.WorkspaceResourcesPkey; return true;
             case "workspaces_owner_id_lower_idx": constraint = UniqueConstraint.WorkspacesOwnerIdLowerIdx; return true;
             case "workspaces_pkey": constraint = UniqueConstraint.WorkspacesPkey; return true;
