@@ -15,7 +15,7 @@ internal static class CliDatabases
 
     /// <summary>The versions of this build, oldest first.</summary>
     public static readonly IReadOnlyList<long> Versions =
-        new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations.Select(m => m.Version).ToList();
+        MigrationInfo.All.Select(m => m.Version).ToList();
 
     /// <summary>The version before the MCP migration, the last one, which alters the busy <c>chats</c> table.</summary>
     public static long BeforeLatest => Versions[^2];
@@ -85,9 +85,9 @@ internal static class CliDatabases
     public static async Task<Dictionary<long, long>> RecordedVersionsAsync(string connectionString)
     {
         await using var connection = await OpenAsync(connectionString);
-        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", connection);
+        await using var exists = new NpgsqlCommand($"SELECT to_regclass('{SchemaMigrator.VersionTable}') IS NOT NULL", connection);
         if (!(bool)(await exists.ExecuteScalarAsync(TestContext.Current.CancellationToken))!) return [];
-        await using var command = new NpgsqlCommand("SELECT version, count(*) FROM schema_version GROUP BY version", connection);
+        await using var command = new NpgsqlCommand($"SELECT version, count(*) FROM {SchemaMigrator.VersionTable} GROUP BY version", connection);
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         var versions = new Dictionary<long, long>();
         while (await reader.ReadAsync(TestContext.Current.CancellationToken)) versions[reader.GetInt64(0)] = reader.GetInt64(1);

@@ -55,13 +55,6 @@ public sealed class ConstraintDriftTests(MigratedDatabase database, PostgresFixt
             $"{ConstraintGenerator.SchemaDumpFile} differs from a dump of the migrated schema{FirstDifference(fresh, committed)}. {Fix}");
     }
 
-    [Fact]
-    public void GeneratorSkipsTheMigratorsVersionTable()
-    {
-        Assert.Equal(SchemaMigrator.VersionTable, CatalogQuery.VersionTable);
-        Assert.Equal(SchemaMigrator.VersionTable, SchemaDump.VersionTable);
-    }
-
     private static void AssertSame(string enumName, IEnumerable<CatalogConstraint> catalog, IEnumerable<(string Name, string Table)> members)
     {
         var inCatalog = catalog.Select(r => (r.Name, r.Table)).ToHashSet();

@@ -21,8 +21,6 @@ internal sealed record Catalog(
     IReadOnlyList<string> NotValidated,
     IReadOnlyList<string> Others)
 {
-    public const string VersionTable = "schema_version";
-
     /// <summary>Reads the catalog of the database behind <paramref name="connectionString"/>.</summary>
     public static async Task<Catalog> ReadAsync(string connectionString, CancellationToken cancellationToken = default)
     {

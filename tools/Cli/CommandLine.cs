@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
 
@@ -21,17 +22,17 @@ internal static class CommandLine
         Recursive = true,
     };
 
-    private static readonly Option<double> LockWait = Seconds("--lock-wait", 60, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
+    private static readonly Option<double> LockWait = Seconds("--lock-wait", MigratorOptions.DefaultLockWait, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
 
-    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", 3,
+    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", MigratorOptions.DefaultLockTimeout,
         "lock_timeout in each migration: how long a statement may queue behind other sessions (who then queue behind it) before it is retried.", allowZero: false);
 
-    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", 600, "statement_timeout in each migration; 0 = none.", allowZero: true);
+    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", MigratorOptions.DefaultStatementTimeout, "statement_timeout in each migration; 0 = none.", allowZero: true);
 
     private static readonly Option<int> LockRetries = new("--lock-retries")
     {
         Description = "How often a migration that hit the lock timeout is retried, with backoff, before it fails.",
-        DefaultValueFactory = _ => 3,
+        DefaultValueFactory = _ => MigratorOptions.DefaultLockTimeoutRetries,
         CustomParser = r => Parse(r, "--lock-retries must be a whole number, 0 or more.", (string text, out int value) =>
             int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)),
         HelpName = "N",
@@ -127,10 +128,10 @@ internal static class CommandLine
         }),
     };
 
-    private static Option<double> Seconds(string name, double defaultValue, string description, bool allowZero) => new(name)
+    private static Option<double> Seconds(string name, TimeSpan defaultValue, string description, bool allowZero) => new(name)
     {
         Description = description,
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = _ => defaultValue.TotalSeconds,
         HelpName = "SECONDS",
         Recursive = true,
         CustomParser = r => Parse(r, $"{name} must be a number of seconds{(allowZero ? ", 0 or more" : " greater than 0")}.", (string text, out double value) =>

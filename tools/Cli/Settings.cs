@@ -12,13 +12,13 @@ internal sealed record Settings
 
     public string? DataDirectory { get; init; }
 
-    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan LockWait { get; init; } = MigratorOptions.DefaultLockWait;
 
-    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan LockTimeout { get; init; } = MigratorOptions.DefaultLockTimeout;
 
-    public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    public TimeSpan StatementTimeout { get; init; } = MigratorOptions.DefaultStatementTimeout;
 
-    public int LockRetries { get; init; } = 3;
+    public int LockRetries { get; init; } = MigratorOptions.DefaultLockTimeoutRetries;
 
     public bool Verbose { get; init; }
 
