@@ -17,10 +17,8 @@ internal static class CliDatabases
     public static readonly IReadOnlyList<long> Versions =
         MigrationInfo.All.Select(m => m.Version).ToList();
 
-    /// <summary>The version before the MCP migration, the last one, which alters the busy <c>chats</c> table.</summary>
-    public static long BeforeLatest => Versions[^2];
-
-    public static long Latest => Versions[^1];
+    /// <summary>The versions up to and including <paramref name="version"/>, oldest first.</summary>
+    public static IEnumerable<long> VersionsUpTo(long version) => Versions.Where(v => v <= version);
 
     public static Task<string> CreateEmptyAsync(PostgresFixture fixture) =>
         fixture.Server.CreateDatabaseAsync("cli", cancellationToken: TestContext.Current.CancellationToken);

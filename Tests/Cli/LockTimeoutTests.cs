@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
@@ -8,9 +9,9 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
     [Fact]
     public async Task ConflictingLockMakesMigrationRetryThenFailNamingTheBlockerWithoutStallingReaders()
     {
-        // Given a database one migration behind, whose last migration alters chats
+        // Given a database just before the MCP migration, which alters chats
         var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
+        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
 
         // And a session holding a lock on chats in an open transaction, and a reader querying chats all along
@@ -23,8 +24,8 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         using var stopReading = new CancellationTokenSource();
         var reader = ReadContinuouslyAsync(database, stopReading.Token);
 
-        // When up runs with a 1 s lock timeout and one retry
-        var run = await CoderdDb.RunAsync("up", "--connection", database, "--lock-timeout", "1", "--lock-retries", "1");
+        // When the MCP migration runs with a 1 s lock timeout and one retry
+        var run = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1", "--lock-retries", "1");
         await stopReading.CancelAsync();
         var (queries, worst) = await reader;
 
@@ -36,7 +37,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         Assert.Contains("on chats", error, StringComparison.Ordinal);
         Assert.Single(run.Stdout.Split('\n'), line => line.Contains("lock_timeout (1s)", StringComparison.Ordinal));
         Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
-        Assert.DoesNotContain(CliDatabases.Latest, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
 
         // And the reader, though queued behind the waiting ALTER, never waited much longer than the lock timeout
         Assert.True(queries > 10, $"The reader ran only {queries} queries.");
@@ -44,8 +45,9 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
 
         // And once the blocker is gone, the same command succeeds
         await using (var commit = new NpgsqlCommand("COMMIT", blocker)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        var retry = await CoderdDb.RunAsync("up", "--connection", database, "--lock-timeout", "1");
+        var retry = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1");
         Assert.True(retry.ExitCode == 0, retry.ToString());
+        Assert.Contains(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
     }
 
     /// <summary>Runs <c>SELECT count(*) FROM chats</c> back to back; returns how many ran and the slowest.</summary>

@@ -1,5 +1,6 @@
 using Coderd.Database.Server;
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
@@ -32,17 +33,17 @@ public sealed class ScriptTests(PostgresFixture fixture)
     public async Task ScriptWithoutFromCoversWhatTheDatabaseHasPendingAndChangesNothing()
     {
         var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
+        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
 
         var run = await CoderdDb.RunAsync("script", "--connection", database, "--lock-timeout", "2.5", "--statement-timeout", "0");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains($"-- {CliDatabases.Latest}:", run.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain($"-- {CliDatabases.BeforeLatest}:", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"-- {AddMcpServerConfigs}:", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain($"-- {ValidateChatSpendLimits}:", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("SET LOCAL lock_timeout = '2500ms';", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("SET LOCAL statement_timeout = '0s';", run.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain(CliDatabases.Latest, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
     }
 
     private static async Task<ProcessRunner.Result> RunPsqlAsync(string connectionString, string script)

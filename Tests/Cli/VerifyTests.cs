@@ -1,3 +1,5 @@
+using static Coderd.Database.Tests.NamedMigrations;
+
 namespace Coderd.Database.Tests.Cli;
 
 /// <summary>The expected schema: a dump of a database <c>up</c> migrated, made once for the class.</summary>
@@ -41,7 +43,7 @@ public sealed class VerifyTests(PostgresFixture fixture, ExpectedSchemaFixture e
     public async Task DatabaseBehindExits5()
     {
         var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
+        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
 
         var run = await CoderdDb.RunAsync("verify", "--connection", database, "--schema-dump", _expected);

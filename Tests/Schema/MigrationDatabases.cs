@@ -11,9 +11,6 @@ internal sealed class MigrationDatabases(PostgresFixture postgres) : IAsyncDispo
 {
     private readonly List<string> created = [];
 
-    /// <summary>The version before the MCP migration, and the MCP migration's own.</summary>
-    public const long BeforeMcp = 2026_03_02_0002, Mcp = 2026_03_19_0001;
-
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>The migrations of this build, without a database.</summary>

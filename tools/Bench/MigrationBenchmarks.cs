@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Coderd.Database.Migrations;
+using Coderd.Database.Migrations.Versions;
 using Coderd.Database.Server;
 using Npgsql;
 
@@ -17,9 +18,11 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 {
     private const int ProcessRuns = 7;
     private const int MigrationRuns = 3;
-    private const long BeforeUsageLimits = 2026_02_09_0001;
-    private const long UsageLimits = 2026_03_02_0001;
-    private const long ValidateLimits = 2026_03_02_0002;
+    // The migrations measured, by class: a migration added later changes none of these.
+    private static readonly long BeforeUsageLimits = MigrationInfo.Of<M2026_02_09_0001_CreateChats>().Version;
+    private static readonly long UsageLimits = MigrationInfo.Of<M2026_03_02_0001_AddChatUsageLimits>().Version;
+    private static readonly long ValidateLimits = MigrationInfo.Of<M2026_03_02_0002_ValidateChatSpendLimits>().Version;
+    private static readonly long Mcp = MigrationInfo.Of<M2026_03_19_0001_AddMcpServerConfigs>().Version;
     private static readonly TimeSpan LockTimeout = MigratorOptions.DefaultLockTimeout;
 
     // Proof that the published program did the whole job, not only that it exited 0.
@@ -139,7 +142,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
                 """))
             {
                 await Task.Delay(200);
-                var applied = await migrator.UpAsync();
+                var applied = await migrator.UpAsync(Mcp);
                 times.Add(applied.Single().Duration.TotalMilliseconds);
                 await Task.Delay(200);
                 stall = Math.Max(stall, await writer.StopAsync());
