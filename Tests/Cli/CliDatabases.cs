@@ -1,5 +1,5 @@
 using Coderd.Database.Migrations;
-using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;
@@ -64,20 +64,11 @@ internal static class CliDatabases
         return connection;
     }
 
-    public static async Task<T?> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
-        return value is null or DBNull ? default : (T)value;
-    }
+    public static Task<T?> ScalarAsync<T>(string connectionString, string sql) =>
+        Sql.ScalarAsync<T>(connectionString, sql, TestContext.Current.CancellationToken);
 
-    public static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
+    public static Task ExecuteAsync(string connectionString, string sql) =>
+        Sql.ExecuteAsync(connectionString, sql, TestContext.Current.CancellationToken);
 
     /// <summary>Every row of schema_version as version → how often it is recorded; empty when the table does not exist.</summary>
     public static async Task<Dictionary<long, long>> RecordedVersionsAsync(string connectionString)
@@ -109,7 +100,7 @@ internal static class CliDatabases
 
     /// <summary>The normalized schema dump (schema_version left out), for comparing two databases.</summary>
     public static Task<string> DumpAsync(PostgresFixture fixture, string connectionString) =>
-        SchemaDump.DumpAsync(connectionString, "CLI tests", fixture.Server, TestContext.Current.CancellationToken);
+        fixture.Server.DumpAsync(connectionString, "CLI tests", TestContext.Current.CancellationToken);
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after <paramref name="timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)

@@ -1,4 +1,3 @@
-using Coderd.Database.Server;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
 
 namespace Coderd.Database.Tests.Schema;
@@ -49,5 +48,5 @@ public sealed class MigrationRoundTripTests(PostgresFixture postgres) : IAsyncDi
     }
 
     private Task<string> DumpAsync(string connectionString) =>
-        SchemaDump.DumpAsync(connectionString, "MigrationRoundTripTests", postgres.Server, Token);
+        postgres.Server.DumpAsync(connectionString, "MigrationRoundTripTests", Token);
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Coderd.Database.Migrations;
 using Coderd.Database.Migrations.Versions;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Bench;
@@ -49,10 +50,10 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         try
         {
             output.WriteLine("Starting a throwaway PostgreSQL cluster ...");
-            await using var cluster = await LocalCluster.CreateThrowawayAsync();
-            var psql = PostgresBinaries.Find(cluster.MajorVersion).Psql;
-            var bench = new MigrationBenchmarks(cluster, Path.Combine(cliFolder, "coderd-db"), psql,
-                Path.Combine(repositoryRoot, "schema-dump.sql"), output);
+            await using var throwaway = await ThrowawayCluster.StartAsync();
+            var psql = PostgresBinaries.Find(throwaway.Cluster.MajorVersion).Psql;
+            var bench = new MigrationBenchmarks(throwaway.Cluster, Path.Combine(cliFolder, "coderd-db"), psql,
+                Path.Combine(repositoryRoot, SchemaDump.FileName), output);
             await bench.EmptyToLatestAsync();
             await bench.UpToDateAsync();
             foreach (var chats in new[] { 10_000, 1_000_000 }) await bench.McpMigrationAsync(chats);
@@ -114,7 +115,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
         await migrator.UpAsync(ValidateLimits);
         var seed = Stopwatch.StartNew();
-        await ExecuteAsync(database, $"""
+        await Sql.ExecuteAsync(database, $"""
             SET session_replication_role = replica; -- rows are valid by construction; skip per-row FK triggers
             INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
                 VALUES ('00000000-0000-0000-0000-000000000001', 'owner@example.com', 'owner', '\x00', now(), now());
@@ -127,7 +128,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
                 SELECT '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'chat ' || g
                 FROM generate_series(1, {chats}) g;
             """);
-        await ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
+        await Sql.ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
         output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
 
         var times = new List<double>();
@@ -163,14 +164,14 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
         await migrator.UpAsync(BeforeUsageLimits);
         var seed = Stopwatch.StartNew();
-        await ExecuteAsync(database, $"""
+        await Sql.ExecuteAsync(database, $"""
             INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
                 VALUES ('00000000-0000-0000-0000-000000000001', 'writer@example.com', 'writer', '\x00', now(), now());
             INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
                 SELECT gen_random_uuid(), 'u' || g || '@example.com', 'u' || g, '\x00', now(), now()
                 FROM generate_series(1, {users}) g;
             """);
-        await ExecuteAsync(database, "VACUUM ANALYZE users; CHECKPOINT");
+        await Sql.ExecuteAsync(database, "VACUUM ANALYZE users; CHECKPOINT");
         output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
 
         var blocking = new List<double>();
@@ -224,7 +225,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
     private async Task<string> CreateDatabaseAsync()
     {
         var name = $"bench_{++_databases}";
-        await ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}");
+        await Sql.ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}");
         return new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = name }.ConnectionString;
     }
 
@@ -251,14 +252,6 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         }
 
         return elapsed;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync();
     }
 
     private static double Median(List<double> samples)

@@ -17,7 +17,7 @@ internal static class CommandLine
 
     private static readonly Option<string> DataDirectory = new("--data-dir")
     {
-        Description = $"Folder of the embedded PostgreSQL, used when no connection is given. Default: ${Target.DataVariable}, else {Server.LocalCluster.DefaultPersistentFolder}.",
+        Description = $"Folder of the embedded PostgreSQL, used when no connection is given. Default: ${Target.DataVariable}, else {Target.DefaultFolder}.",
         HelpName = "FOLDER",
         Recursive = true,
     };
@@ -85,22 +85,17 @@ internal static class CommandLine
 
         var schemaDump = new Option<string>("--schema-dump")
         {
-            Description = $"The expected schema (default: {Verbs.SchemaDumpFile} in the current folder or the nearest one above).",
+            Description = $"The expected schema (default: {Server.SchemaDump.FileName} in the current folder or the nearest one above).",
             HelpName = "PATH",
         };
-        var verify = new Command("verify", $"Exit 0 only if the database is at the newest version and its schema equals {Verbs.SchemaDumpFile}.") { schemaDump };
+        var verify = new Command("verify", $"Exit 0 only if the database is at the newest version and its schema equals {Server.SchemaDump.FileName}.") { schemaDump };
         verify.SetAction((r, ct) => Verbs.VerifyAsync(Read(r), r.GetValue(schemaDump), ct));
-
-        var gen = new Command("gen",
-            "Regenerate Constraints/Generated/*.g.cs and schema-dump.sql from a scratch database the migrations build (the tests' server choice; ignores --connection).");
-        gen.SetAction((_, ct) => Verbs.GenerateAsync(ct));
 
         root.Subcommands.Add(up);
         root.Subcommands.Add(down);
         root.Subcommands.Add(status);
         root.Subcommands.Add(script);
         root.Subcommands.Add(verify);
-        root.Subcommands.Add(gen);
         return root;
     }
 

@@ -18,6 +18,17 @@ internal sealed class Target : IAsyncDisposable
 
     private const int DefaultConnectTimeoutSeconds = 10;
 
+    /// <summary>
+    /// The embedded database's folder when neither <c>--data-dir</c> nor <c>CODERD_DB_DATA</c> names one:
+    /// <c>/var/tmp/coderd-db</c> for root (PostgreSQL's user cannot reach root's home), otherwise
+    /// <c>$XDG_DATA_HOME/coderd-db</c> or <c>~/.local/share/coderd-db</c>.
+    /// </summary>
+    public static string DefaultFolder =>
+        Environment.IsPrivilegedProcess ? "/var/tmp/coderd-db"
+        : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } dataHome
+            ? dataHome
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "coderd-db");
+
     private readonly LocalCluster? _cluster;
 
     private Target(string connectionString, string description, LocalCluster? cluster)
@@ -41,12 +52,17 @@ internal sealed class Target : IAsyncDisposable
         if (settings.Connection is { } given) return FromText(given, "--connection");
         if (Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } url) return FromText(url, UrlVariable);
 
-        var folder = settings.DataDirectory
-            ?? (Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data ? data : LocalCluster.DefaultPersistentFolder);
+        var folder = Path.GetFullPath(settings.DataDirectory
+            ?? (Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data ? data : DefaultFolder));
         LocalCluster cluster;
         try
         {
-            cluster = await LocalCluster.OpenPersistentAsync(folder, cancellationToken);
+            // Another coderd-db using the folder is waited for like another migrator's lock.
+            cluster = await LocalCluster.OpenAsync(folder, settings.LockWait, log: notes, cancellationToken: cancellationToken);
+        }
+        catch (TimeoutException e)
+        {
+            throw new CliException(Exit.LockWait, $"{e.Message.TrimEnd('.')}, or raise --lock-wait.", e);
         }
         catch (InvalidOperationException e)
         {
@@ -61,8 +77,10 @@ internal sealed class Target : IAsyncDisposable
             Secrets.Add(builder.Password);
             await EnsureDatabaseAsync(builder, cancellationToken);
             builder.Database = EmbeddedDatabase;
-            var description = $"embedded PostgreSQL {cluster.MajorVersion} in {Path.GetFullPath(folder)} (127.0.0.1:{cluster.Port}, database {EmbeddedDatabase})";
-            notes.WriteLine($"Using the {description}, started for this run.");
+            var description = $"embedded PostgreSQL {cluster.MajorVersion} in {folder} ({builder.Host}:{cluster.Port}, database {EmbeddedDatabase})";
+            notes.WriteLine(cluster.StartedServer
+                ? $"Using the {description}, started for this run and stopped after it."
+                : $"Using the {description}, already running (started outside coderd-db); left running.");
             return new Target(builder.ConnectionString, description, cluster);
         }
         catch

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Coderd.Database.Generator;
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 
@@ -13,9 +12,6 @@ namespace Coderd.Database.Cli;
 /// </summary>
 internal static class Verbs
 {
-    /// <summary>The file <c>verify</c> compares against, looked up in the current folder and its parents.</summary>
-    public const string SchemaDumpFile = "schema-dump.sql";
-
     private const string DumpHeaderCommand = "coderd-db verify";
 
     public static Task<int> UpAsync(Settings settings, long? to, CancellationToken cancellationToken) =>
@@ -105,7 +101,7 @@ internal static class Verbs
                     $"Cannot dump the schema to compare: {e.Message.TrimEnd('.')}. verify needs the pg_dump of the server's major version on this host.", e);
             }
 
-            if (FirstDifference(expected, actual) is { } difference)
+            if (SchemaDump.FirstDifference(expected, actual) is { } difference)
             {
                 throw new CliException(Exit.Mismatch,
                     $"The schema has drifted from {path}: {difference}; find who changed it by hand, or regenerate the file if the migrations changed.");
@@ -115,21 +111,6 @@ internal static class Verbs
                 $"The database is at version {migrator.LatestVersion} and its schema matches {path}."));
             return Exit.Success;
         }, cancellationToken);
-    }
-
-    /// <summary>
-    /// The generator: a scratch database on the tests' server choice (TEST_DATABASE_URL, else Docker,
-    /// else a throwaway cluster; never DATABASE_URL or the embedded one), migrated, read, dumped.
-    /// </summary>
-    public static async Task<int> GenerateAsync(CancellationToken cancellationToken)
-    {
-        var root = ConstraintGenerator.FindRepositoryRoot(Environment.CurrentDirectory)
-            ?? throw new CliException(Exit.Usage,
-                $"gen rewrites files of the repository, and there is no {ConstraintGenerator.SolutionFile} in {Environment.CurrentDirectory} or above; run it from the checkout.");
-        var watch = Stopwatch.StartNew();
-        await ConstraintGenerator.RunAsync(root, Console.Out, cancellationToken);
-        Console.Out.WriteLine($"Done in {Seconds(watch.Elapsed)}.");
-        return Exit.Success;
     }
 
     private static Task<int> WithMigratorAsync(Settings settings, TextWriter log, Func<SchemaMigrator, Task<int>> work, CancellationToken cancellationToken) =>
@@ -169,49 +150,12 @@ internal static class Verbs
         if (given is not null)
         {
             if (File.Exists(given)) return Path.GetFullPath(given);
-            throw new CliException(Exit.Usage, $"--schema-dump: {given} does not exist; pass the path of {SchemaDumpFile}.");
+            throw new CliException(Exit.Usage, $"--schema-dump: {given} does not exist; pass the path of {SchemaDump.FileName}.");
         }
 
-        return FindUp(SchemaDumpFile) ?? throw new CliException(Exit.Usage,
-            $"No {SchemaDumpFile} in {Environment.CurrentDirectory} or any folder above it; run from the repository or pass --schema-dump PATH.");
+        return SchemaDump.FindUpwards(SchemaDump.FileName, Environment.CurrentDirectory) ?? throw new CliException(Exit.Usage,
+            $"No {SchemaDump.FileName} in {Environment.CurrentDirectory} or any folder above it; run from the repository or pass --schema-dump PATH.");
     }
-
-    /// <summary>The file in the current folder or the nearest folder above that has it.</summary>
-    private static string? FindUp(string fileName)
-    {
-        for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, fileName);
-            if (File.Exists(candidate)) return candidate;
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The lines that differ between two dumps, after their common beginning and end, as
-    /// "line N: the file has `a`, the database has `b` `c`"; null when equal.
-    /// </summary>
-    internal static string? FirstDifference(string expected, string actual)
-    {
-        if (expected == actual) return null;
-        var want = expected.Split('\n');
-        var have = actual.Split('\n');
-        var start = 0;
-        while (start < want.Length && start < have.Length && want[start] == have[start]) start++;
-        var end = 0;
-        while (end < want.Length - start && end < have.Length - start && want[^(end + 1)] == have[^(end + 1)]) end++;
-        static string Show(string[] lines, int from, int count) => count == 0
-            ? "nothing"
-            : string.Join(" ", lines.Skip(from).Take(count).Where(Meaningful).Take(3).Select(l => $"`{Shorten(l.Trim())}`"))
-              + (count > 3 ? $" ({count} lines)" : "");
-        // pg_dump frames every object with "--" comment lines; they say nothing on their own.
-        static bool Meaningful(string line) => line.Trim() is not ("" or "--");
-        return string.Create(CultureInfo.InvariantCulture,
-            $"at line {start + 1} the file has {Show(want, start, want.Length - start - end)}, the database has {Show(have, start, have.Length - start - end)}");
-    }
-
-    private static string Shorten(string text) => text.Length <= 70 ? text : text[..67] + "...";
 
     private static string Seconds(TimeSpan elapsed) =>
         string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalSeconds:0.00} s");

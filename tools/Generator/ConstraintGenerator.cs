@@ -1,5 +1,6 @@
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Generator;
@@ -7,29 +8,19 @@ namespace Coderd.Database.Generator;
 /// <summary>
 /// Regenerates the typed constraint enums (<c>Constraints/Generated/*.g.cs</c>) and
 /// <c>schema-dump.sql</c> from a freshly migrated scratch database: what
-/// <c>dotnet run --project tools/Cli -- gen</c> runs.
+/// <c>dotnet run --project tools/Generator</c> runs.
 /// </summary>
-public static class ConstraintGenerator
+internal static class ConstraintGenerator
 {
     /// <summary>The command that regenerates every generated file.</summary>
     public const string Command = ConstraintFileRenderer.Command;
-
-    /// <summary>The schema dump, relative to the repository root.</summary>
-    public const string SchemaDumpFile = "schema-dump.sql";
 
     /// <summary>The file that marks the repository root.</summary>
     public const string SolutionFile = "Coderd.Database.slnx";
 
     /// <summary>The nearest folder at or above <paramref name="startFolder"/> holding <see cref="SolutionFile"/>; null when none does.</summary>
-    public static string? FindRepositoryRoot(string startFolder)
-    {
-        for (var folder = new DirectoryInfo(startFolder); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, SolutionFile))) return folder.FullName;
-        }
-
-        return null;
-    }
+    public static string? FindRepositoryRoot(string startFolder) =>
+        Path.GetDirectoryName(SchemaDump.FindUpwards(SolutionFile, startFolder));
 
     /// <summary>
     /// Creates a scratch database on the same server the tests would use (<c>TEST_DATABASE_URL</c>,
@@ -55,10 +46,10 @@ public static class ConstraintGenerator
         await using var server = await ScratchServer.StartAsync(log, cancellationToken);
         var connectionString = await server.CreateDatabaseAsync("coderd_gen", cancellationToken: cancellationToken);
         var changed = new List<string>(await WriteEnumsAsync(connectionString, repositoryRoot, log, cancellationToken));
-        var dump = await SchemaDump.DumpAsync(connectionString, Command, server, cancellationToken);
-        if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, SchemaDumpFile), dump, cancellationToken))
+        var dump = await server.DumpAsync(connectionString, Command, cancellationToken);
+        if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, SchemaDump.FileName), dump, cancellationToken))
         {
-            changed.Add(SchemaDumpFile);
+            changed.Add(SchemaDump.FileName);
         }
 
         await log.WriteLineAsync(changed.Count == 0 ? "Generated files are up to date." : $"Wrote {string.Join(", ", changed)}.");
