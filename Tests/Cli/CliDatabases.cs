@@ -83,20 +83,29 @@ internal static class CliDatabases
         return versions;
     }
 
+    /// <summary>
+    /// A session that holds ACCESS SHARE on <c>chats</c> in an open transaction, as a long report
+    /// would: an ALTER of chats queues behind it until it commits (run <c>COMMIT</c> on it) or closes.
+    /// </summary>
+    public static async Task<NpgsqlConnection> HoldLockOnChatsAsync(string connectionString, string applicationName)
+    {
+        var session = await OpenAsync(connectionString, applicationName);
+        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE chats IN ACCESS SHARE MODE", session);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        return session;
+    }
+
+    /// <summary>How many sessions wait for a lock on <c>chats</c>.</summary>
+    public static Task<long> WaitingOnChatsAsync(string connectionString) =>
+        ScalarAsync<long>(connectionString, "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass");
+
+    /// <summary>How many advisory locks (the migration lock) are held in the database.</summary>
+    public static Task<long> AdvisoryLocksAsync(string connectionString) =>
+        ScalarAsync<long>(connectionString,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+
     public static async Task<bool> TableExistsAsync(string connectionString, string table) =>
         await ScalarAsync<bool>(connectionString, $"SELECT to_regclass('{table}') IS NOT NULL");
-
-    /// <summary>Sessions on the database other than the caller's that are running something.</summary>
-    public static async Task<List<string>> ActiveQueriesAsync(string connectionString)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'", connection);
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        var queries = new List<string>();
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) queries.Add(reader.GetString(0));
-        return queries;
-    }
 
     /// <summary>The normalized schema dump (schema_version left out), for comparing two databases.</summary>
     public static Task<string> DumpAsync(PostgresFixture fixture, string connectionString) =>

@@ -27,8 +27,6 @@ internal static class CoderdDb
 {
     public static readonly string DllPath = Metadata("CoderdDbPath");
 
-    public static readonly string FailingMigrationsPath = Metadata("FailingMigrationsPath");
-
     private static readonly string DotnetHost = FindDotnetHost();
 
     public static Task<CliRun> RunAsync(params string[] arguments) => RunAsync(arguments, null);

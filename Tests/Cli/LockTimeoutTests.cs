@@ -15,11 +15,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
 
         // And a session holding a lock on chats in an open transaction, and a reader querying chats all along
-        await using var blocker = await CliDatabases.OpenAsync(database, applicationName: "blocking-session");
-        await using (var lockCommand = new NpgsqlCommand("BEGIN; LOCK TABLE chats IN ACCESS SHARE MODE", blocker))
-        {
-            await lockCommand.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
 
         using var stopReading = new CancellationTokenSource();
         var reader = ReadContinuouslyAsync(database, stopReading.Token);

@@ -45,21 +45,13 @@ internal static class CommandLine
         Recursive = true,
     };
 
-    // Test-only: adds the migrations of a built assembly, e.g. one that fails halfway.
-    private static readonly Option<string[]> ExtraMigrations = new("--extra-migrations")
-    {
-        Hidden = true,
-        Recursive = true,
-        AllowMultipleArgumentsPerToken = false,
-    };
-
     public static bool IsVerbose(ParseResult result) => result.GetValue(Verbose);
 
     public static RootCommand Build()
     {
         var root = new RootCommand("Applies, rolls back, reports, scripts and verifies the coderd database schema.")
         {
-            Connection, DataDirectory, LockWait, LockTimeout, StatementTimeout, LockRetries, Verbose, ExtraMigrations,
+            Connection, DataDirectory, LockWait, LockTimeout, StatementTimeout, LockRetries, Verbose,
         };
 
         var upTo = Version("--to", "Apply up to and including this version (default: all).");
@@ -108,7 +100,6 @@ internal static class CommandLine
         StatementTimeout = TimeSpan.FromSeconds(r.GetValue(StatementTimeout)),
         LockRetries = r.GetValue(LockRetries),
         Verbose = r.GetValue(Verbose),
-        ExtraMigrations = r.GetValue(ExtraMigrations) ?? [],
     };
 
     private static Option<long?> Version(string name, string description) => new(name)

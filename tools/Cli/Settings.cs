@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
-using System.Runtime.Loader;
 using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
@@ -22,9 +19,6 @@ internal sealed record Settings
 
     public bool Verbose { get; init; }
 
-    /// <summary>Assemblies with more migrations, for tests (the hidden <c>--extra-migrations</c>).</summary>
-    public IReadOnlyList<string> ExtraMigrations { get; init; } = [];
-
     public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
     {
         ConnectionString = connectionString,
@@ -33,25 +27,5 @@ internal sealed record Settings
         StatementTimeout = StatementTimeout,
         LockTimeoutRetries = LockRetries,
         Log = log,
-        Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
     };
-
-    // Test-only (--extra-migrations); a native build cannot load assemblies and says so below.
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only the JIT build loads extra migration assemblies.")]
-    private static Assembly Load(string path)
-    {
-        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
-        {
-            throw new CliException(Exit.Usage, "--extra-migrations needs the JIT build of coderd-db (dotnet coderd-db.dll); a native build cannot load assemblies.");
-        }
-
-        try
-        {
-            return AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
-        }
-        catch (Exception e) when (e is IOException or BadImageFormatException)
-        {
-            throw new CliException(Exit.Usage, $"--extra-migrations: cannot load {path} ({e.Message.TrimEnd('.')}); pass the path of a built migrations assembly.", e);
-        }
-    }
 }

@@ -119,11 +119,9 @@ internal static class Verbs
     private static async Task<int> WithMigratorAsync(
         Settings settings, TextWriter log, Func<SchemaMigrator, Target, Task<int>> work, CancellationToken cancellationToken)
     {
-        // Load any extra migrations first: a bad path should fail before a server is started for it.
-        var options = settings.ToMigratorOptions(connectionString: "", log);
         await using var target = await Target.OpenAsync(settings, log, cancellationToken);
         if (settings.Verbose) log.WriteLine($"Database: {target.Description}");
-        var migrator = new SchemaMigrator(options with { ConnectionString = target.ConnectionString });
+        var migrator = new SchemaMigrator(settings.ToMigratorOptions(target.ConnectionString, log));
         return await work(migrator, target);
     }
 
