@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
 
 /// <summary>The verbs and options. Values are checked here, so a verb only ever sees valid ones.</summary>
-internal static class CommandLine
+internal static partial class CommandLine
 {
     private static readonly Option<string> Connection = new("--connection", "-c")
     {
@@ -45,9 +46,18 @@ internal static class CommandLine
         Recursive = true,
     };
 
+    // The options above are shared by every command tree; a tree is built per run (tests run several
+    // in parallel in one process), and adding an option to one mutates the option's parent list.
+    private static readonly Lock BuildGate = new();
+
     public static bool IsVerbose(ParseResult result) => result.GetValue(Verbose);
 
-    public static RootCommand Build()
+    public static RootCommand Build(Terminal terminal)
+    {
+        lock (BuildGate) return BuildTree(terminal);
+    }
+
+    private static RootCommand BuildTree(Terminal terminal)
     {
         var root = new RootCommand("Applies, rolls back, reports, scripts and verifies the coderd database schema.")
         {
@@ -56,7 +66,7 @@ internal static class CommandLine
 
         var upTo = Version("--to", "Apply up to and including this version (default: all).");
         var up = new Command("up", "Apply the pending migrations, each in its own transaction.") { upTo };
-        up.SetAction((r, ct) => Verbs.UpAsync(Read(r), r.GetValue(upTo), ct));
+        up.SetAction((r, ct) => Verbs.UpAsync(terminal, Read(r, terminal), r.GetValue(upTo), ct));
 
         var downTo = Version("--to", "Roll back every migration newer than this version; 0 = all of them. Required.");
         var down = new Command("down", "Roll back to a version, printing what each step drops.") { downTo };
@@ -64,16 +74,16 @@ internal static class CommandLine
         {
             if (r.GetResult(downTo) is null) r.AddError("down needs --to VERSION (0 rolls back everything); it never guesses how far to go.");
         });
-        down.SetAction((r, ct) => Verbs.DownAsync(Read(r), r.GetValue(downTo)!.Value, ct));
+        down.SetAction((r, ct) => Verbs.DownAsync(terminal, Read(r, terminal), r.GetValue(downTo)!.Value, ct));
 
         var json = new Option<bool>("--json") { Description = "One JSON object instead of text." };
         var status = new Command("status", "List every migration with its applied time or pending, and the server version.") { json };
-        status.SetAction((r, ct) => Verbs.StatusAsync(Read(r), r.GetValue(json), ct));
+        status.SetAction((r, ct) => Verbs.StatusAsync(terminal, Read(r, terminal), r.GetValue(json), ct));
 
         var scriptFrom = Version("--from", "Script the migrations after this version; 0 = all, without a database (default: what the database has pending).");
         var scriptTo = Version("--to", "Stop at this version (default: the newest).");
         var script = new Command("script", "Print the SQL `up` would run, as a psql script; changes nothing.") { scriptFrom, scriptTo };
-        script.SetAction((r, ct) => Verbs.ScriptAsync(Read(r), r.GetValue(scriptFrom), r.GetValue(scriptTo), ct));
+        script.SetAction((r, ct) => Verbs.ScriptAsync(terminal, Read(r, terminal), r.GetValue(scriptFrom), r.GetValue(scriptTo), ct));
 
         var schemaDump = new Option<string>("--schema-dump")
         {
@@ -81,7 +91,7 @@ internal static class CommandLine
             HelpName = "PATH",
         };
         var verify = new Command("verify", $"Exit 0 only if the database is at the newest version and its schema equals {Server.SchemaDump.FileName}.") { schemaDump };
-        verify.SetAction((r, ct) => Verbs.VerifyAsync(Read(r), r.GetValue(schemaDump), ct));
+        verify.SetAction((r, ct) => Verbs.VerifyAsync(terminal, Read(r, terminal), r.GetValue(schemaDump), ct));
 
         root.Subcommands.Add(up);
         root.Subcommands.Add(down);
@@ -91,10 +101,12 @@ internal static class CommandLine
         return root;
     }
 
-    private static Settings Read(ParseResult r) => new()
+    private static Settings Read(ParseResult r, Terminal terminal) => new()
     {
-        Connection = r.GetValue(Connection),
-        DataDirectory = r.GetValue(DataDirectory),
+        // An option wins over the environment; the source is named in messages, never the text.
+        Connection = r.GetValue(Connection) ?? (terminal.Variable(Target.UrlVariable) is { Length: > 0 } url ? url : null),
+        ConnectionSource = r.GetValue(Connection) is null ? Target.UrlVariable : "--connection",
+        DataDirectory = r.GetValue(DataDirectory) ?? (terminal.Variable(Target.DataVariable) is { Length: > 0 } data ? data : null),
         LockWait = TimeSpan.FromSeconds(r.GetValue(LockWait)),
         LockTimeout = TimeSpan.FromSeconds(r.GetValue(LockTimeout)),
         StatementTimeout = TimeSpan.FromSeconds(r.GetValue(StatementTimeout)),
@@ -106,11 +118,14 @@ internal static class CommandLine
     {
         Description = description,
         HelpName = "VERSION",
-        CustomParser = r => Parse<long?>(r, $"{name} must be a version (yyyyMMddnnnn) or 0.", (string text, out long? value) =>
+        CustomParser = r => Parse<long?>(r, $"{name} must be a version as `status` lists it (2026_03_19_0001 or 202603190001) or 0.", (string text, out long? value) =>
         {
-            var ok = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
-            value = number;
-            return ok;
+            // The README and the class names write versions with underscores between the digit groups.
+            value = VersionPattern().IsMatch(text)
+                && long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                    ? number
+                    : null;
+            return value is not null;
         }),
     };
 
@@ -136,4 +151,7 @@ internal static class CommandLine
         result.AddError(error);
         return default!;
     }
+
+    [GeneratedRegex("^[0-9]+(_[0-9]+)*$")]
+    private static partial Regex VersionPattern();
 }

@@ -5,8 +5,13 @@ namespace Coderd.Database.Cli;
 /// <summary>The options every verb shares.</summary>
 internal sealed record Settings
 {
+    /// <summary>The connection string given, from <c>--connection</c> or <c>DATABASE_URL</c>; null for the embedded database.</summary>
     public string? Connection { get; init; }
 
+    /// <summary>Where <see cref="Connection"/> came from, for messages.</summary>
+    public string ConnectionSource { get; init; } = "--connection";
+
+    /// <summary>The embedded database's folder, from <c>--data-dir</c> or <c>CODERD_DB_DATA</c>; null for the default.</summary>
     public string? DataDirectory { get; init; }
 
     public TimeSpan LockWait { get; init; } = MigratorOptions.DefaultLockWait;

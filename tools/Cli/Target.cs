@@ -44,16 +44,22 @@ internal sealed class Target : IAsyncDisposable
     /// <summary>Where the database is, printable: no password.</summary>
     public string Description { get; }
 
-    /// <summary>Resolves the target; starts the embedded server when nothing else is given.</summary>
-    /// <param name="notes">Where the embedded server's location is reported.</param>
-    /// <exception cref="CliException">Exit 2 for a malformed connection string, 3 when the embedded server cannot start.</exception>
+    /// <summary>Resolves the target; starts the embedded server when no connection is given.</summary>
+    /// <param name="settings">The connection, or the embedded database's folder and how long to wait for it.</param>
+    /// <param name="notes">Told, in one line, which embedded database is used (which given one too, with --verbose).</param>
+    /// <param name="cancellationToken">Stops waiting for or starting the embedded server.</param>
+    /// <exception cref="CliException">Exit 2 for a malformed connection string, 3 when the embedded server
+    /// cannot start, 4 when another process used it for longer than --lock-wait.</exception>
     public static async Task<Target> OpenAsync(Settings settings, TextWriter notes, CancellationToken cancellationToken)
     {
-        if (settings.Connection is { } given) return FromText(given, "--connection");
-        if (Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } url) return FromText(url, UrlVariable);
+        if (settings.Connection is { } given)
+        {
+            var target = FromText(given, settings.ConnectionSource);
+            if (settings.Verbose) await notes.WriteLineAsync($"Using {target.Description}.");
+            return target;
+        }
 
-        var folder = Path.GetFullPath(settings.DataDirectory
-            ?? (Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data ? data : DefaultFolder));
+        var folder = Path.GetFullPath(settings.DataDirectory ?? DefaultFolder);
         LocalCluster cluster;
         try
         {
@@ -78,9 +84,9 @@ internal sealed class Target : IAsyncDisposable
             await EnsureDatabaseAsync(builder, cancellationToken);
             builder.Database = EmbeddedDatabase;
             var description = $"embedded PostgreSQL {cluster.MajorVersion} in {folder} ({builder.Host}:{cluster.Port}, database {EmbeddedDatabase})";
-            notes.WriteLine(cluster.StartedServer
+            await notes.WriteLineAsync(cluster.StartedServer
                 ? $"Using the {description}, started for this run and stopped after it."
-                : $"Using the {description}, already running (started outside coderd-db); left running.");
+                : $"Using the {description}, already running (not started by coderd-db), so left running.");
             return new Target(builder.ConnectionString, description, cluster);
         }
         catch

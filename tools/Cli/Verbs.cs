@@ -6,72 +6,72 @@ using Coderd.Database.Server;
 namespace Coderd.Database.Cli;
 
 /// <summary>
-/// What each verb does. Results go to stdout; for <c>status</c> and <c>script</c>, whose stdout is
-/// data, notes (where the embedded server is) go to stderr. Failures are thrown and turned into
-/// one line and an exit code by <see cref="Program"/>.
+/// What each verb does. Results and progress go to stdout, except for <c>status</c> and
+/// <c>script</c>, whose stdout is data; notes (which database is used) always go to stderr.
+/// Failures are thrown and turned into one line and an exit code by <see cref="Program"/>.
 /// </summary>
 internal static class Verbs
 {
     private const string DumpHeaderCommand = "coderd-db verify";
 
-    public static Task<int> UpAsync(Settings settings, long? to, CancellationToken cancellationToken) =>
-        WithMigratorAsync(settings, Console.Out, async migrator =>
+    public static Task<int> UpAsync(Terminal terminal, Settings settings, long? to, CancellationToken cancellationToken) =>
+        WithMigratorAsync(terminal, settings, terminal.Out, async migrator =>
         {
             var watch = Stopwatch.StartNew();
             var applied = await migrator.UpAsync(to, cancellationToken);
             if (applied.Count > 0)
             {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                terminal.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Applied {applied.Count} migration(s) in {Seconds(watch.Elapsed)}; the database is at version {applied[^1].Version}."));
             }
 
             return Exit.Success;
         }, cancellationToken);
 
-    public static Task<int> DownAsync(Settings settings, long to, CancellationToken cancellationToken) =>
-        WithMigratorAsync(settings, Console.Out, async migrator =>
+    public static Task<int> DownAsync(Terminal terminal, Settings settings, long to, CancellationToken cancellationToken) =>
+        WithMigratorAsync(terminal, settings, terminal.Out, async migrator =>
         {
             var watch = Stopwatch.StartNew();
             var undone = await migrator.DownAsync(to, cancellationToken);
             if (undone.Count > 0)
             {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                terminal.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Rolled back {undone.Count} migration(s) in {Seconds(watch.Elapsed)}; the database is at version {to}."));
             }
 
             return Exit.Success;
         }, cancellationToken);
 
-    public static Task<int> StatusAsync(Settings settings, bool json, CancellationToken cancellationToken) =>
-        WithMigratorAsync(settings, Console.Error, async migrator =>
+    public static Task<int> StatusAsync(Terminal terminal, Settings settings, bool json, CancellationToken cancellationToken) =>
+        WithMigratorAsync(terminal, settings, terminal.Error, async migrator =>
         {
             var status = await migrator.StatusAsync(cancellationToken);
-            Console.Out.Write(json ? StatusJson.Write(status) : StatusText(status));
+            terminal.Out.Write(json ? StatusJson.Write(status) : StatusText(status));
             return Exit.Success;
         }, cancellationToken);
 
-    public static async Task<int> ScriptAsync(Settings settings, long? from, long? to, CancellationToken cancellationToken)
+    public static async Task<int> ScriptAsync(Terminal terminal, Settings settings, long? from, long? to, CancellationToken cancellationToken)
     {
         if (from is { } start)
         {
             // Everything after a given version is known without a database: do not touch one.
-            var offline = new SchemaMigrator(settings.ToMigratorOptions(connectionString: "", Console.Error));
-            Console.Out.Write(offline.Script(start, to));
+            var offline = new SchemaMigrator(settings.ToMigratorOptions(connectionString: "", terminal.Error));
+            terminal.Out.Write(offline.Script(start, to));
             return Exit.Success;
         }
 
-        return await WithMigratorAsync(settings, Console.Error, async migrator =>
+        return await WithMigratorAsync(terminal, settings, terminal.Error, async migrator =>
         {
-            Console.Out.Write(await migrator.ScriptAsync(null, to, cancellationToken));
+            terminal.Out.Write(await migrator.ScriptAsync(null, to, cancellationToken));
             return Exit.Success;
         }, cancellationToken);
     }
 
-    public static Task<int> VerifyAsync(Settings settings, string? schemaDumpPath, CancellationToken cancellationToken)
+    public static Task<int> VerifyAsync(Terminal terminal, Settings settings, string? schemaDumpPath, CancellationToken cancellationToken)
     {
         // Find the file before connecting: a missing file is a usage error, whatever the database holds.
         var path = FindSchemaDump(schemaDumpPath);
-        return WithMigratorAsync(settings, Console.Out, async (migrator, target) =>
+        return WithMigratorAsync(terminal, settings, terminal.Out, async (migrator, target) =>
         {
             var status = await migrator.StatusAsync(cancellationToken);
             var unknown = status.Unknown.Select(m => m.Version).ToList();
@@ -107,20 +107,20 @@ internal static class Verbs
                     $"The schema has drifted from {path}: {difference}; find who changed it by hand, or regenerate the file if the migrations changed.");
             }
 
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            terminal.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"The database is at version {migrator.LatestVersion} and its schema matches {path}."));
             return Exit.Success;
         }, cancellationToken);
     }
 
-    private static Task<int> WithMigratorAsync(Settings settings, TextWriter log, Func<SchemaMigrator, Task<int>> work, CancellationToken cancellationToken) =>
-        WithMigratorAsync(settings, log, (migrator, _) => work(migrator), cancellationToken);
+    private static Task<int> WithMigratorAsync(
+        Terminal terminal, Settings settings, TextWriter log, Func<SchemaMigrator, Task<int>> work, CancellationToken cancellationToken) =>
+        WithMigratorAsync(terminal, settings, log, (migrator, _) => work(migrator), cancellationToken);
 
     private static async Task<int> WithMigratorAsync(
-        Settings settings, TextWriter log, Func<SchemaMigrator, Target, Task<int>> work, CancellationToken cancellationToken)
+        Terminal terminal, Settings settings, TextWriter log, Func<SchemaMigrator, Target, Task<int>> work, CancellationToken cancellationToken)
     {
-        await using var target = await Target.OpenAsync(settings, log, cancellationToken);
-        if (settings.Verbose) log.WriteLine($"Database: {target.Description}");
+        await using var target = await Target.OpenAsync(settings, terminal.Error, cancellationToken);
         var migrator = new SchemaMigrator(settings.ToMigratorOptions(target.ConnectionString, log));
         return await work(migrator, target);
     }

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Coderd.Database.Migrations;
 using FluentMigrator;
 
-namespace Coderd.Database.Tests.Schema;
+namespace Coderd.Database.UnitTests.Migrations;
 
 /// <summary>The house rules for migration classes (STYLE.md, Migrations), checked by reflection.</summary>
 public sealed partial class MigrationConventionTests
