@@ -23,6 +23,14 @@ internal static class CliDatabases
     public static Task<string> CreateEmptyAsync(PostgresFixture fixture) =>
         fixture.Server.CreateDatabaseAsync("cli", cancellationToken: TestContext.Current.CancellationToken);
 
+    /// <summary>A new database migrated up to and including <paramref name="version"/> (in process: the tests' setup, not their subject).</summary>
+    public static async Task<string> CreateMigratedToAsync(PostgresFixture fixture, long version)
+    {
+        var database = await CreateEmptyAsync(fixture);
+        await new SchemaMigrator(new MigratorOptions { ConnectionString = database }).UpAsync(version, TestContext.Current.CancellationToken);
+        return database;
+    }
+
     public static async Task<string> CreateMigratedAsync(PostgresFixture fixture)
     {
         var template = await TemplateAsync(fixture);

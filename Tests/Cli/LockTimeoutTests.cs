@@ -10,9 +10,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
     public async Task ConflictingLockMakesMigrationRetryThenFailNamingTheBlockerWithoutStallingReaders()
     {
         // Given a database just before the MCP migration, which alters chats
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         // And a session holding a lock on chats in an open transaction, and a reader querying chats all along
         await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");

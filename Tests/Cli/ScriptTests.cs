@@ -29,9 +29,7 @@ public sealed class ScriptTests(PostgresFixture fixture)
     [Fact]
     public async Task ScriptWithoutFromCoversWhatTheDatabaseHasPendingAndChangesNothing()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("script", "--connection", database, "--lock-timeout", "2.5", "--statement-timeout", "0");
 

@@ -9,9 +9,7 @@ public sealed class StatusTests(PostgresFixture fixture)
     [Fact]
     public async Task StatusJsonListsEveryMigrationAppliedOrPendingAndTheServerVersion()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("status", "--json", "--connection", database);
 

@@ -14,8 +14,8 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
     public async Task KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock()
     {
         // Given a migrator killed with SIGKILL while its migration waits (and holds the migration lock)
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        await using var blocker = await StartBlockedMcpMigrationAsync(database);
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
         await using (var victim = StartMcpMigration(database))
         {
             await WaitForTheMigrationToBlockAsync(database);
@@ -42,8 +42,8 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
     public async Task SignalMidMigrationRollsBackReleasesTheLockAndExits(string signal, int expectedExitCode)
     {
         // Given a migrator in the middle of the MCP migration
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        await using var blocker = await StartBlockedMcpMigrationAsync(database);
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
         await using var victim = StartMcpMigration(database);
         await WaitForTheMigrationToBlockAsync(database);
 
@@ -59,14 +59,6 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         Assert.Equal(0L, await CliDatabases.WaitingOnChatsAsync(database));
         Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
         Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
-    }
-
-    /// <summary>Migrates up to the validation, then holds a lock on chats that the MCP migration will wait for.</summary>
-    private static async Task<NpgsqlConnection> StartBlockedMcpMigrationAsync(string database)
-    {
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
-        return await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
     }
 
     // A lock timeout longer than the test, so the migration waits until it is stopped.

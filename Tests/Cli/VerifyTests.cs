@@ -42,9 +42,7 @@ public sealed class VerifyTests(PostgresFixture fixture, ExpectedSchemaFixture e
     [Fact]
     public async Task DatabaseBehindExits5()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", ValidateChatSpendLimits.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("verify", "--connection", database, "--schema-dump", _expected);
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Coderd.Database.Server;
 using Coderd.Database.Tests.Cli;
 using Coderd.Database.Tests.Support;
@@ -180,7 +178,7 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         using var folder = new TemporaryFolder();
         int major;
         await using (var created = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token)) major = created.MajorVersion;
-        var port = FreePort();
+        var port = LocalCluster.FreeLoopbackPort();
         var data = Path.Combine(folder.Path, "data");
         var started = await PgCtlAsync(major, "start", "-D", data, "-l", Path.Combine(data, "by-hand.log"), "-w",
             "-o", $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories=''");
@@ -276,13 +274,6 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         {
             return true;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<string> ShowAsync(string connectionString, string setting) =>

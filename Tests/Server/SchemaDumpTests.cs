@@ -1,3 +1,4 @@
+using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 using Coderd.Database.Tests.Support;
 
@@ -83,8 +84,8 @@ public sealed class SchemaDumpTests(PostgresFixture postgres)
 
     private static async Task CreateSampleSchemaAsync(string connectionString, CancellationToken cancellationToken)
     {
-        const string Schema = """
-            CREATE TABLE schema_version (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version bigint NOT NULL);
+        var schema = $"""
+            {SchemaMigrator.BootstrapSql};
             CREATE TABLE widgets (
                 id bigserial PRIMARY KEY,
                 name text NOT NULL CONSTRAINT widgets_name_key UNIQUE,
@@ -95,6 +96,6 @@ public sealed class SchemaDumpTests(PostgresFixture postgres)
             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.created_at := now(); RETURN NEW; END $$;
             COMMENT ON TABLE widgets IS 'Things.';
             """;
-        await Sql.ExecuteAsync(connectionString, Schema, cancellationToken);
+        await Sql.ExecuteAsync(connectionString, schema, cancellationToken);
     }
 }

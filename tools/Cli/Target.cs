@@ -121,12 +121,11 @@ internal sealed class Target : IAsyncDisposable
 
     private static async Task EnsureDatabaseAsync(NpgsqlConnectionStringBuilder admin, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{EmbeddedDatabase}'", connection);
+        await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Pooling = false });
+        await using var exists = dataSource.CreateCommand($"SELECT 1 FROM pg_database WHERE datname = '{EmbeddedDatabase}'");
         if (await exists.ExecuteScalarAsync(cancellationToken) is null)
         {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {EmbeddedDatabase}", connection);
+            await using var create = dataSource.CreateCommand($"CREATE DATABASE {EmbeddedDatabase}");
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
     }

@@ -1,5 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -81,34 +79,20 @@ public static partial class ConnectionStrings
 
     private static NpgsqlConnectionStringBuilder ParseKeywords(string text)
     {
-        var generic = new DbConnectionStringBuilder();
         try
         {
-            generic.ConnectionString = text;
+            return new NpgsqlConnectionStringBuilder(text);
         }
-        catch (ArgumentException)
+        catch (ArgumentException e)
         {
-            // The framework's message only carries a character index; this one names the two accepted forms.
-            throw new FormatException("The connection string is neither Key=Value;... pairs nor a postgres:// URL; check quoting and separators.");
-        }
-
-        // Key by key, so that a bad value is reported by its key's name and never echoed.
-        var builder = new NpgsqlConnectionStringBuilder();
-        foreach (string key in generic.Keys)
-        {
-            try
+            // Npgsql names the keyword it could not set, never the value, which may be the password.
+            throw new FormatException(e.ParamName switch
             {
-                builder[key] = generic[key];
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
-            {
-                throw new FormatException(builder.ContainsKey(key)
-                    ? $"The connection string value for '{Shorten(key)}' is not valid."
-                    : $"The connection string keyword '{Shorten(key)}' is not an Npgsql keyword; see the Npgsql connection string reference.");
-            }
+                null => "The connection string is neither Key=Value;... pairs nor a postgres:// URL; check quoting and separators.",
+                var key when new NpgsqlConnectionStringBuilder().ContainsKey(key) => $"The connection string value for '{Shorten(key)}' is not valid.",
+                var key => $"The connection string keyword '{Shorten(key)}' is not an Npgsql keyword; see the Npgsql connection string reference.",
+            }, e);
         }
-
-        return builder;
     }
 
     private static NpgsqlConnectionStringBuilder ParseUrl(string text)
@@ -173,23 +157,15 @@ public static partial class ConnectionStrings
         }
     }
 
-    // Decoded to bytes first: one character may span several escapes, and must be valid UTF-8.
+    // System.Uri hands over its parts escaped and ASCII only, and every '%' in the URL was checked to
+    // start two hex digits; several escapes can make one character, so bytes first, then strict UTF-8.
     private static string Decode(string text, string what)
     {
-        if (!text.Contains('%')) return text;
         var bytes = new List<byte>(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] == '%' && i + 2 < text.Length
-                && byte.TryParse(text.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value))
-            {
-                bytes.Add(value);
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes([text[i]]));
-            }
+            bytes.Add(text[i] == '%' ? Convert.ToByte(text.Substring(i + 1, 2), 16) : (byte)text[i]);
+            if (text[i] == '%') i += 2;
         }
 
         try

@@ -268,15 +268,14 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken) =>
-        // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
-        Environment.IsPrivilegedProcess
-            ? ProcessRunner.RunAsync(RunUser(), ["-u", ClusterUser, "--", program, .. arguments], new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken)
-            : ProcessRunner.RunAsync(program, arguments, new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
-
-    private static string RunUser() =>
-        new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
+    // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
+    private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var runUser = !Environment.IsPrivilegedProcess ? null : new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
+        return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
+            new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
+    }
 
     private static async Task GiveToClusterUserAsync(string path, CancellationToken cancellationToken)
     {
@@ -291,9 +290,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private static async Task RequireReachableAsync(string folder, CancellationToken cancellationToken)
     {
-        if (!Environment.IsPrivilegedProcess) return;
-        var result = await ProcessRunner.RunAsync(RunUser(), ["-u", ClusterUser, "--", "test", "-w", folder, "-a", "-x", folder], workingDirectory: "/", cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
+        if (Environment.IsPrivilegedProcess && (await RunAsClusterUserAsync("test", ["-w", folder, "-a", "-x", folder], "/", cancellationToken).ConfigureAwait(false)).ExitCode != 0)
         {
             throw new InvalidOperationException(
                 $"PostgreSQL runs as '{ClusterUser}', which cannot write to {folder} or reach it through its parent folders; use a folder outside /root, such as one under /var/tmp.");
@@ -343,7 +340,8 @@ public sealed class LocalCluster : IAsyncDisposable
         return (address is "*" or "0.0.0.0" or "localhost" ? "127.0.0.1" : address == "::" ? "::1" : address, port);
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>A TCP port of 127.0.0.1 that nothing listens on right now (another process may take it).</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -36,30 +36,14 @@ public static class SchemaDump
         _ = builder.Database ?? throw new ArgumentException("The connection string names no database to dump; add Database=... (or /name in a URL).", nameof(connectionString));
 
         int major;
-        List<string> options = ["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=" + Pattern("", SchemaMigrator.VersionTable)];
         await using (var dataSource = NpgsqlDataSource.Create(builder.ConnectionString))
+        await using (var version = dataSource.CreateCommand("SELECT current_setting('server_version_num')::int"))
         {
-            await using var version = dataSource.CreateCommand("SELECT current_setting('server_version_num')::int");
             major = (int)(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! / 10000;
-
-            // Excluding a table does not exclude the sequence behind its serial or identity column.
-            await using var sequences = dataSource.CreateCommand("""
-                SELECT n.nspname, s.relname
-                FROM pg_catalog.pg_depend d
-                JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-                JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace
-                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-                  AND d.refobjid = to_regclass($1) AND d.deptype IN ('a', 'i')
-                ORDER BY 1, 2
-                """);
-            sequences.Parameters.Add(new() { Value = SchemaMigrator.VersionTable });
-            await using var reader = await sequences.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                options.Add("--exclude-table=" + Pattern(reader.GetString(0), reader.GetString(1)));
-            }
         }
 
+        // The runner's table has no serial or identity column, so no sequence of its own to leave out too.
+        string[] options = ["--schema-only", "--no-owner", "--no-privileges", $"--exclude-table=\"{SchemaMigrator.VersionTable}\""];
         var raw = await (pgDump ?? LocalPgDump(major))(builder, options, cancellationToken).ConfigureAwait(false);
         return Normalize(raw, headerCommand);
     }
@@ -192,13 +176,6 @@ public static class SchemaDump
             ? dump.StandardOutput
             : throw new InvalidOperationException($"pg_dump failed for database {target.Database}: {FirstLine(dump.StandardError)}");
     };
-
-    // pg_dump reads its patterns like psql: quoting each part makes '*', '?', '.' and capitals literal.
-    private static string Pattern(string schema, string name)
-    {
-        static string Quote(string part) => "\"" + part.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-        return schema.Length == 0 ? Quote(name) : Quote(schema) + "." + Quote(name);
-    }
 
     /// <summary>The first non-empty line of a program's output, for one-line messages.</summary>
     internal static string FirstLine(string text) =>

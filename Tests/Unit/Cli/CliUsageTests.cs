@@ -1,8 +1,7 @@
-using System.Net;
-using System.Net.Sockets;
 using Coderd.Database.Cli;
 using CoderdDb = Coderd.Database.Cli.Program;
 using Coderd.Database.Migrations;
+using Coderd.Database.Server;
 using Npgsql;
 
 namespace Coderd.Database.UnitTests.Cli;
@@ -16,7 +15,8 @@ public sealed class CliUsageTests
 {
     private const string Secret = "s3cret-Pa55word";
 
-    private static readonly string Unreachable = $"postgres://coder:{Secret}@127.0.0.1:{ClosedPort()}/coder";
+    // A port nothing listens on: connecting is refused at once.
+    private static readonly string Unreachable = $"postgres://coder:{Secret}@127.0.0.1:{LocalCluster.FreeLoopbackPort()}/coder";
 
     [Theory]
     [InlineData("Host=127.0.0.1;Password=" + Secret + ";Bogus Keyword=1")]
@@ -160,13 +160,5 @@ public sealed class CliUsageTests
         Assert.Equal(Exit.Failed, code);
         Assert.Contains(PostgresErrorCodes.InsufficientPrivilege, message, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, message, StringComparison.Ordinal);
-    }
-
-    private static int ClosedPort()
-    {
-        // A port the OS just handed out and that nothing listens on any more: connecting is refused.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
