@@ -6,7 +6,8 @@ namespace Coderd.Database.Cli;
 
 /// <summary>
 /// The database a verb works on: <c>--connection</c>, else <c>DATABASE_URL</c>, else the embedded
-/// PostgreSQL kept in a local folder, started for this run and stopped after it.
+/// PostgreSQL kept in a local folder, started for this run and stopped after it (or, when someone
+/// started it by hand, used and left running).
 /// </summary>
 internal sealed class Target : IAsyncDisposable
 {
