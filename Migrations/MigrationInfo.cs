@@ -9,6 +9,14 @@ namespace Coderd.Database.Migrations;
 /// <param name="Description">What it does, one line.</param>
 public sealed record MigrationInfo(long Version, string Description)
 {
+    private static readonly Lazy<IReadOnlyList<MigrationInfo>> AllOfThisLibrary = new(() => Discover([typeof(MigrationInfo).Assembly]));
+
+    /// <summary>
+    /// Every migration of this library, ordered by version: what <see cref="SchemaMigrator"/> runs
+    /// with default options. Found without a database.
+    /// </summary>
+    public static IReadOnlyList<MigrationInfo> All => AllOfThisLibrary.Value;
+
     internal Type Type { get; init; } = null!;
 
     /// <summary>The migration's own lock timeout (<see cref="SchemaMigration.LockTimeout"/>); null for the runner's.</summary>
@@ -16,6 +24,17 @@ public sealed record MigrationInfo(long Version, string Description)
 
     /// <summary>Whether a lock timeout is retried (<see cref="SchemaMigration.RetryOnLockTimeout"/>).</summary>
     internal bool RetryOnLockTimeout { get; init; } = true;
+
+    /// <summary>
+    /// The migration class <typeparamref name="TMigration"/> of this library, so that code naming one
+    /// migration says which by its class (<c>MigrationInfo.Of&lt;M2026_03_19_0001_AddMcpServerConfigs&gt;().Version</c>)
+    /// rather than by its position in the history.
+    /// </summary>
+    /// <exception cref="ArgumentException"><typeparamref name="TMigration"/> has no <c>[Migration]</c> attribute.</exception>
+    public static MigrationInfo Of<TMigration>()
+        where TMigration : SchemaMigration =>
+        All.SingleOrDefault(m => m.Type == typeof(TMigration))
+        ?? throw new ArgumentException($"{typeof(TMigration).Name} is not a [Migration] of {typeof(MigrationInfo).Assembly.GetName().Name}.", nameof(TMigration));
 
     internal IReadOnlyList<string> RenderUp() => SqlRenderer.Render(Create(), up: true);
 

@@ -5,11 +5,23 @@ namespace Coderd.Database.Migrations;
 /// <summary>How <see cref="SchemaMigrator"/> connects, waits and logs. Defaults suit a deployment job.</summary>
 public sealed record MigratorOptions
 {
+    /// <summary>The default of <see cref="LockWait"/>: 60 seconds.</summary>
+    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The default of <see cref="LockTimeout"/>: half a second.</summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The default of <see cref="LockRetryBudget"/>: five minutes.</summary>
+    public static readonly TimeSpan DefaultLockRetryBudget = TimeSpan.FromMinutes(5);
+
+    /// <summary>The default of <see cref="StatementTimeout"/>: 600 seconds.</summary>
+    public static readonly TimeSpan DefaultStatementTimeout = TimeSpan.FromSeconds(600);
+
     /// <summary>An Npgsql connection string (keyword form). Needs a direct session: see the README on PgBouncer.</summary>
     public required string ConnectionString { get; init; }
 
     /// <summary>How long to wait for another migrator's lock before giving up.</summary>
-    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan LockWait { get; init; } = DefaultLockWait;
 
     /// <summary>
     /// <c>lock_timeout</c> inside each migration (unless the migration declares its own, see
@@ -24,7 +36,7 @@ public sealed record MigratorOptions
     /// queueing (see <see cref="LockRetryBudget"/>). At least 1 ms and at most
     /// <see cref="int.MaxValue"/> ms: PostgreSQL reads 0 as "no limit".
     /// </remarks>
-    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan LockTimeout { get; init; } = DefaultLockTimeout;
 
     /// <summary>
     /// How long, from its first attempt, a migration whose statement hit <see cref="LockTimeout"/>
@@ -38,10 +50,10 @@ public sealed record MigratorOptions
     /// session. Five minutes by default: a long report or a slow batch job gets time to finish,
     /// and a client stuck in a transaction fails the deployment while someone can still look.
     /// </remarks>
-    public TimeSpan LockRetryBudget { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan LockRetryBudget { get; init; } = DefaultLockRetryBudget;
 
     /// <summary><c>statement_timeout</c> inside each migration; <see cref="TimeSpan.Zero"/> means none, otherwise at least 1 ms.</summary>
-    public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    public TimeSpan StatementTimeout { get; init; } = DefaultStatementTimeout;
 
     /// <summary>Where progress lines go (one per migration, lock waits, attempts that hit the lock timeout).</summary>
     public TextWriter Log { get; init; } = TextWriter.Null;

@@ -19,10 +19,15 @@ public sealed class SchemaMigrator
     /// <summary>The advisory lock key: "code" and "rddb" as two 32-bit halves, so pg_locks shows it readably.</summary>
     internal const long LockKey = (0x636F6465L << 32) | 0x72646462L;
 
-    internal const string VersionTable = "schema_version";
+    /// <summary>
+    /// The table in which the runner records each applied migration (version, description,
+    /// applied_at). It is the runner's bookkeeping, not part of the schema: dumps and catalog
+    /// readers leave it out.
+    /// </summary>
+    public const string VersionTable = "schema_version";
 
     internal const string BootstrapSql =
-        "CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+        $"CREATE TABLE IF NOT EXISTS {VersionTable} (version bigint NOT NULL PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
 
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
@@ -40,7 +45,9 @@ public sealed class SchemaMigrator
     /// zero) or over <see cref="int.MaxValue"/> ms, or a wait or budget is negative.
     /// </exception>
     public SchemaMigrator(MigratorOptions options)
-        : this(options, MigrationInfo.Discover(options.Assemblies))
+        : this(options, options.Assemblies is [var only] && only == typeof(SchemaMigrator).Assembly
+            ? MigrationInfo.All
+            : MigrationInfo.Discover(options.Assemblies))
     {
     }
 

@@ -64,7 +64,7 @@ public sealed class SchemaSnapshot
     public string ToJson() => SnapshotJson.Write(Facts with { About = null });
 
     /// <summary>The JSON form with an <c>about</c> member first, saying what made the file.</summary>
-    internal string ToJson(string about) => SnapshotJson.Write(Facts with { About = about });
+    public string ToJson(string about) => SnapshotJson.Write(Facts with { About = about });
 
     /// <summary>
     /// Every difference between two snapshots, in a fixed order: types, sequences, tables, views,

@@ -1,6 +1,7 @@
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 using Coderd.Database.Tests;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 using Respawn;
 using Respawn.Graph;

@@ -41,7 +41,7 @@ public sealed class PostgresFixtureTests(PostgresFixture postgres, MigratedDatab
 
         await database.ResetAsync();
 
-        var versions = new SchemaMigrator(new MigratorOptions { ConnectionString = database.ConnectionString }).Migrations.Count;
+        var versions = MigrationInfo.All.Count;
         Assert.Equal(
             ["chat_usage_limit_config: 1", $"schema_version: {versions}"],
             await RowCountsAsync(connection));

@@ -1,4 +1,5 @@
 using Coderd.Database.Migrations;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;
@@ -14,15 +15,21 @@ internal static class CliDatabases
 
     /// <summary>The versions of this build, oldest first.</summary>
     public static readonly IReadOnlyList<long> Versions =
-        new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations.Select(m => m.Version).ToList();
+        MigrationInfo.All.Select(m => m.Version).ToList();
 
-    /// <summary>The version before the MCP migration, the last one, which alters the busy <c>chats</c> table.</summary>
-    public static long BeforeLatest => Versions[^2];
-
-    public static long Latest => Versions[^1];
+    /// <summary>The versions up to and including <paramref name="version"/>, oldest first.</summary>
+    public static IEnumerable<long> VersionsUpTo(long version) => Versions.Where(v => v <= version);
 
     public static Task<string> CreateEmptyAsync(PostgresFixture fixture) =>
         fixture.Server.CreateDatabaseAsync("cli", cancellationToken: TestContext.Current.CancellationToken);
+
+    /// <summary>A new database migrated up to and including <paramref name="version"/> (in process: the tests' setup, not their subject).</summary>
+    public static async Task<string> CreateMigratedToAsync(PostgresFixture fixture, long version)
+    {
+        var database = await CreateEmptyAsync(fixture);
+        await new SchemaMigrator(new MigratorOptions { ConnectionString = database }).UpAsync(version, TestContext.Current.CancellationToken);
+        return database;
+    }
 
     public static async Task<string> CreateMigratedAsync(PostgresFixture fixture)
     {
@@ -65,48 +72,49 @@ internal static class CliDatabases
         return connection;
     }
 
-    public static async Task<T?> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
-        return value is null or DBNull ? default : (T)value;
-    }
+    public static Task<T?> ScalarAsync<T>(string connectionString, string sql) =>
+        Sql.ScalarAsync<T>(connectionString, sql, TestContext.Current.CancellationToken);
 
-    public static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
+    public static Task ExecuteAsync(string connectionString, string sql) =>
+        Sql.ExecuteAsync(connectionString, sql, TestContext.Current.CancellationToken);
 
     /// <summary>Every row of schema_version as version → how often it is recorded; empty when the table does not exist.</summary>
     public static async Task<Dictionary<long, long>> RecordedVersionsAsync(string connectionString)
     {
         await using var connection = await OpenAsync(connectionString);
-        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", connection);
+        await using var exists = new NpgsqlCommand($"SELECT to_regclass('{SchemaMigrator.VersionTable}') IS NOT NULL", connection);
         if (!(bool)(await exists.ExecuteScalarAsync(TestContext.Current.CancellationToken))!) return [];
-        await using var command = new NpgsqlCommand("SELECT version, count(*) FROM schema_version GROUP BY version", connection);
+        await using var command = new NpgsqlCommand($"SELECT version, count(*) FROM {SchemaMigrator.VersionTable} GROUP BY version", connection);
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         var versions = new Dictionary<long, long>();
         while (await reader.ReadAsync(TestContext.Current.CancellationToken)) versions[reader.GetInt64(0)] = reader.GetInt64(1);
         return versions;
     }
 
+    /// <summary>
+    /// A session that holds ACCESS SHARE on <c>chats</c> in an open transaction, as a long report
+    /// would: an ALTER of chats queues behind it until it commits (run <c>COMMIT</c> on it) or closes.
+    /// </summary>
+    public static async Task<NpgsqlConnection> HoldLockOnChatsAsync(string connectionString, string applicationName)
+    {
+        var session = await OpenAsync(connectionString, applicationName);
+        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE chats IN ACCESS SHARE MODE", session);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        return session;
+    }
+
+    /// <summary>How many sessions wait for a lock on <c>chats</c>.</summary>
+    public static Task<long> WaitingOnChatsAsync(string connectionString) =>
+        ScalarAsync<long>(connectionString, "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass");
+
+    /// <summary>How many advisory locks (the migration lock) are held in the database.</summary>
+    public static Task<long> AdvisoryLocksAsync(string connectionString) =>
+        ScalarAsync<long>(connectionString,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+
     public static async Task<bool> TableExistsAsync(string connectionString, string table) =>
         await ScalarAsync<bool>(connectionString, $"SELECT to_regclass('{table}') IS NOT NULL");
 
-    /// <summary>Sessions on the database other than the caller's that are running something.</summary>
-    public static async Task<List<string>> ActiveQueriesAsync(string connectionString)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'", connection);
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        var queries = new List<string>();
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) queries.Add(reader.GetString(0));
-        return queries;
-    }
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after <paramref name="timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)

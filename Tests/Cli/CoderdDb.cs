@@ -4,17 +4,6 @@ using System.Runtime.InteropServices;
 
 namespace Coderd.Database.Tests.Cli;
 
-/// <summary>What a finished <c>coderd-db</c> process left behind.</summary>
-internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
-{
-    public string Output => Stdout + Stderr;
-
-    /// <summary>The non-empty lines of stderr.</summary>
-    public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-}
-
 /// <summary>
 /// Runs the built <c>coderd-db</c> as a real child process. The test project builds it through a
 /// project reference and records where its output is (assembly metadata written at build time).
@@ -26,8 +15,6 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSp
 internal static class CoderdDb
 {
     public static readonly string DllPath = Metadata("CoderdDbPath");
-
-    public static readonly string FailingMigrationsPath = Metadata("FailingMigrationsPath");
 
     private static readonly string DotnetHost = FindDotnetHost();
 

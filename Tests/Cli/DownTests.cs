@@ -1,3 +1,5 @@
+using static Coderd.Database.Tests.NamedMigrations;
+
 namespace Coderd.Database.Tests.Cli;
 
 public sealed class DownTests(PostgresFixture fixture)
@@ -7,13 +9,13 @@ public sealed class DownTests(PostgresFixture fixture)
     {
         var database = await CliDatabases.CreateMigratedAsync(fixture);
 
-        var one = await CoderdDb.RunAsync("down", "--to", CliDatabases.BeforeLatest.ToString(), "--connection", database);
+        var one = await CoderdDb.RunAsync("down", "--to", ValidateChatSpendLimits.ToString(), "--connection", database);
 
         Assert.True(one.ExitCode == 0, one.ToString());
         Assert.Contains("DROP TABLE public.mcp_server_configs;", one.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"Rolled back {CliDatabases.Latest} ", one.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"Rolled back {AddMcpServerConfigs} ", one.Stdout, StringComparison.Ordinal);
         Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
-        Assert.Equal(CliDatabases.Versions.SkipLast(1), (await CliDatabases.RecordedVersionsAsync(database)).Keys.Order());
+        Assert.Equal(CliDatabases.VersionsUpTo(ValidateChatSpendLimits), (await CliDatabases.RecordedVersionsAsync(database)).Keys.Order());
 
         var all = await CoderdDb.RunAsync("down", "--to", "0", "--connection", database);
 

@@ -1,20 +1,15 @@
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
 public sealed class LockTimeoutTests(PostgresFixture fixture)
 {
-    /// <summary>The MCP migration, which alters the busy <c>chats</c> table.</summary>
-    private const long Mcp = 2026_03_19_0001;
-
     [Fact]
     public async Task BlockerOutlastingTheRetryBudgetExits1NamingItThenUpSucceedsOnceItEnds()
     {
         // Given a database just before the MCP migration
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var before = CliDatabases.Versions.Last(v => v < Mcp);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", before.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         // And a client stuck in a transaction that has read chats
         await using var stuck = await CliDatabases.OpenAsync(database, applicationName: "stuck-client");
@@ -24,7 +19,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         }
 
         // When up runs with a 1 s lock timeout and a 2 s retry budget
-        var run = await CoderdDb.RunAsync("up", "--connection", database, "--to", Mcp.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
+        var run = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
 
         // Then it exits 1 with one line naming the stuck session, not its query, and applied nothing
         Assert.True(run.ExitCode == 1, run.ToString());
@@ -33,16 +28,16 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         Assert.Contains("waiting for AccessExclusiveLock on chats", error, StringComparison.Ordinal);
         Assert.Contains($"blocked by pid {stuck.ProcessID} (stuck-client, idle in transaction, transaction open ", error, StringComparison.Ordinal);
         Assert.DoesNotContain("count(*)", run.Output, StringComparison.Ordinal);
-        Assert.Contains(run.Stdout.Split('\n'), line => line.Contains($"{Mcp}: attempt 1 gave up after lock_timeout (1s)", StringComparison.Ordinal));
+        Assert.Contains(run.Stdout.Split('\n'), line => line.Contains($"{AddMcpServerConfigs}: attempt 1 gave up after lock_timeout (1s)", StringComparison.Ordinal));
         Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
         Assert.False(await CliDatabases.ScalarAsync<bool>(database,
             "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'chats'::regclass AND attname = 'mcp_server_ids')"));
-        Assert.DoesNotContain(Mcp, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
 
         // And once the stuck transaction ends, the same command succeeds
         await using (var commit = new NpgsqlCommand("COMMIT", stuck)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        var retry = await CoderdDb.RunAsync("up", "--connection", database, "--to", Mcp.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
+        var retry = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
         Assert.True(retry.ExitCode == 0, retry.ToString());
-        Assert.Contains(Mcp, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.Contains(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
     }
 }

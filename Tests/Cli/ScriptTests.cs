@@ -1,5 +1,6 @@
 using Coderd.Database.Server;
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
@@ -8,12 +9,9 @@ public sealed class ScriptTests(PostgresFixture fixture)
     [Fact]
     public async Task ScriptFromZeroAppliedWithPsqlGivesTheSchemaUpGives()
     {
-        // Given the full script, made with no database reachable and the embedded one pointed at a folder that must stay absent
-        var embedded = Path.Combine(Path.GetTempPath(), "coderd-db-untouched-" + Guid.NewGuid().ToString("N"));
-        var scripted = await CoderdDb.RunAsync(["script", "--from", "0"], new Dictionary<string, string?> { ["CODERD_DB_DATA"] = embedded });
+        // Given the full script, made without a database (the unit tests check it starts none)
+        var scripted = await CoderdDb.RunAsync("script", "--from", "0");
         Assert.True(scripted.ExitCode == 0, scripted.ToString());
-        Assert.False(Directory.Exists(embedded), "script --from 0 started the embedded database.");
-        Assert.Equal(CliDatabases.Versions.Count, scripted.Stdout.Split('\n').Count(line => line == "BEGIN;"));
 
         // When psql runs it on one empty database and up migrates another
         var viaPsql = await CliDatabases.CreateEmptyAsync(fixture);
@@ -31,18 +29,16 @@ public sealed class ScriptTests(PostgresFixture fixture)
     [Fact]
     public async Task ScriptWithoutFromCoversWhatTheDatabaseHasPendingAndChangesNothing()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("script", "--connection", database, "--lock-timeout", "2.5", "--statement-timeout", "0");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains($"-- {CliDatabases.Latest}:", run.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain($"-- {CliDatabases.BeforeLatest}:", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"-- {AddMcpServerConfigs}:", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain($"-- {ValidateChatSpendLimits}:", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("SET LOCAL lock_timeout = '2500ms';", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("SET LOCAL statement_timeout = '0s';", run.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain(CliDatabases.Latest, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
     }
 
     private static async Task<ProcessRunner.Result> RunPsqlAsync(string connectionString, string script)

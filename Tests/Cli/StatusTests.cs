@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
@@ -8,9 +9,7 @@ public sealed class StatusTests(PostgresFixture fixture)
     [Fact]
     public async Task StatusJsonListsEveryMigrationAppliedOrPendingAndTheServerVersion()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("status", "--json", "--connection", database);
 
@@ -21,21 +20,24 @@ public sealed class StatusTests(PostgresFixture fixture)
         var migrations = json.RootElement.GetProperty("migrations").EnumerateArray().ToList();
         Assert.Equal(CliDatabases.Versions, migrations.Select(m => m.GetProperty("version").GetInt64()));
         Assert.All(migrations, m => Assert.False(string.IsNullOrWhiteSpace(m.GetProperty("description").GetString())));
-        Assert.All(migrations[..^1], m =>
+        var (applied, pending) = (migrations.Where(m => m.GetProperty("version").GetInt64() <= ValidateChatSpendLimits).ToList(),
+            migrations.Where(m => m.GetProperty("version").GetInt64() > ValidateChatSpendLimits).ToList());
+        Assert.NotEmpty(pending);
+        Assert.All(applied, m =>
         {
             var appliedAt = m.GetProperty("appliedAt").GetString()!;
             Assert.EndsWith("Z", appliedAt, StringComparison.Ordinal);
             var parsed = DateTimeOffset.Parse(appliedAt, CultureInfo.InvariantCulture);
             Assert.True((DateTimeOffset.UtcNow - parsed).Duration() < TimeSpan.FromMinutes(10), appliedAt);
         });
-        Assert.Equal(JsonValueKind.Null, migrations[^1].GetProperty("appliedAt").ValueKind);
+        Assert.All(pending, m => Assert.Equal(JsonValueKind.Null, m.GetProperty("appliedAt").ValueKind));
     }
 
     [Fact]
     public async Task StatusTextMarksPendingAndUnknownMigrations()
     {
         var database = await CliDatabases.CreateMigratedAsync(fixture);
-        await CliDatabases.ExecuteAsync(database, $"DELETE FROM schema_version WHERE version = {CliDatabases.Latest}");
+        await CliDatabases.ExecuteAsync(database, $"DELETE FROM schema_version WHERE version = {AddMcpServerConfigs}");
         await CliDatabases.ExecuteAsync(database, "INSERT INTO schema_version (version, description) VALUES (209912310001, 'from a newer build')");
 
         var run = await CoderdDb.RunAsync("status", "--connection", database);
@@ -43,7 +45,7 @@ public sealed class StatusTests(PostgresFixture fixture)
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = run.Stdout.Split('\n');
         Assert.StartsWith("PostgreSQL ", lines[0], StringComparison.Ordinal);
-        Assert.Contains(lines, l => l.StartsWith($"{CliDatabases.Latest}  pending", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{AddMcpServerConfigs}  pending", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("209912310001", StringComparison.Ordinal) && l.EndsWith("(not in this build)", StringComparison.Ordinal));
     }
 }

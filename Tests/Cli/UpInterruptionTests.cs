@@ -1,32 +1,39 @@
+using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
+
 namespace Coderd.Database.Tests.Cli;
 
 /// <summary>
-/// A migrator stopped in the middle of a migration (a test-only one that creates a table and then
-/// sleeps in pg_sleep): nothing of it may remain, and the lock must be free again.
+/// A migrator stopped in the middle of the MCP migration, while its ALTER of <c>chats</c> waits
+/// behind another session's lock (its new tables already created in the same transaction): nothing
+/// of it may remain, and the migration lock must be free again.
 /// </summary>
 public sealed class UpInterruptionTests(PostgresFixture fixture)
 {
-    private const string ProbeTable = "failing_probe";
-    private const long FailingVersion = 2099_01_01_0001;
-
     [Fact]
     public async Task KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock()
     {
-        // Given a migrator killed with SIGKILL while its migration runs (and holds the lock)
-        var database = await CliDatabases.CreateMigratedAsync(fixture);
-        await using var victim = StartSleepingMigration(database);
-        await WaitForSleepAsync(database);
-        victim.KillHard();
+        // Given a migrator killed with SIGKILL while its migration waits (and holds the migration lock)
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
+        await using (var victim = StartMcpMigration(database))
+        {
+            await WaitForTheMigrationToBlockAsync(database);
+            victim.KillHard();
+        }
 
-        // When the next deployment job runs, allowed to wait only briefly for the lock
-        var next = await CoderdDb.RunAsync("up", "--connection", database, "--lock-wait", "5");
+        // Then the server notices the closed connection, rolls the migration back and frees the lock
+        await CliDatabases.WaitUntilAsync(async () => await CliDatabases.AdvisoryLocksAsync(database) == 0, TimeSpan.FromSeconds(10), "the killed migrator's lock to be freed");
+        Assert.Equal(0L, await CliDatabases.WaitingOnChatsAsync(database));
+        Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
 
-        // Then it gets the lock, no orphaned backend is still working, and nothing half applied remains
+        // And once the blocker is gone, the next deployment job gets the lock and applies it once
+        await using (var commit = new NpgsqlCommand("COMMIT", blocker)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        var next = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-wait", "5");
         Assert.True(next.ExitCode == 0, next.ToString());
-        Assert.Contains("up to date", next.Stdout, StringComparison.Ordinal);
-        Assert.Empty(await CliDatabases.ActiveQueriesAsync(database));
-        Assert.False(await CliDatabases.TableExistsAsync(database, ProbeTable));
-        Assert.DoesNotContain(FailingVersion, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.Contains($"Applied {AddMcpServerConfigs} ", next.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, (await CliDatabases.RecordedVersionsAsync(database))[AddMcpServerConfigs]);
     }
 
     [Theory]
@@ -34,10 +41,11 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
     [InlineData("SIGINT", 130)]
     public async Task SignalMidMigrationRollsBackReleasesTheLockAndExits(string signal, int expectedExitCode)
     {
-        // Given a migrator in the middle of a migration
-        var database = await CliDatabases.CreateMigratedAsync(fixture);
-        await using var victim = StartSleepingMigration(database);
-        await WaitForSleepAsync(database);
+        // Given a migrator in the middle of the MCP migration
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
+        await using var victim = StartMcpMigration(database);
+        await WaitForTheMigrationToBlockAsync(database);
 
         // When it is asked to stop
         if (signal == "SIGTERM") victim.Terminate();
@@ -47,21 +55,16 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         // Then the statement was cancelled, the migration rolled back and the lock released before it exited
         Assert.True(run.ExitCode == expectedExitCode, run.ToString());
         Assert.Contains($"Interrupted by {signal}", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
-        Assert.True(run.Elapsed < TimeSpan.FromSeconds(30), run.ToString());
-        Assert.Empty(await CliDatabases.ActiveQueriesAsync(database));
-        Assert.Equal(0L, await CliDatabases.ScalarAsync<long>(database,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
-        Assert.False(await CliDatabases.TableExistsAsync(database, ProbeTable));
-        Assert.DoesNotContain(FailingVersion, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        Assert.Equal(0L, await CliDatabases.AdvisoryLocksAsync(database));
+        Assert.Equal(0L, await CliDatabases.WaitingOnChatsAsync(database));
+        Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
     }
 
-    private static CliProcess StartSleepingMigration(string database) =>
-        CoderdDb.Start(
-            ["up", "--connection", database, "--extra-migrations", CoderdDb.FailingMigrationsPath],
-            new Dictionary<string, string?> { ["CODERD_DB_TEST_SLEEP_SECONDS"] = "60" });
+    // A lock timeout longer than the test, so the migration waits until it is stopped.
+    private static CliProcess StartMcpMigration(string database) =>
+        CoderdDb.Start(["up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "120"]);
 
-    private static Task WaitForSleepAsync(string database) =>
-        CliDatabases.WaitUntilAsync(
-            async () => (await CliDatabases.ActiveQueriesAsync(database)).Any(q => q.Contains("pg_sleep", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(30), "the test migration to reach pg_sleep");
+    private static Task WaitForTheMigrationToBlockAsync(string database) =>
+        CliDatabases.WaitUntilAsync(async () => await CliDatabases.WaitingOnChatsAsync(database) > 0, TimeSpan.FromSeconds(30), "the MCP migration to wait for its lock on chats");
 }

@@ -1,3 +1,5 @@
+using static Coderd.Database.Tests.NamedMigrations;
+
 namespace Coderd.Database.Tests.Cli;
 
 /// <summary>
@@ -60,9 +62,7 @@ public sealed class VerifyTests(PostgresFixture fixture)
     [Fact]
     public async Task DatabaseBehindExits5()
     {
-        var database = await CliDatabases.CreateEmptyAsync(fixture);
-        var prepared = await CoderdDb.RunAsync("up", "--connection", database, "--to", CliDatabases.BeforeLatest.ToString());
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
 
         var run = await CoderdDb.RunAsync("verify", "--connection", database);
 

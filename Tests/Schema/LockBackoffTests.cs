@@ -1,4 +1,5 @@
 using Coderd.Database.Migrations;
+using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Schema;
 
@@ -104,7 +105,7 @@ public sealed class LockBackoffTests
             "SET LOCAL lock_timeout = '150ms'; -- this migration's own; the default is 500ms; not retried after a lock timeout",
             script[Array.IndexOf(script, $"-- {LockSettingsMigrations.OwnSettings}: {LockSettingsMigrations.Description}") + 2]);
         var defaults = script.Where(line => line.StartsWith("SET LOCAL lock_timeout", StringComparison.Ordinal)).SkipLast(1).ToList();
-        Assert.Equal(MigrationDatabases.History.Count(m => m.Version <= MigrationDatabases.BeforeMcp), defaults.Count);
+        Assert.Equal(MigrationDatabases.History.Count(m => m.Version <= ValidateChatSpendLimits), defaults.Count);
         Assert.All(defaults, line => Assert.Equal("SET LOCAL lock_timeout = '500ms';", line));
     }
 
@@ -140,7 +141,7 @@ internal static class LockSettingsMigrations
     public static readonly TimeSpan OwnLockTimeout = TimeSpan.FromMilliseconds(150);
 
     public static SchemaMigrator Migrator(MigratorOptions options) => new(options,
-        [.. MigrationDatabases.History.Where(m => m.Version <= MigrationDatabases.BeforeMcp), MigrationInfo.Of(typeof(AlterChats), OwnSettings, Description)]);
+        [.. MigrationDatabases.History.Where(m => m.Version <= ValidateChatSpendLimits), MigrationInfo.Of(typeof(AlterChats), OwnSettings, Description)]);
 
     private sealed class AlterChats : SchemaMigration
     {

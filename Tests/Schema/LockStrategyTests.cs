@@ -1,13 +1,14 @@
 using System.Text;
 using Coderd.Database.Migrations;
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
 
 namespace Coderd.Database.Tests.Schema;
 
 /// <summary>
 /// The runner's lock strategy against a real blocker: a session whose open transaction has read
-/// <c>chats</c>, which the MCP migration (<see cref="MigrationDatabases.Mcp"/>) must lock. Behaviour
+/// <c>chats</c>, which the MCP migration (<see cref="AddMcpServerConfigs"/>) must lock. Behaviour
 /// only (attempts, names, what is applied); how long writers stall is measured by the bench.
 /// </summary>
 public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposable
@@ -28,12 +29,12 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database, Log = log, LockTimeout = TimeSpan.FromMilliseconds(300) });
 
         // When the MCP migration runs and its first attempt has given up
-        var up = migrator.UpAsync(Mcp, Token);
+        var up = migrator.UpAsync(AddMcpServerConfigs, Token);
         await WaitUntilAsync(() => log.Lines.Any(line => line.Contains(GaveUp, StringComparison.Ordinal)) || up.IsCompleted, "the first attempt to give up");
 
         // Then it named the report and, while the report's transaction lasts, queues for nothing
         var attempt = Assert.Single(log.Lines, line => line.Contains(GaveUp, StringComparison.Ordinal));
-        Assert.Contains($"{Mcp}: attempt 1 {GaveUp} (300ms) waiting for AccessExclusiveLock on chats", attempt, StringComparison.Ordinal);
+        Assert.Contains($"{AddMcpServerConfigs}: attempt 1 {GaveUp} (300ms) waiting for AccessExclusiveLock on chats", attempt, StringComparison.Ordinal);
         Assert.Contains($"blocked by pid {report.ProcessID} (monthly-report, idle in transaction, transaction open ", attempt, StringComparison.Ordinal);
         for (var look = 0; look < 5; look++)
         {
@@ -46,7 +47,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         // And once the report ends, the next attempt applies the migration
         await ExecuteAsync(report, "COMMIT");
         var applied = await up;
-        Assert.Equal(Mcp, Assert.Single(applied).Version);
+        Assert.Equal(AddMcpServerConfigs, Assert.Single(applied).Version);
         Assert.Single(log.Lines, line => line.Contains(GaveUp, StringComparison.Ordinal));
         Assert.True(await ColumnExistsAsync(database, "chats", "mcp_server_ids"));
     }
@@ -68,7 +69,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         });
 
         // When it has made three attempts, and the blocker then ends
-        var up = migrator.UpAsync(Mcp, Token);
+        var up = migrator.UpAsync(AddMcpServerConfigs, Token);
         await WaitUntilAsync(() => log.Lines.Count(line => line.Contains(GaveUp, StringComparison.Ordinal)) >= 3 || up.IsCompleted, "three attempts");
         await ExecuteAsync(report, "COMMIT");
         var applied = await up;
@@ -77,8 +78,8 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         var attempts = log.Lines.Where(line => line.Contains(GaveUp, StringComparison.Ordinal)).ToList();
         Assert.True(attempts.Count >= 3, string.Join('\n', log.Lines));
         Assert.All(attempts.Select((line, i) => (line, i)), a =>
-            Assert.Contains($"{Mcp}: attempt {a.i + 1} {GaveUp} (100ms) waiting for ", a.line, StringComparison.Ordinal));
-        Assert.Equal(Mcp, Assert.Single(applied).Version);
+            Assert.Contains($"{AddMcpServerConfigs}: attempt {a.i + 1} {GaveUp} (100ms) waiting for ", a.line, StringComparison.Ordinal));
+        Assert.Equal(AddMcpServerConfigs, Assert.Single(applied).Version);
         Assert.True(await ColumnExistsAsync(database, "chats", "mcp_server_ids"));
     }
 
@@ -92,7 +93,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database, Log = log, LockRetryBudget = TimeSpan.FromSeconds(1) });
 
         // When the MCP migration runs with a one-second retry budget
-        var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(Mcp, Token));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(AddMcpServerConfigs, Token));
 
         // Then it failed naming the stuck session, never its query, and nothing of the migration is there
         Assert.Equal(MigrationError.MigrationFailed, error.Error);
@@ -143,14 +144,14 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         var asAdmin = new NpgsqlConnectionStringBuilder(admin) { Database = role }.ConnectionString;
         try
         {
-            await new SchemaMigrator(new MigratorOptions { ConnectionString = owned }).UpAsync(BeforeMcp, Token);
+            await new SchemaMigrator(new MigratorOptions { ConnectionString = owned }).UpAsync(ValidateChatSpendLimits, Token);
 
             // And a superuser's session, whose activity that role may not see, holding chats
             await using var blocker = await HoldChatsAsync(asAdmin, "dba-console");
 
             // When the role runs the MCP migration with a short budget
             var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = owned, LockRetryBudget = TimeSpan.FromSeconds(1) });
-            var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(Mcp, Token));
+            var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(AddMcpServerConfigs, Token));
 
             // Then the blocker is named by pid and application, its state and age said to be unknown
             Assert.Contains($"blocked by pid {blocker.ProcessID} (dba-console, state unknown, transaction age unknown)", error.Message, StringComparison.Ordinal);
@@ -168,7 +169,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
     private async Task<(string ConnectionString, SchemaMigrator Migrator)> CreateBeforeMcpAsync()
     {
         var (database, migrator) = await databases.CreateAsync();
-        await migrator.UpAsync(BeforeMcp, Token);
+        await migrator.UpAsync(ValidateChatSpendLimits, Token);
         return (database, migrator);
     }
 
@@ -182,7 +183,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
 
     private static async Task AssertMcpNotAppliedAsync(string connectionString)
     {
-        Assert.DoesNotContain(Mcp, await VersionsAsync(connectionString));
+        Assert.DoesNotContain(AddMcpServerConfigs, await VersionsAsync(connectionString));
         Assert.False(await ColumnExistsAsync(connectionString, "chats", "mcp_server_ids"));
         Assert.Equal(0L, await ScalarAsync<long>(connectionString, "SELECT count(*) FROM pg_class WHERE relname = 'mcp_server_configs'"));
     }

@@ -1,5 +1,6 @@
 using Coderd.Database.Migrations;
 using Npgsql;
+using static Coderd.Database.Tests.NamedMigrations;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
 
 namespace Coderd.Database.Tests.Schema;
@@ -29,13 +30,13 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     public async Task McpMigrationKeepsExistingRowsAndGivesChatsNoServers()
     {
         var (connectionString, migrator) = await databases.CreateAsync();
-        await migrator.UpAsync(BeforeMcp, Token);
+        await migrator.UpAsync(ValidateChatSpendLimits, Token);
         await using var connection = await OpenAsync(connectionString);
         await InsertChatHistoryAsync(connection);
         var tables = await ListAsync(connection, "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname <> 'schema_version' ORDER BY 1");
         var before = await RowsAsync(connection, tables);
 
-        await migrator.UpAsync(Mcp, Token);
+        await migrator.UpAsync(AddMcpServerConfigs, Token);
 
         var after = await RowsAsync(connection, tables, without: ("chats", "mcp_server_ids"));
         Assert.Equal(before, after);
@@ -48,13 +49,13 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     public async Task McpMigrationDownRemovesExactlyItsObjectsAndKeepsEveryChat()
     {
         var (connectionString, migrator) = await databases.CreateAsync();
-        await migrator.UpAsync(BeforeMcp, Token);
+        await migrator.UpAsync(ValidateChatSpendLimits, Token);
         var beforeSchema = await SchemaAssert.SnapshotAsync(connectionString);
         await using var connection = await OpenAsync(connectionString);
         await InsertChatHistoryAsync(connection);
         var beforeChats = await RowsAsync(connection, ["chats"]);
 
-        await migrator.UpAsync(Mcp, Token);
+        await migrator.UpAsync(AddMcpServerConfigs, Token);
         var mcpSchema = await SchemaAssert.SnapshotAsync(connectionString);
         await ExecuteAsync(connection, """
             INSERT INTO mcp_server_configs (id, display_name, slug, url) VALUES ('0a000000-0000-0000-0000-000000000001', 'GitHub', 'github', 'https://mcp.example.com');
@@ -62,7 +63,7 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
                 SELECT '0a000000-0000-0000-0000-000000000001', id, 'token' FROM users;
             UPDATE chats SET mcp_server_ids = '{0a000000-0000-0000-0000-000000000001}' WHERE title = 'first';
             """);
-        await migrator.DownAsync(BeforeMcp, Token);
+        await migrator.DownAsync(ValidateChatSpendLimits, Token);
 
         // What the MCP migration added is exactly: two tables, their keys and indexes, one column.
         Assert.Equal(
@@ -86,10 +87,10 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     }
 
     [Fact]
-    public void McpMigrationIsTheLatestAndDirectlyFollowsTheSpendLimitValidation()
+    public void McpMigrationDirectlyFollowsTheSpendLimitValidation()
     {
-        // The versions the tests above name must stay the ones the spec means.
-        Assert.Equal((BeforeMcp, Mcp), (History[^2].Version, History[^1].Version));
+        // The tests above take the schema before MCP to be the one after the validation.
+        Assert.Equal(ValidateChatSpendLimits, History.Last(m => m.Version < AddMcpServerConfigs).Version);
     }
 
     /// <summary>Users, an organisation and group, providers (one key encrypted), model configs and a chat tree.</summary>

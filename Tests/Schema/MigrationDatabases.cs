@@ -11,14 +11,10 @@ internal sealed class MigrationDatabases(PostgresFixture postgres) : IAsyncDispo
 {
     private readonly List<string> created = [];
 
-    /// <summary>The version before the MCP migration, and the MCP migration's own.</summary>
-    public const long BeforeMcp = 2026_03_02_0002, Mcp = 2026_03_19_0001;
-
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>The migrations of this build, without a database.</summary>
-    public static IReadOnlyList<MigrationInfo> History { get; } =
-        new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations;
+    public static IReadOnlyList<MigrationInfo> History => MigrationInfo.All;
 
     /// <summary>A new empty database and a migrator for it.</summary>
     public async Task<(string ConnectionString, SchemaMigrator Migrator)> CreateAsync()

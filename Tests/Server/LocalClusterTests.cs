@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Cli;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Server;
@@ -8,24 +10,30 @@ namespace Coderd.Database.Tests.Server;
 /// <summary>One throwaway cluster shared by the tests that only read from it.</summary>
 public sealed class ThrowawayClusterFixture : IAsyncLifetime
 {
-    internal LocalCluster Cluster { get; private set; } = null!;
+    internal LocalCluster Cluster => Throwaway.Cluster;
+
+    private ThrowawayCluster Throwaway { get; set; } = null!;
 
     /// <inheritdoc />
-    public async ValueTask InitializeAsync() => Cluster = await LocalCluster.CreateThrowawayAsync();
+    public async ValueTask InitializeAsync() => Throwaway = await ThrowawayCluster.StartAsync();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Throwaway.DisposeAsync();
 }
 
 public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClassFixture<ThrowawayClusterFixture>
 {
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task WrongPasswordIsRejected()
     {
         var builder = new NpgsqlConnectionStringBuilder(throwaway.Cluster.ConnectionString) { Password = "not-the-password", Pooling = false };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
 
-        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync(TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync(Token));
 
         Assert.Equal(PostgresErrorCodes.InvalidPassword, error.SqlState);
     }
@@ -46,37 +54,35 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         await ShowAsync(throwaway.Cluster.ConnectionString, "server_version");
 
         var log = Path.Combine(throwaway.Cluster.DataDirectory, "server.log");
-        Assert.Contains("ready to accept connections", await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("ready to accept connections", await File.ReadAllTextAsync(log, Token), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task DisposeStopsTheServerAndDeletesItsFolder()
     {
-        var cluster = await LocalCluster.CreateThrowawayAsync(TestContext.Current.CancellationToken);
-        var folder = Path.GetDirectoryName(cluster.DataDirectory)!;
-        Assert.Equal(1, await ScalarAsync(cluster.ConnectionString, "SELECT 1"));
+        var cluster = await ThrowawayCluster.StartAsync(Token);
+        Assert.Equal(1, await Sql.ScalarAsync<int>(cluster.Cluster.ConnectionString, "SELECT 1", Token));
 
         await cluster.DisposeAsync();
 
-        Assert.False(Directory.Exists(folder));
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync(TestContext.Current.CancellationToken));
+        Assert.False(Directory.Exists(cluster.Cluster.Folder));
+        await using var connection = new NpgsqlConnection(cluster.Cluster.ConnectionString);
+        await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync(Token));
     }
 
     [Fact]
     public async Task ThrowawayOfAKilledRunIsRemovedByTheNextOne()
     {
-        var abandoned = await LocalCluster.CreateThrowawayAsync(TestContext.Current.CancellationToken);
-        var abandonedFolder = Path.GetDirectoryName(abandoned.DataDirectory)!;
-        // Pretend the run that created it was killed before it could dispose it.
-        await File.WriteAllTextAsync(Path.Combine(abandonedFolder, "coderd-owner.pid"), DeadProcessId() + "\n", TestContext.Current.CancellationToken);
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(abandoned.ConnectionString));
+        // Given a cluster folder whose process was killed while its server ran
+        var abandoned = Path.Combine(ThrowawayCluster.Root, ThrowawayCluster.FolderPrefix + "killed-" + Guid.NewGuid().ToString("N")[..8]);
+        var serverPid = await KillCoderdDbWhileItsServerRunsAsync(abandoned);
 
-        await using var next = await LocalCluster.CreateThrowawayAsync(TestContext.Current.CancellationToken);
+        // When the next throwaway cluster starts
+        await using var next = await ThrowawayCluster.StartAsync(Token);
 
-        Assert.False(Directory.Exists(abandonedFolder));
-        await using var old = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(abandoned.ConnectionString) { Pooling = false }.ConnectionString);
-        await Assert.ThrowsAsync<NpgsqlException>(() => old.OpenAsync(TestContext.Current.CancellationToken));
+        // Then the abandoned server is stopped and its folder gone
+        Assert.False(Directory.Exists(abandoned));
+        await CliDatabases.WaitUntilAsync(() => Task.FromResult(HasExited(serverPid)), TimeSpan.FromSeconds(10), $"the abandoned server {serverPid} to exit");
     }
 
     [Fact]
@@ -84,14 +90,14 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     {
         using var folder = new TemporaryFolder();
 
-        await using (var first = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken))
+        await using (var first = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token))
         {
-            await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (value text); INSERT INTO kept VALUES ('from the first run')");
+            await Sql.ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (value text); INSERT INTO kept VALUES ('from the first run')", Token);
         }
 
-        await using var second = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
+        await using var second = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
 
-        Assert.Equal("from the first run", await ScalarAsync(second.ConnectionString, "SELECT value FROM kept"));
+        Assert.Equal("from the first run", await Sql.ScalarAsync<string>(second.ConnectionString, "SELECT value FROM kept", Token));
         Assert.Equal("on", await ShowAsync(second.ConnectionString, "fsync"));
         if (!OperatingSystem.IsWindows())
         {
@@ -103,51 +109,97 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     public async Task PersistentClusterStartsAfterItsServerWasKilled()
     {
         using var folder = new TemporaryFolder();
-        var first = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
-        await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (value int); INSERT INTO kept VALUES (42); CHECKPOINT");
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(first.ConnectionString));
+        var first = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
+        await Sql.ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (value int); INSERT INTO kept VALUES (42); CHECKPOINT", Token);
 
         // What a crash or an OOM kill leaves behind: a postmaster.pid naming a dead process.
         var pidFile = Path.Combine(first.DataDirectory, "postmaster.pid");
-        var serverPid = int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture);
-        using (var server = Process.GetProcessById(serverPid))
+        using (var server = Process.GetProcessById(int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture)))
         {
             server.Kill();
-            await server.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await server.WaitForExitAsync(Token);
         }
 
+        await first.DisposeAsync();
         Assert.True(File.Exists(pidFile));
 
-        await using var second = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
+        await using var second = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
 
-        Assert.Equal(42, await ScalarAsync(second.ConnectionString, "SELECT value FROM kept"));
+        Assert.Equal(42, await Sql.ScalarAsync<int>(second.ConnectionString, "SELECT value FROM kept", Token));
     }
 
     [Fact]
-    public async Task PersistentClusterLeftRunningByDeadOwnerIsTakenOver()
+    public async Task ServerOfAKilledRunIsRestartedByTheNextOpen()
     {
         using var folder = new TemporaryFolder();
-        var abandoned = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
-        // Pretend the run that opened it was killed without disposing it.
-        await File.WriteAllTextAsync(Path.Combine(folder.Path, "coderd-owner.pid"), DeadProcessId() + "\n", TestContext.Current.CancellationToken);
+        var serverPid = await KillCoderdDbWhileItsServerRunsAsync(folder.Path);
 
-        await using var reopened = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
+        await using var reopened = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
 
-        Assert.Equal(1, await ScalarAsync(reopened.ConnectionString, "SELECT 1"));
-        await using var old = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(abandoned.ConnectionString) { Pooling = false }.ConnectionString);
-        await Assert.ThrowsAsync<NpgsqlException>(() => old.OpenAsync(TestContext.Current.CancellationToken));
+        Assert.True(reopened.StartedServer);
+        Assert.Equal(1, await Sql.ScalarAsync<int>(reopened.ConnectionString, "SELECT 1", Token));
+        await CliDatabases.WaitUntilAsync(() => Task.FromResult(HasExited(serverPid)), TimeSpan.FromSeconds(10), $"the abandoned server {serverPid} to exit");
     }
 
     [Fact]
-    public async Task PersistentClusterInUseByLiveProcessIsRefused()
+    public async Task SecondOpenWaitsUntilTheFirstIsDisposed()
     {
         using var folder = new TemporaryFolder();
-        await using var first = await LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken);
+        var first = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
+        var log = new StringWriter();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalCluster.OpenPersistentAsync(folder.Path, TestContext.Current.CancellationToken));
+        var second = LocalCluster.OpenAsync(folder.Path, Wait, log: log, cancellationToken: Token);
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        Assert.False(second.IsCompleted, "The second open did not wait for the first.");
+        await first.DisposeAsync();
+        await using var opened = await second;
 
-        Assert.Contains($"in use by process {Environment.ProcessId}", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, await ScalarAsync(first.ConnectionString, "SELECT 1"));
+        Assert.Equal(1, await Sql.ScalarAsync<int>(opened.ConnectionString, "SELECT 1", Token));
+        Assert.Contains($"Waiting for another process using the PostgreSQL cluster in {folder.Path}", log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenGivesUpAfterTheWaitWithOneLine()
+    {
+        using var folder = new TemporaryFolder();
+        await using var first = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => LocalCluster.OpenAsync(folder.Path, TimeSpan.FromSeconds(1), cancellationToken: Token));
+
+        Assert.Contains(folder.Path, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(1, await Sql.ScalarAsync<int>(first.ConnectionString, "SELECT 1", Token));
+    }
+
+    [Fact]
+    public async Task ServerStartedByHandIsUsedAndLeftRunning()
+    {
+        // Given a cluster whose server someone started by hand with pg_ctl
+        using var folder = new TemporaryFolder();
+        int major;
+        await using (var created = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token)) major = created.MajorVersion;
+        var port = LocalCluster.FreeLoopbackPort();
+        var data = Path.Combine(folder.Path, "data");
+        var started = await PgCtlAsync(major, "start", "-D", data, "-l", Path.Combine(data, "by-hand.log"), "-w",
+            "-o", $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories=''");
+        Assert.True(started.ExitCode == 0, started.StandardError);
+        try
+        {
+            // When it is opened and disposed
+            await using (var cluster = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token))
+            {
+                Assert.False(cluster.StartedServer);
+                Assert.Equal(port, cluster.Port);
+                Assert.Equal(1, await Sql.ScalarAsync<int>(cluster.ConnectionString, "SELECT 1", Token));
+            }
+
+            // Then the server still runs
+            Assert.Equal(0, (await PgCtlAsync(major, "status", "-D", data)).ExitCode);
+        }
+        finally
+        {
+            await PgCtlAsync(major, "stop", "-D", data, "-m", "fast", "-w");
+        }
     }
 
     [Fact]
@@ -156,9 +208,9 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         using var folder = new TemporaryFolder();
         Directory.CreateDirectory(folder.Path);
         var file = Path.Combine(folder.Path, "not-a-folder");
-        await File.WriteAllTextAsync(file, "", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(file, "", Token);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalCluster.OpenPersistentAsync(Path.Combine(file, "db"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalCluster.OpenAsync(Path.Combine(file, "db"), Wait, cancellationToken: Token));
 
         Assert.Contains(file, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
@@ -171,7 +223,7 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         var folder = Path.Combine("/root", "coderd-db-test-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalCluster.OpenPersistentAsync(folder, TestContext.Current.CancellationToken));
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalCluster.OpenAsync(folder, Wait, cancellationToken: Token));
 
             Assert.Contains("cannot write to", error.Message, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', error.Message);
@@ -182,31 +234,50 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         }
     }
 
+    /// <summary>
+    /// Runs <c>coderd-db up</c> on the folder and kills it with SIGKILL while its server runs: what a
+    /// crashed or OOM-killed deployment job leaves behind. Returns the pid of the server left running.
+    /// </summary>
+    private static async Task<int> KillCoderdDbWhileItsServerRunsAsync(string folder)
+    {
+        var pidFile = Path.Combine(folder, "data", "postmaster.pid");
+        await using var run = CoderdDb.Start(["up", "--data-dir", folder]);
+        // initdb's bootstrap backend writes a postmaster.pid too; the server's says "ready" in its status line.
+        await CliDatabases.WaitUntilAsync(
+            async () => run.HasExited || (File.Exists(pidFile) && (await File.ReadAllLinesAsync(pidFile, Token)).ElementAtOrDefault(7)?.Trim() == "ready"),
+            TimeSpan.FromSeconds(60), "coderd-db to start its server");
+        run.KillHard();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var serverPid = int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture);
+        Assert.False(HasExited(serverPid), "coderd-db stopped its server before it could be killed.");
+        return serverPid;
+    }
+
+    private static Task<ProcessRunner.Result> PgCtlAsync(int major, params string[] arguments)
+    {
+        var pgCtl = PostgresBinaries.Find(major).PgCtl;
+        return Environment.IsPrivilegedProcess
+            ? ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", pgCtl, .. arguments], workingDirectory: "/", cancellationToken: Token)
+            : ProcessRunner.RunAsync(pgCtl, arguments, workingDirectory: "/", cancellationToken: Token);
+    }
+
+    // A stopped server can linger as a zombie until init reaps it, hence the callers' polling.
+    private static bool HasExited(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+
     private static async Task<string> ShowAsync(string connectionString, string setting) =>
-        (string)(await ScalarAsync(connectionString, $"SHOW {setting}"))!;
-
-    private static async Task<object?> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
-
-    private static int DeadProcessId()
-    {
-        using var process = Process.Start("true")!;
-        process.WaitForExit();
-        return process.Id;
-    }
+        (await Sql.ScalarAsync<string>(connectionString, $"SHOW {setting}", Token))!;
 
     /// <summary>A folder under /var/tmp that the postgres user can reach, removed afterwards.</summary>
     private sealed class TemporaryFolder : IDisposable
@@ -215,10 +286,7 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
 
         public void Dispose()
         {
-            if (Directory.Exists(Path))
-            {
-                Directory.Delete(Path, recursive: true);
-            }
+            if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Server;
@@ -86,7 +87,7 @@ public sealed class ScratchServerTests(PostgresFixture postgres)
         try
         {
             await using var server = await ScratchServer.StartAsync(log, cancellation);
-            Assert.Equal(ScratchServerKind.TestDatabaseUrl, server.Kind);
+            Assert.True(server.IsGiven);
             name = ConnectionStrings.Parse(await server.CreateDatabaseAsync("url_test", cancellationToken: cancellation)).Database!;
             Assert.Equal(1L, await ScalarAsync(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
         }
@@ -103,11 +104,6 @@ public sealed class ScratchServerTests(PostgresFixture postgres)
         Assert.Equal(1L, await ScalarAsync(postgres.ConnectionString, "SELECT 1::bigint"));
     }
 
-    private static async Task<object?> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
-    }
+    private static Task<object?> ScalarAsync(string connectionString, string sql) =>
+        Sql.ScalarAsync<object>(connectionString, sql, TestContext.Current.CancellationToken);
 }

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Coderd.Database.Migrations;
+using Coderd.Database.Migrations.Versions;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Bench;
@@ -17,16 +19,15 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 {
     private const int ProcessRuns = 7;
     private const int MigrationRuns = 3;
-    private const long UsageLimits = 2026_03_02_0001;
-    private const long ValidateLimits = 2026_03_02_0002;
-    private static readonly TimeSpan LockTimeout = new MigratorOptions { ConnectionString = "" }.LockTimeout;
-    private static readonly IReadOnlyList<MigrationInfo> History = new SchemaMigrator(new MigratorOptions { ConnectionString = "" }).Migrations;
-
-    // The schema the usage limits migration starts from, whichever migration comes right before it.
-    private static readonly long BeforeUsageLimits = History.Where(m => m.Version < UsageLimits).Max(m => m.Version);
+    // The migrations measured, by class: a migration added later changes none of these.
+    private static readonly long BeforeUsageLimits = MigrationInfo.Of<M2026_02_23_0005_CreateProvisionerJobStatsView>().Version;
+    private static readonly long UsageLimits = MigrationInfo.Of<M2026_03_02_0001_AddChatUsageLimits>().Version;
+    private static readonly long ValidateLimits = MigrationInfo.Of<M2026_03_02_0002_ValidateChatSpendLimits>().Version;
+    private static readonly long Mcp = MigrationInfo.Of<M2026_03_19_0001_AddMcpServerConfigs>().Version;
+    private static readonly TimeSpan LockTimeout = MigratorOptions.DefaultLockTimeout;
 
     // Proof that the published program did the whole job, not only that it exited 0.
-    private static readonly string AllApplied = $"Applied {History.Count} migration(s)";
+    private static readonly string AllApplied = $"Applied {MigrationInfo.All.Count} migration(s)";
 
     private readonly List<(string Figure, string Value, string Target)> _rows = [];
     private int _databases;
@@ -49,10 +50,10 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         try
         {
             output.WriteLine("Starting a throwaway PostgreSQL cluster ...");
-            await using var cluster = await LocalCluster.CreateThrowawayAsync();
-            var psql = PostgresBinaries.Find(cluster.MajorVersion).Psql;
-            var bench = new MigrationBenchmarks(cluster, Path.Combine(cliFolder, "coderd-db"), psql,
-                Path.Combine(repositoryRoot, "schema-dump.sql"), output);
+            await using var throwaway = await ThrowawayCluster.StartAsync();
+            var psql = PostgresBinaries.Find(throwaway.Cluster.MajorVersion).Psql;
+            var bench = new MigrationBenchmarks(throwaway.Cluster, Path.Combine(cliFolder, "coderd-db"), psql,
+                Path.Combine(repositoryRoot, SchemaDump.FileName), output);
             await bench.EmptyToLatestAsync();
             await bench.UpToDateAsync();
             foreach (var chats in new[] { 10_000, 1_000_000 }) await bench.McpMigrationAsync(chats);
@@ -114,8 +115,8 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
         await migrator.UpAsync(ValidateLimits);
         var seed = Stopwatch.StartNew();
-        await ExecuteAsync(database, ChatsWorkload.SeedSql(chats, writers: 1));
-        await ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
+        await Sql.ExecuteAsync(database, ChatsWorkload.SeedSql(chats, writers: 1));
+        await Sql.ExecuteAsync(database, "VACUUM ANALYZE chats; CHECKPOINT");
         output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
 
         var times = new List<double>();
@@ -125,7 +126,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
             await using (var writer = Writer.Start(database, ChatsWorkload.WriterSql(0)))
             {
                 await Task.Delay(200);
-                var applied = await migrator.UpAsync();
+                var applied = await migrator.UpAsync(Mcp);
                 times.Add(applied.Single().Duration.TotalMilliseconds);
                 await Task.Delay(200);
                 stall = Math.Max(stall, await writer.StopAsync());
@@ -146,14 +147,14 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database });
         await migrator.UpAsync(BeforeUsageLimits);
         var seed = Stopwatch.StartNew();
-        await ExecuteAsync(database, $"""
+        await Sql.ExecuteAsync(database, $"""
             INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
                 VALUES ('00000000-0000-0000-0000-000000000001', 'writer@example.com', 'writer', '\x00', now(), now());
             INSERT INTO users (id, email, username, hashed_password, created_at, updated_at)
                 SELECT gen_random_uuid(), 'u' || g || '@example.com', 'u' || g, '\x00', now(), now()
                 FROM generate_series(1, {users}) g;
             """);
-        await ExecuteAsync(database, "VACUUM ANALYZE users; CHECKPOINT");
+        await Sql.ExecuteAsync(database, "VACUUM ANALYZE users; CHECKPOINT");
         output.WriteLine($"  seeded in {seed.Elapsed.TotalSeconds:0.0} s");
 
         var blocking = new List<double>();
@@ -207,7 +208,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
     private async Task<string> CreateDatabaseAsync()
     {
         var name = $"bench_{++_databases}";
-        await ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}");
+        await Sql.ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}");
         return new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = name }.ConnectionString;
     }
 
@@ -234,14 +235,6 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         }
 
         return elapsed;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync();
     }
 
     private static double Median(List<double> samples)

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 using Coderd.Database.Bench;
-using Coderd.Database.Generator;
+using Coderd.Database.Server;
 
 // Verbs: `migrate` (the timing harness of whole processes and migrations), `lockstall` (the
 // migration behind a long transaction, old and new lock strategy side by side), `classify`
@@ -44,5 +44,5 @@ static int Classify(string[] options)
 }
 
 static string RepositoryRoot() =>
-    ConstraintGenerator.FindRepositoryRoot(Directory.GetCurrentDirectory())
-    ?? throw new InvalidOperationException($"Run the benchmarks from inside the repository (no {ConstraintGenerator.SolutionFile} above the current folder).");
+    Path.GetDirectoryName(SchemaDump.FindUpwards(SchemaDump.FileName, Directory.GetCurrentDirectory()))
+    ?? throw new InvalidOperationException($"Run the benchmarks from inside the repository (no {SchemaDump.FileName} above the current folder).");

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
 
 /// <summary>The verbs and options. Values are checked here, so a verb only ever sees valid ones.</summary>
-internal static class CommandLine
+internal static partial class CommandLine
 {
     private static readonly Option<string> Connection = new("--connection", "-c")
     {
@@ -17,24 +18,22 @@ internal static class CommandLine
 
     private static readonly Option<string> DataDirectory = new("--data-dir")
     {
-        Description = $"Folder of the embedded PostgreSQL, used when no connection is given. Default: ${Target.DataVariable}, else {Server.LocalCluster.DefaultPersistentFolder}.",
+        Description = $"Folder of the embedded PostgreSQL, used when no connection is given. Default: ${Target.DataVariable}, else {Target.DefaultFolder}.",
         HelpName = "FOLDER",
         Recursive = true,
     };
 
-    private static readonly MigratorOptions Defaults = new() { ConnectionString = "" };
+    private static readonly Option<double> LockWait = Seconds("--lock-wait", MigratorOptions.DefaultLockWait, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
 
-    private static readonly Option<double> LockWait = Seconds("--lock-wait", 60, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
-
-    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", Defaults.LockTimeout.TotalSeconds,
+    private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", MigratorOptions.DefaultLockTimeout,
         "lock_timeout in each migration that declares none: how long a statement may queue behind other sessions (whose queries on the table then queue behind it) before the attempt is rolled back.",
         allowZero: false);
 
-    private static readonly Option<double> LockRetryBudget = Seconds("--lock-retry-budget", Defaults.LockRetryBudget.TotalSeconds,
+    private static readonly Option<double> LockRetryBudget = Seconds("--lock-retry-budget", MigratorOptions.DefaultLockRetryBudget,
         "How long a migration that hit the lock timeout keeps trying, waiting without queueing for the blocking transaction to end; 0 = one attempt.",
         allowZero: true, minimum: 0);
 
-    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", 600, "statement_timeout in each migration; 0 = none.", allowZero: true);
+    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", MigratorOptions.DefaultStatementTimeout, "statement_timeout in each migration; 0 = none.", allowZero: true);
 
     private static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
@@ -42,26 +41,27 @@ internal static class CommandLine
         Recursive = true,
     };
 
-    // Test-only: adds the migrations of a built assembly, e.g. one that fails halfway.
-    private static readonly Option<string[]> ExtraMigrations = new("--extra-migrations")
-    {
-        Hidden = true,
-        Recursive = true,
-        AllowMultipleArgumentsPerToken = false,
-    };
+    // The options above are shared by every command tree; a tree is built per run (tests run several
+    // in parallel in one process), and adding an option to one mutates the option's parent list.
+    private static readonly Lock BuildGate = new();
 
     public static bool IsVerbose(ParseResult result) => result.GetValue(Verbose);
 
-    public static RootCommand Build()
+    public static RootCommand Build(Terminal terminal)
+    {
+        lock (BuildGate) return BuildTree(terminal);
+    }
+
+    private static RootCommand BuildTree(Terminal terminal)
     {
         var root = new RootCommand("Applies, rolls back, reports, scripts and verifies the coderd database schema.")
         {
-            Connection, DataDirectory, LockWait, LockTimeout, LockRetryBudget, StatementTimeout, Verbose, ExtraMigrations,
+            Connection, DataDirectory, LockWait, LockTimeout, LockRetryBudget, StatementTimeout, Verbose,
         };
 
         var upTo = Version("--to", "Apply up to and including this version (default: all).");
         var up = new Command("up", "Apply the pending migrations, each in its own transaction.") { upTo };
-        up.SetAction((r, ct) => Verbs.UpAsync(Read(r), r.GetValue(upTo), ct));
+        up.SetAction((r, ct) => Verbs.UpAsync(terminal, Read(r, terminal), r.GetValue(upTo), ct));
 
         var downTo = Version("--to", "Roll back every migration newer than this version; 0 = all of them. Required.");
         var down = new Command("down", "Roll back to a version, printing what each step drops.") { downTo };
@@ -69,60 +69,59 @@ internal static class CommandLine
         {
             if (r.GetResult(downTo) is null) r.AddError("down needs --to VERSION (0 rolls back everything); it never guesses how far to go.");
         });
-        down.SetAction((r, ct) => Verbs.DownAsync(Read(r), r.GetValue(downTo)!.Value, ct));
+        down.SetAction((r, ct) => Verbs.DownAsync(terminal, Read(r, terminal), r.GetValue(downTo)!.Value, ct));
 
         var json = new Option<bool>("--json") { Description = "One JSON object instead of text." };
         var status = new Command("status", "List every migration with its applied time or pending, and the server version.") { json };
-        status.SetAction((r, ct) => Verbs.StatusAsync(Read(r), r.GetValue(json), ct));
+        status.SetAction((r, ct) => Verbs.StatusAsync(terminal, Read(r, terminal), r.GetValue(json), ct));
 
         var scriptFrom = Version("--from", "Script the migrations after this version; 0 = all, without a database (default: what the database has pending).");
         var scriptTo = Version("--to", "Stop at this version (default: the newest).");
         var script = new Command("script", "Print the SQL `up` would run, as a psql script; changes nothing.") { scriptFrom, scriptTo };
-        script.SetAction((r, ct) => Verbs.ScriptAsync(Read(r), r.GetValue(scriptFrom), r.GetValue(scriptTo), ct));
+        script.SetAction((r, ct) => Verbs.ScriptAsync(terminal, Read(r, terminal), r.GetValue(scriptFrom), r.GetValue(scriptTo), ct));
 
         var schemaDump = new Option<string>("--schema-dump")
         {
-            Description = $"Also compare a pg_dump of the database with this {Verbs.SchemaDumpFile} (needs the pg_dump of the server's major).",
+            Description = $"Also compare a pg_dump of the database with this {Server.SchemaDump.FileName} (needs the pg_dump of the server's major).",
             HelpName = "PATH",
         };
         var verify = new Command("verify",
             "Exit 0 only if the database is at the newest version and its schema is the one this build makes; print each difference otherwise.") { schemaDump };
-        verify.SetAction((r, ct) => Verbs.VerifyAsync(Read(r), r.GetValue(schemaDump), ct));
-
-        var gen = new Command("gen",
-            "Regenerate Constraints/Generated/*.g.cs, Migrations/schema-snapshot.json and schema-dump.sql from a scratch database the migrations build (the tests' server choice; ignores --connection).");
-        gen.SetAction((_, ct) => Verbs.GenerateAsync(ct));
+        verify.SetAction((r, ct) => Verbs.VerifyAsync(terminal, Read(r, terminal), r.GetValue(schemaDump), ct));
 
         root.Subcommands.Add(up);
         root.Subcommands.Add(down);
         root.Subcommands.Add(status);
         root.Subcommands.Add(script);
         root.Subcommands.Add(verify);
-        root.Subcommands.Add(gen);
         return root;
     }
 
-    private static Settings Read(ParseResult r) => new()
+    private static Settings Read(ParseResult r, Terminal terminal) => new()
     {
-        Connection = r.GetValue(Connection),
-        DataDirectory = r.GetValue(DataDirectory),
+        // An option wins over the environment; the source is named in messages, never the text.
+        Connection = r.GetValue(Connection) ?? (terminal.Variable(Target.UrlVariable) is { Length: > 0 } url ? url : null),
+        ConnectionSource = r.GetValue(Connection) is null ? Target.UrlVariable : "--connection",
+        DataDirectory = r.GetValue(DataDirectory) ?? (terminal.Variable(Target.DataVariable) is { Length: > 0 } data ? data : null),
         LockWait = TimeSpan.FromSeconds(r.GetValue(LockWait)),
         LockTimeout = TimeSpan.FromSeconds(r.GetValue(LockTimeout)),
         StatementTimeout = TimeSpan.FromSeconds(r.GetValue(StatementTimeout)),
         LockRetryBudget = TimeSpan.FromSeconds(r.GetValue(LockRetryBudget)),
         Verbose = r.GetValue(Verbose),
-        ExtraMigrations = r.GetValue(ExtraMigrations) ?? [],
     };
 
     private static Option<long?> Version(string name, string description) => new(name)
     {
         Description = description,
         HelpName = "VERSION",
-        CustomParser = r => Parse<long?>(r, $"{name} must be a version (yyyyMMddnnnn) or 0.", (string text, out long? value) =>
+        CustomParser = r => Parse<long?>(r, $"{name} must be a version as `status` lists it (2026_03_19_0001 or 202603190001) or 0.", (string text, out long? value) =>
         {
-            var ok = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
-            value = number;
-            return ok;
+            // The README and the class names write versions with underscores between the digit groups.
+            value = VersionPattern().IsMatch(text)
+                && long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                    ? number
+                    : null;
+            return value is not null;
         }),
     };
 
@@ -130,10 +129,10 @@ internal static class CommandLine
     /// A number of seconds: 0 when <paramref name="allowZero"/>, else at least <paramref name="minimum"/>
     /// (1 ms by default: timeouts are given to PostgreSQL in whole milliseconds, and it reads 0 as "no limit").
     /// </summary>
-    private static Option<double> Seconds(string name, double defaultValue, string description, bool allowZero, double minimum = 0.001) => new(name)
+    private static Option<double> Seconds(string name, TimeSpan defaultValue, string description, bool allowZero, double minimum = 0.001) => new(name)
     {
         Description = description,
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = _ => defaultValue.TotalSeconds,
         HelpName = "SECONDS",
         Recursive = true,
         CustomParser = r => Parse(r,
@@ -153,4 +152,7 @@ internal static class CommandLine
         result.AddError(error);
         return default!;
     }
+
+    [GeneratedRegex("^[0-9]+(_[0-9]+)*$")]
+    private static partial Regex VersionPattern();
 }

@@ -16,32 +16,43 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         using var interrupt = new Interrupt();
-        var parse = CommandLine.Build().Parse(args);
-        if (parse.Errors.Count > 0) return UsageError(parse, args);
+        return await RunAsync(args, Terminal.Process, interrupt);
+    }
+
+    /// <summary>One run of the CLI: what <c>Main</c> does, and what the unit tests call in process.</summary>
+    /// <param name="args">The command line, without the program name.</param>
+    /// <param name="terminal">Where output goes and where environment variables come from.</param>
+    /// <param name="interrupt">The signals that stop the run; null for none (in process).</param>
+    /// <returns>The exit code.</returns>
+    internal static async Task<int> RunAsync(string[] args, Terminal terminal, Interrupt? interrupt = null)
+    {
+        var parse = CommandLine.Build(terminal).Parse(args);
+        if (parse.Errors.Count > 0) return UsageError(terminal, parse, args);
 
         var verbose = CommandLine.IsVerbose(parse);
         try
         {
             return await parse.InvokeAsync(
                 // The CLI handles signals itself (rollback, then 130/143) and reports its own errors.
-                new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false },
-                interrupt.Token);
+                new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false, Output = terminal.Out, Error = terminal.Error },
+                interrupt?.Token ?? CancellationToken.None);
         }
-        catch (Exception e) when (interrupt.Signal is { } signal)
+        catch (Exception e) when (interrupt?.Signal is { } signal)
         {
             // Whatever the cancellation surfaced as (usually OperationCanceledException), the signal is the cause.
-            return Fail(interrupt.ExitCode,
+            return Fail(terminal, interrupt.ExitCode,
                 $"Interrupted by {signal}: the running migration, if any, was rolled back and the lock released; earlier migrations stay applied.",
                 e, verbose);
         }
         catch (Exception e)
         {
             var (code, message) = Classify(e);
-            return Fail(code, message, e, verbose);
+            return Fail(terminal, code, message, e, verbose);
         }
     }
 
-    private static (int Code, string Message) Classify(Exception e) => e switch
+    /// <summary>The exit code and the one line a failure is reported with.</summary>
+    internal static (int Code, string Message) Classify(Exception e) => e switch
     {
         CliException c => (c.ExitCode, c.Message),
         MigrationException m => (m.Error switch
@@ -60,15 +71,15 @@ internal static class Program
         _ => (Exit.Failed, $"Unexpected {e.GetType().Name}: {e.Message.TrimEnd('.')}; run with --verbose for details."),
     };
 
-    private static int Fail(int code, string message, Exception? e, bool verbose)
+    private static int Fail(Terminal terminal, int code, string message, Exception? e, bool verbose)
     {
-        Console.Error.WriteLine(Secrets.Scrub($"{Name}: {OneLine(message)}"));
-        if (verbose && e is not null) Console.Error.WriteLine(Secrets.Scrub(e.ToString()));
+        terminal.Error.WriteLine(Secrets.Scrub($"{Name}: {OneLine(message)}"));
+        if (verbose && e is not null) terminal.Error.WriteLine(Secrets.Scrub(e.ToString()));
         return code;
     }
 
     /// <summary>One line instead of System.CommandLine's default of exit 1 and the whole help text.</summary>
-    private static int UsageError(ParseResult parse, string[] args)
+    private static int UsageError(Terminal terminal, ParseResult parse, string[] args)
     {
         // An unknown word is the likelier mistake than the missing verb the parser reports first.
         var message = parse.UnmatchedTokens.Count > 0
@@ -76,7 +87,7 @@ internal static class Program
             : parse.Errors[0].Message;
         foreach (var arg in args) message = Secrets.ScrubToken(message, arg);
         var command = parse.CommandResult.Command is RootCommand ? Name : $"{Name} {parse.CommandResult.Command.Name}";
-        Console.Error.WriteLine($"{Name}: {OneLine(message).TrimEnd('.')}; see `{command} --help`.");
+        terminal.Error.WriteLine($"{Name}: {OneLine(message).TrimEnd('.')}; see `{command} --help`.");
         return Exit.Usage;
     }
 

@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
-using System.Runtime.Loader;
 using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Cli;
@@ -8,22 +5,24 @@ namespace Coderd.Database.Cli;
 /// <summary>The options every verb shares.</summary>
 internal sealed record Settings
 {
+    /// <summary>The connection string given, from <c>--connection</c> or <c>DATABASE_URL</c>; null for the embedded database.</summary>
     public string? Connection { get; init; }
 
+    /// <summary>Where <see cref="Connection"/> came from, for messages.</summary>
+    public string ConnectionSource { get; init; } = "--connection";
+
+    /// <summary>The embedded database's folder, from <c>--data-dir</c> or <c>CODERD_DB_DATA</c>; null for the default.</summary>
     public string? DataDirectory { get; init; }
 
-    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan LockWait { get; init; } = MigratorOptions.DefaultLockWait;
 
-    public TimeSpan LockTimeout { get; init; } = new MigratorOptions { ConnectionString = "" }.LockTimeout;
+    public TimeSpan LockTimeout { get; init; } = MigratorOptions.DefaultLockTimeout;
 
-    public TimeSpan LockRetryBudget { get; init; } = new MigratorOptions { ConnectionString = "" }.LockRetryBudget;
+    public TimeSpan LockRetryBudget { get; init; } = MigratorOptions.DefaultLockRetryBudget;
 
-    public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    public TimeSpan StatementTimeout { get; init; } = MigratorOptions.DefaultStatementTimeout;
 
     public bool Verbose { get; init; }
-
-    /// <summary>Assemblies with more migrations, for tests (the hidden <c>--extra-migrations</c>).</summary>
-    public IReadOnlyList<string> ExtraMigrations { get; init; } = [];
 
     public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
     {
@@ -33,25 +32,5 @@ internal sealed record Settings
         StatementTimeout = StatementTimeout,
         LockRetryBudget = LockRetryBudget,
         Log = log,
-        Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
     };
-
-    // Test-only (--extra-migrations); a native build cannot load assemblies and says so below.
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only the JIT build loads extra migration assemblies.")]
-    private static Assembly Load(string path)
-    {
-        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
-        {
-            throw new CliException(Exit.Usage, "--extra-migrations needs the JIT build of coderd-db (dotnet coderd-db.dll); a native build cannot load assemblies.");
-        }
-
-        try
-        {
-            return AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
-        }
-        catch (Exception e) when (e is IOException or BadImageFormatException)
-        {
-            throw new CliException(Exit.Usage, $"--extra-migrations: cannot load {path} ({e.Message.TrimEnd('.')}); pass the path of a built migrations assembly.", e);
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Coderd.Database.Migrations;
 using Npgsql;
 
 namespace Coderd.Database.Generator;
@@ -5,9 +6,6 @@ namespace Coderd.Database.Generator;
 /// <summary>Reads the constraints and unique indexes of the <c>public</c> schema from the system catalogs.</summary>
 internal static class CatalogQuery
 {
-    /// <summary>The migrator's own bookkeeping table; not part of the schema the enums describe.</summary>
-    public const string VersionTable = "schema_version";
-
     /// <summary>
     /// Session settings the query runs under: the rendered text of a CHECK on a timestamptz depends
     /// on <c>TimeZone</c>, and whether a referenced table is schema-qualified on <c>search_path</c>.
@@ -55,7 +53,7 @@ internal static class CatalogQuery
             await session.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var command = new NpgsqlCommand(Sql, connection) { Parameters = { new() { Value = VersionTable } } };
+        await using var command = new NpgsqlCommand(Sql, connection) { Parameters = { new() { Value = SchemaMigrator.VersionTable } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<CatalogConstraint>();
         while (await reader.ReadAsync(cancellationToken))

@@ -7,7 +7,7 @@ namespace Coderd.Database.Generator;
 internal static class ConstraintFileRenderer
 {
     /// <summary>The command that regenerates every generated file; printed in headers and by the drift tests.</summary>
-    public const string Command = "dotnet run --project tools/Cli -- gen";
+    public const string Command = "dotnet run --project tools/Generator";
 
     /// <summary>Where the enum files live, relative to the repository root, with '/' separators.</summary>
     public const string Folder = "Constraints/Generated";

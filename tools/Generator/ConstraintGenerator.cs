@@ -1,5 +1,6 @@
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Generator;
@@ -8,15 +9,12 @@ namespace Coderd.Database.Generator;
 /// Regenerates the typed constraint enums (<c>Constraints/Generated/*.g.cs</c>), the schema
 /// snapshot <c>verify</c> compares with (<c>Migrations/schema-snapshot.json</c>) and
 /// <c>schema-dump.sql</c> from a freshly migrated scratch database: what
-/// <c>dotnet run --project tools/Cli -- gen</c> runs.
+/// <c>dotnet run --project tools/Generator</c> runs.
 /// </summary>
-public static class ConstraintGenerator
+internal static class ConstraintGenerator
 {
     /// <summary>The command that regenerates every generated file.</summary>
     public const string Command = ConstraintFileRenderer.Command;
-
-    /// <summary>The schema dump, relative to the repository root.</summary>
-    public const string SchemaDumpFile = "schema-dump.sql";
 
     /// <summary>The snapshot of the migrated schema, relative to the repository root; embedded in the Migrations assembly.</summary>
     public const string SnapshotFile = "Migrations/schema-snapshot.json";
@@ -25,15 +23,8 @@ public static class ConstraintGenerator
     public const string SolutionFile = "Coderd.Database.slnx";
 
     /// <summary>The nearest folder at or above <paramref name="startFolder"/> holding <see cref="SolutionFile"/>; null when none does.</summary>
-    public static string? FindRepositoryRoot(string startFolder)
-    {
-        for (var folder = new DirectoryInfo(startFolder); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, SolutionFile))) return folder.FullName;
-        }
-
-        return null;
-    }
+    public static string? FindRepositoryRoot(string startFolder) =>
+        Path.GetDirectoryName(SchemaDump.FindUpwards(SolutionFile, startFolder));
 
     /// <summary>
     /// Creates a scratch database on the same server the tests would use (<c>TEST_DATABASE_URL</c>,
@@ -65,10 +56,10 @@ public static class ConstraintGenerator
             changed.Add(SnapshotFile);
         }
 
-        var dump = await SchemaDump.DumpAsync(connectionString, Command, server, cancellationToken);
-        if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, SchemaDumpFile), dump, cancellationToken))
+        var dump = await server.DumpAsync(connectionString, Command, cancellationToken);
+        if (await GeneratedFiles.WriteIfChangedAsync(Path.Combine(repositoryRoot, SchemaDump.FileName), dump, cancellationToken))
         {
-            changed.Add(SchemaDumpFile);
+            changed.Add(SchemaDump.FileName);
         }
 
         await log.WriteLineAsync(changed.Count == 0 ? "Generated files are up to date." : $"Wrote {string.Join(", ", changed)}.");

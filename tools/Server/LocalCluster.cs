@@ -2,273 +2,240 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Npgsql;
 
 namespace Coderd.Database.Server;
 
 /// <summary>
-/// A PostgreSQL server run from the locally installed binaries, listening on a free 127.0.0.1 port,
-/// with real (SCRAM) password authentication and <c>TimeZone=UTC</c>.
+/// A PostgreSQL cluster in a local folder, run from the installed binaries: SCRAM password
+/// authentication, 127.0.0.1 only, no Unix socket, <c>TimeZone=UTC</c>.
 /// </summary>
 /// <remarks>
-/// PostgreSQL refuses to run as root, so when this process is root the cluster belongs to the OS
-/// user <c>postgres</c> and every server program is started through <c>runuser</c>.
-/// The server outlives a killed caller (pg_ctl detaches it); each cluster folder therefore records
-/// the process that owns it, and a later call cleans up after owners that are gone.
+/// The folder holds <c>data/</c> (the cluster, with <c>server.log</c>), <c>password</c> (0600,
+/// generated once), <c>coderd-db.lock</c> (locked by the process using the folder, so that a second
+/// one waits for it) and <c>coderd-owner.pid</c> (while a server this class started runs). A server
+/// found running without that file was started by hand: it is used and left running. PostgreSQL
+/// refuses to run as root, so as root the folder belongs to the OS user <c>postgres</c> and the
+/// server programs run through <c>runuser</c>.
 /// </remarks>
-internal sealed class LocalCluster : IAsyncDisposable
+public sealed class LocalCluster : IAsyncDisposable
 {
     private const string ClusterUser = "postgres";
-    private const string OwnerFileName = "coderd-owner.pid";
-    private const string PasswordFileName = "password";
-    private const string LogFileName = "server.log";
-    private const string ThrowawayPrefix = "coderd-pg-";
+    private const string OwnerFile = "coderd-owner.pid";
+    private const string LockFile = "coderd-db.lock";
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
 
     private readonly PostgresBinaries binaries;
-    private readonly string folder;
-    private readonly bool throwaway;
+    private readonly FileStream folderLock;
     private int stopped;
 
-    private LocalCluster(PostgresBinaries binaries, string folder, bool throwaway, int port, string password)
+    private LocalCluster(PostgresBinaries binaries, string folder, FileStream folderLock, string host, int port, string password, bool startedServer)
     {
         this.binaries = binaries;
-        this.folder = folder;
-        this.throwaway = throwaway;
+        this.folderLock = folderLock;
+        Folder = folder;
         Port = port;
-        ConnectionString = new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            Username = ClusterUser,
-            Password = password,
-            Database = "postgres",
-        }.ConnectionString;
+        StartedServer = startedServer;
+        ConnectionString = new NpgsqlConnectionStringBuilder { Host = host, Port = port, Username = ClusterUser, Password = password, Database = "postgres" }.ConnectionString;
     }
 
     /// <summary>Superuser connection string to the <c>postgres</c> database; contains the password.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>The loopback port the server listens on for this run.</summary>
+    /// <summary>The loopback port the server listens on.</summary>
     public int Port { get; }
 
-    /// <summary>The PostgreSQL major version of the binaries running the cluster.</summary>
+    /// <summary>The PostgreSQL major version of the cluster.</summary>
     public int MajorVersion => binaries.MajorVersion;
 
+    /// <summary>The cluster's folder.</summary>
+    public string Folder { get; }
+
     /// <summary>The cluster's data directory (holds <c>server.log</c>).</summary>
-    public string DataDirectory => Path.Combine(folder, "data");
+    public string DataDirectory => Path.Combine(Folder, "data");
+
+    /// <summary>True when this instance started the server and stops it when disposed; false when
+    /// it found a server started by hand, which it leaves running.</summary>
+    public bool StartedServer { get; }
 
     /// <summary>
-    /// Where <see cref="OpenPersistentAsync"/> keeps its cluster when given no folder:
-    /// <c>/var/tmp/coderd-db</c> for root (PostgreSQL's user cannot reach root's home), otherwise
-    /// <c>$XDG_DATA_HOME/coderd-db</c> or <c>~/.local/share/coderd-db</c>.
+    /// Opens the cluster in <paramref name="folder"/>, creating it on first use: waits while another
+    /// process uses the folder, then starts the server unless one started by hand already runs there.
     /// </summary>
-    public static string DefaultPersistentFolder
+    /// <param name="folder">The cluster's folder; created if missing.</param>
+    /// <param name="wait">How long to wait for another process using the folder.</param>
+    /// <param name="durable">False for a throwaway cluster: fsync and full page writes off.</param>
+    /// <param name="log">Told once when the folder is in use and this call waits.</param>
+    /// <param name="cancellationToken">Stops waiting or starting.</param>
+    /// <exception cref="TimeoutException">Another process used the folder for longer than <paramref name="wait"/>.</exception>
+    /// <exception cref="InvalidOperationException">The folder is unusable, or initdb or the server failed; the message says what to do.</exception>
+    public static async Task<LocalCluster> OpenAsync(string folder, TimeSpan wait, bool durable = true, TextWriter? log = null, CancellationToken cancellationToken = default)
     {
-        get
-        {
-            if (Environment.IsPrivilegedProcess)
-            {
-                return "/var/tmp/coderd-db";
-            }
-
-            var dataHome = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-            if (string.IsNullOrEmpty(dataHome))
-            {
-                dataHome = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-            }
-
-            return Path.Combine(dataHome, "coderd-db");
-        }
-    }
-
-    /// <summary>
-    /// Creates and starts a cluster in a new folder under <c>$TMPDIR</c> (default <c>/var/tmp</c>),
-    /// tuned for speed over durability; disposing stops it and deletes the folder.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">A program is missing, or initdb or the server
-    /// failed; the message includes the end of the server log.</exception>
-    public static async Task<LocalCluster> CreateThrowawayAsync(CancellationToken cancellationToken = default)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("A local PostgreSQL cluster is only supported on Linux and macOS; set TEST_DATABASE_URL instead.");
-        }
-
-        var binaries = PostgresBinaries.Find();
-        var tempRoot = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/var/tmp";
-        await RemoveAbandonedThrowawaysAsync(tempRoot, cancellationToken).ConfigureAwait(false);
-
-        var folder = Path.Combine(tempRoot, ThrowawayPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("A local PostgreSQL cluster needs Linux or macOS; pass a connection string instead.");
+        folder = Path.GetFullPath(folder);
+        if (File.Exists(folder)) throw new InvalidOperationException($"{folder} is a file, not a folder; pass a folder for the embedded database.");
         try
         {
-            WriteOwnerFile(folder);
-            var password = NewPassword();
-            var passwordFile = Path.Combine(folder, PasswordFileName);
-            WriteSecretFile(passwordFile, password);
-            await GiveToClusterUserAsync(folder, recursive: true, cancellationToken).ConfigureAwait(false);
-            await EnsureReachableByClusterUserAsync(folder, cancellationToken).ConfigureAwait(false);
-
-            await InitDbAsync(binaries, folder, passwordFile, durable: false, cancellationToken).ConfigureAwait(false);
-            File.Delete(passwordFile);
-
-            var port = await StartServerAsync(binaries, folder, durable: false, cancellationToken).ConfigureAwait(false);
-            return new LocalCluster(binaries, folder, throwaway: true, port, password);
-        }
-        catch
-        {
-            // Best effort: the original failure is the one worth reporting.
-            try
-            {
-                await StopServerAsync(binaries, folder, immediate: true).ConfigureAwait(false);
-                TryDeleteFolder(folder);
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or TimeoutException)
-            {
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Starts the cluster kept in <paramref name="folder"/> (default <see cref="DefaultPersistentFolder"/>),
-    /// creating it on first use; disposing stops the server and keeps the data.
-    /// </summary>
-    /// <remarks>
-    /// Layout: <c>data/</c> (the cluster, with <c>server.log</c>), <c>password</c> (0600, generated
-    /// once, reused by later runs) and <c>coderd-owner.pid</c> (the process using it).
-    /// </remarks>
-    /// <exception cref="InvalidOperationException">The folder is unusable, in use by another live
-    /// process, or the server failed to start; the message says what to do.</exception>
-    public static async Task<LocalCluster> OpenPersistentAsync(string? folder = null, CancellationToken cancellationToken = default)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("A local PostgreSQL cluster is only supported on Linux and macOS; set TEST_DATABASE_URL instead.");
-        }
-
-        folder = Path.GetFullPath(folder ?? DefaultPersistentFolder);
-        if (File.Exists(folder))
-        {
-            throw new InvalidOperationException($"{folder} is a file, not a folder; pass a folder for the embedded database.");
-        }
-
-        try
-        {
-            if (!Directory.Exists(folder))
+            // An empty folder made for us (mkdir before the first run) is taken over as if we had created it.
+            if (!Directory.Exists(folder) || !Directory.EnumerateFileSystemEntries(folder).Any())
             {
                 Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                await GiveToClusterUserAsync(folder, recursive: false, cancellationToken).ConfigureAwait(false);
-            }
-            else if (!Directory.EnumerateFileSystemEntries(folder).Any())
-            {
-                // An empty folder made for us (mkdir before the first run) is taken over as if we had created it.
-                await GiveToClusterUserAsync(folder, recursive: false, cancellationToken).ConfigureAwait(false);
+                await GiveToClusterUserAsync(folder, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new InvalidOperationException($"Cannot create the embedded database folder {folder} ({e.Message}); choose a folder you can write to.", e);
+            throw new InvalidOperationException($"Cannot create the folder {folder} ({e.Message.TrimEnd('.')}); choose a folder you can write to.", e);
         }
 
-        await EnsureReachableByClusterUserAsync(folder, cancellationToken).ConfigureAwait(false);
-
-        var dataDirectory = Path.Combine(folder, "data");
-        var passwordFile = Path.Combine(folder, PasswordFileName);
-        var versionFile = Path.Combine(dataDirectory, "PG_VERSION");
-        PostgresBinaries binaries;
-        if (File.Exists(versionFile))
-        {
-            var major = int.Parse(File.ReadAllText(versionFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
-            binaries = PostgresBinaries.Find(major);
-            if (!File.Exists(passwordFile))
-            {
-                throw new InvalidOperationException($"{passwordFile} is missing, so the cluster in {folder} cannot be logged into; delete the folder to start afresh.");
-            }
-
-            await StopAbandonedServerAsync(binaries, folder, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            if (Directory.Exists(dataDirectory) && Directory.EnumerateFileSystemEntries(dataDirectory).Any())
-            {
-                throw new InvalidOperationException($"{dataDirectory} is not empty but holds no PostgreSQL cluster (no PG_VERSION); remove it or choose another folder.");
-            }
-
-            binaries = PostgresBinaries.Find();
-            File.Delete(passwordFile);
-            WriteSecretFile(passwordFile, NewPassword());
-            await GiveToClusterUserAsync(passwordFile, recursive: false, cancellationToken).ConfigureAwait(false);
-            await InitDbAsync(binaries, folder, passwordFile, durable: true, cancellationToken).ConfigureAwait(false);
-        }
-
-        var password = File.ReadAllText(passwordFile).Trim();
-        WriteOwnerFile(folder);
+        await RequireReachableAsync(folder, cancellationToken).ConfigureAwait(false);
+        var folderLock = await LockAsync(folder, wait, log, cancellationToken).ConfigureAwait(false);
         try
         {
-            var port = await StartServerAsync(binaries, folder, durable: true, cancellationToken).ConfigureAwait(false);
-            return new LocalCluster(binaries, folder, throwaway: false, port, password);
+            var (binaries, password) = await InitializeAsync(folder, durable, cancellationToken).ConfigureAwait(false);
+            var data = Path.Combine(folder, "data");
+            if (ServerProcessId(data) is not null)
+            {
+                if (!File.Exists(Path.Combine(folder, OwnerFile)))
+                {
+                    var (host, port) = ListeningOn(data);
+                    return new LocalCluster(binaries, folder, folderLock, host, port, password, startedServer: false);
+                }
+
+                // Started by a run that died before stopping it: ours to restart.
+                await StopServerAsync(binaries, folder, immediate: false).ConfigureAwait(false);
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n", cancellationToken).ConfigureAwait(false);
+            var started = await StartServerAsync(binaries, folder, durable, cancellationToken).ConfigureAwait(false);
+            return new LocalCluster(binaries, folder, folderLock, "127.0.0.1", started, password, startedServer: true);
         }
         catch
         {
-            File.Delete(Path.Combine(folder, OwnerFileName));
+            if (ServerProcessId(Path.Combine(folder, "data")) is null) File.Delete(Path.Combine(folder, OwnerFile));
+            await folderLock.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    /// <summary>Stops the server (fast shutdown: sessions are disconnected) and, for a throwaway
-    /// cluster, deletes its folder. Safe to call more than once.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the server and deletes <paramref name="folder"/> when no process uses it (its process
+    /// was killed); returns false, touching nothing, when one does or the folder is no cluster's.
+    /// </summary>
+    public static async Task<bool> TryDeleteAbandonedAsync(string folder)
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1)
+        FileStream held;
+        try
         {
-            return;
+            held = new FileStream(Path.Combine(folder, LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return false;
         }
 
-        // Pooled connections would otherwise linger as broken sockets to a server that is gone.
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
-        await StopServerAsync(binaries, folder, immediate: false).ConfigureAwait(false);
-        if (throwaway)
+        await using (held.ConfigureAwait(false))
         {
-            TryDeleteFolder(folder);
+            var data = Path.Combine(folder, "data");
+            if (ServerProcessId(data) is not null && ReadMajorVersion(data) is { } major)
+            {
+                await StopServerAsync(PostgresBinaries.Find(major), folder, immediate: true).ConfigureAwait(false);
+            }
+
+            Directory.Delete(folder, recursive: true);
         }
-        else
+
+        return true;
+    }
+
+    /// <summary>Stops the server if this instance started it (fast shutdown: sessions are
+    /// disconnected) and lets the next process use the folder. Safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
+        try
         {
-            File.Delete(Path.Combine(folder, OwnerFileName));
+            // Pooled connections would otherwise linger as broken sockets to a server that is gone.
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
+            if (StartedServer)
+            {
+                await StopServerAsync(binaries, Folder, immediate: false).ConfigureAwait(false);
+                File.Delete(Path.Combine(Folder, OwnerFile));
+            }
+        }
+        finally
+        {
+            await folderLock.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    /// <inheritdoc cref="StopAsync"/>
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
-
-    private static async Task InitDbAsync(PostgresBinaries binaries, string folder, string passwordFile, bool durable, CancellationToken cancellationToken)
+    // The kernel drops the lock when its process dies, however it dies: nothing stale to clean up.
+    private static async Task<FileStream> LockAsync(string folder, TimeSpan wait, TextWriter? log, CancellationToken cancellationToken)
     {
-        string[] arguments =
-        [
-            "-D", Path.Combine(folder, "data"),
-            "-U", ClusterUser,
-            "-A", "scram-sha-256",
-            "--pwfile=" + passwordFile,
-            "-E", "UTF8",
-            "--locale=C",
-            "--no-instructions",
-            .. durable ? Array.Empty<string>() : ["--no-sync"],
-        ];
-        var result = await RunAsClusterUserAsync(binaries.InitDb, arguments, folder, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
+        var watch = Stopwatch.StartNew();
+        for (var told = false; ; told = true)
         {
-            throw new InvalidOperationException($"initdb failed in {folder}: {LastLines(result.StandardError, 3)}");
+            try
+            {
+                return new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                if (watch.Elapsed >= wait)
+                {
+                    throw new TimeoutException(
+                        $"The PostgreSQL cluster in {folder} was in use by another process for {wait.TotalSeconds:0} s; wait for it to finish or use another folder.", e);
+                }
+
+                if (!told && log is not null) await log.WriteLineAsync($"Waiting for another process using the PostgreSQL cluster in {folder} ...").ConfigureAwait(false);
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static async Task<(PostgresBinaries Binaries, string Password)> InitializeAsync(string folder, bool durable, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(folder, "data");
+        var passwordFile = Path.Combine(folder, "password");
+        if (ReadMajorVersion(data) is { } major)
+        {
+            return File.Exists(passwordFile)
+                ? (PostgresBinaries.Find(major), File.ReadAllText(passwordFile).Trim())
+                : throw new InvalidOperationException($"{passwordFile} is missing, so the cluster in {folder} cannot be logged into; delete the folder to start afresh.");
+        }
+
+        if (Directory.Exists(data) && Directory.EnumerateFileSystemEntries(data).Any())
+        {
+            throw new InvalidOperationException($"{data} is not empty but holds no PostgreSQL cluster (no PG_VERSION); remove it or choose another folder.");
+        }
+
+        var binaries = PostgresBinaries.Find();
+        // Hex keeps the password free of characters that need quoting in a connection string or pwfile.
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        File.Delete(passwordFile);
+        // Created 0600 from the start: there is no moment in which another user could read it.
+        await using (var stream = new FileStream(passwordFile, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(password + "\n"), cancellationToken).ConfigureAwait(false);
+        }
+
+        await GiveToClusterUserAsync(passwordFile, cancellationToken).ConfigureAwait(false);
+        string[] arguments = ["-D", data, "-U", ClusterUser, "-A", "scram-sha-256", "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C", "--no-instructions", .. durable ? Array.Empty<string>() : ["--no-sync"]];
+        var result = await RunAsClusterUserAsync(binaries.InitDb, arguments, folder, cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0
+            ? (binaries, password)
+            : throw new InvalidOperationException($"initdb failed in {folder}: {LastLines(result.StandardError, 3)}");
     }
 
     private static async Task<int> StartServerAsync(PostgresBinaries binaries, string folder, bool durable, CancellationToken cancellationToken)
     {
-        var dataDirectory = Path.Combine(folder, "data");
-        var logFile = Path.Combine(dataDirectory, LogFileName);
+        var data = Path.Combine(folder, "data");
+        var logFile = Path.Combine(data, "server.log");
         for (var attempt = 1; ; attempt++)
         {
             // Only this run's log matters, and a persistent cluster's would otherwise grow forever.
@@ -276,123 +243,44 @@ internal sealed class LocalCluster : IAsyncDisposable
             var port = FreeLoopbackPort();
             // pg_ctl hands these to /bin/sh, hence the quoted empty value. No Unix socket: nothing
             // here needs one, and a socket path would tie the cluster to a folder the user can reach.
-            var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c TimeZone=UTC -c log_timezone=UTC";
-            if (!durable)
-            {
-                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-            }
-
-            var result = await RunAsClusterUserAsync(
-                binaries.PgCtl,
-                ["start", "-D", dataDirectory, "-l", logFile, "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-o", options],
-                folder,
-                cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode == 0)
-            {
-                return port;
-            }
-
-            var log = ReadLogTail(logFile, 6);
+            var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c TimeZone=UTC -c log_timezone=UTC"
+                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            var result = await RunAsClusterUserAsync(binaries.PgCtl,
+                ["start", "-D", data, "-l", logFile, "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-o", options],
+                folder, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0) return port;
+            var log = File.Exists(logFile) ? LastLines(await File.ReadAllTextAsync(logFile, cancellationToken).ConfigureAwait(false), 6) : "(no log written)";
             // Another process may take the port between our probe and the server's bind.
-            if (attempt < 3 && log.Contains("could not bind", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            throw new InvalidOperationException(
-                $"PostgreSQL did not start in {dataDirectory}: {LastLines(result.StandardError, 2)} Server log: {log}");
+            if (attempt < 3 && log.Contains("could not bind", StringComparison.Ordinal)) continue;
+            throw new InvalidOperationException($"PostgreSQL did not start in {data}: {LastLines(result.StandardError, 2)} Server log: {log}");
         }
     }
 
     private static async Task StopServerAsync(PostgresBinaries binaries, string folder, bool immediate)
     {
-        var dataDirectory = Path.Combine(folder, "data");
-        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
-        {
-            return;
-        }
-
-        string[] arguments = ["stop", "-D", dataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)];
+        var data = Path.Combine(folder, "data");
+        if (ServerProcessId(data) is null) return;
+        string[] arguments = ["stop", "-D", data, "-m", immediate ? "immediate" : "fast", "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)];
         var result = await RunAsClusterUserAsync(binaries.PgCtl, arguments, folder, CancellationToken.None).ConfigureAwait(false);
-        if (result.ExitCode != 0 && File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) && ServerProcessId(dataDirectory) is not null)
+        if (result.ExitCode != 0 && ServerProcessId(data) is not null)
         {
-            throw new InvalidOperationException($"pg_ctl stop failed for {dataDirectory}: {LastLines(result.StandardError, 2)}");
+            throw new InvalidOperationException($"pg_ctl stop failed for {data}: {LastLines(result.StandardError, 2)}");
         }
     }
 
-    // A server whose owner died is stopped; one whose owner lives is left alone, because stopping
-    // it would pull the database from under another run.
-    private static async Task StopAbandonedServerAsync(PostgresBinaries binaries, string folder, CancellationToken cancellationToken)
+    // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
+    private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
     {
-        var dataDirectory = Path.Combine(folder, "data");
-        if (ServerProcessId(dataDirectory) is not { } serverPid)
-        {
-            // No live server: any postmaster.pid is stale, and the server removes it on start.
-            return;
-        }
-
-        if (ReadOwner(folder) is { } owner && IsAlive(owner, null))
-        {
-            throw new InvalidOperationException(
-                $"The embedded database in {folder} is in use by process {owner} (server pid {serverPid}); wait for it to finish or use another folder.");
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        await StopServerAsync(binaries, folder, immediate: false).ConfigureAwait(false);
+        var runUser = !Environment.IsPrivilegedProcess ? null : new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
+        return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
+            new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
     }
 
-    private static async Task RemoveAbandonedThrowawaysAsync(string tempRoot, CancellationToken cancellationToken)
+    private static async Task GiveToClusterUserAsync(string path, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(tempRoot))
-        {
-            throw new InvalidOperationException($"The temporary folder {tempRoot} does not exist; create it or set TMPDIR to one that does.");
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(tempRoot, ThrowawayPrefix + "*"))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (ReadOwner(folder) is not { } owner || IsAlive(owner, null))
-            {
-                continue;
-            }
-
-            var dataDirectory = Path.Combine(folder, "data");
-            if (ServerProcessId(dataDirectory) is not null && File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
-            {
-                var major = int.Parse(File.ReadAllText(Path.Combine(dataDirectory, "PG_VERSION")).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
-                await StopServerAsync(PostgresBinaries.Find(major), folder, immediate: true).ConfigureAwait(false);
-            }
-
-            TryDeleteFolder(folder);
-        }
-    }
-
-    private static async Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, IEnumerable<string> arguments, string workingDirectory, CancellationToken cancellationToken)
-    {
-        // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
-        var environment = new Dictionary<string, string?> { ["LC_ALL"] = "C" };
-        if (Environment.IsPrivilegedProcess)
-        {
-            return await ProcessRunner.RunAsync(
-                RunUser(), ["-u", ClusterUser, "--", program, .. arguments], environment, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        }
-
-        return await ProcessRunner.RunAsync(program, arguments, environment, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static string RunUser() =>
-        new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
-
-    private static async Task GiveToClusterUserAsync(string path, bool recursive, CancellationToken cancellationToken)
-    {
-        if (!Environment.IsPrivilegedProcess)
-        {
-            return;
-        }
-
-        string[] arguments = recursive ? ["-R", ClusterUser + ":", path] : [ClusterUser + ":", path];
-        var result = await ProcessRunner.RunAsync("chown", arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!Environment.IsPrivilegedProcess) return;
+        var result = await ProcessRunner.RunAsync("chown", [ClusterUser + ":", path], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException(
@@ -400,101 +288,64 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static async Task EnsureReachableByClusterUserAsync(string folder, CancellationToken cancellationToken)
+    private static async Task RequireReachableAsync(string folder, CancellationToken cancellationToken)
     {
-        if (!Environment.IsPrivilegedProcess)
-        {
-            return;
-        }
-
-        var result = await ProcessRunner.RunAsync(RunUser(), ["-u", ClusterUser, "--", "test", "-w", folder, "-a", "-x", folder], workingDirectory: "/", cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
+        if (Environment.IsPrivilegedProcess && (await RunAsClusterUserAsync("test", ["-w", folder, "-a", "-x", folder], "/", cancellationToken).ConfigureAwait(false)).ExitCode != 0)
         {
             throw new InvalidOperationException(
                 $"PostgreSQL runs as '{ClusterUser}', which cannot write to {folder} or reach it through its parent folders; use a folder outside /root, such as one under /var/tmp.");
         }
     }
 
-    private static int? ServerProcessId(string dataDirectory)
+    private static int? ReadMajorVersion(string data) =>
+        File.Exists(Path.Combine(data, "PG_VERSION")) ? int.Parse(File.ReadAllText(Path.Combine(data, "PG_VERSION")).Trim(), CultureInfo.InvariantCulture) : null;
+
+    // postmaster.pid: pid, data directory, start time, port, socket directory, first listen address, ...
+    private static string[] PidFileLines(string data)
     {
-        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
         try
         {
-            var firstLine = File.ReadLines(pidFile).FirstOrDefault();
-            return int.TryParse(firstLine, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && IsAlive(pid, "postgres") ? pid : null;
+            return File.ReadAllLines(Path.Combine(data, "postmaster.pid"));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return [];
         }
     }
 
-    // The process name guards against a pid reused by an unrelated process since the file was written.
-    private static bool IsAlive(int pid, string? expectedName)
+    private static int? ServerProcessId(string data)
     {
+        if (PidFileLines(data) is not [var first, ..] || !int.TryParse(first, CultureInfo.InvariantCulture, out var pid)) return null;
         try
         {
+            // The name guards against a pid reused by an unrelated process since the file was written.
             using var process = Process.GetProcessById(pid);
-            return !process.HasExited && (expectedName is null || process.ProcessName == expectedName);
+            return !process.HasExited && process.ProcessName == "postgres" ? pid : null;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            return false;
-        }
-    }
-
-    private static int? ReadOwner(string folder)
-    {
-        try
-        {
-            return int.TryParse(File.ReadAllText(Path.Combine(folder, OwnerFileName)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
             return null;
         }
     }
 
-    private static void WriteOwnerFile(string folder) =>
-        File.WriteAllText(Path.Combine(folder, OwnerFileName), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-
-    [UnsupportedOSPlatform("windows")]
-    private static void WriteSecretFile(string path, string secret)
+    private static (string Host, int Port) ListeningOn(string data)
     {
-        // Created 0600 from the start: there is no moment in which another user could read it.
-        using var stream = new FileStream(path, new FileStreamOptions
+        var lines = PidFileLines(data);
+        var address = lines.Length > 5 ? lines[5].Trim() : "";
+        if (address.Length == 0 || lines.Length < 4 || !int.TryParse(lines[3], CultureInfo.InvariantCulture, out var port))
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        using var writer = new StreamWriter(stream);
-        writer.Write(secret);
-        writer.Write('\n');
+            throw new InvalidOperationException($"The PostgreSQL running in {data} does not listen on TCP; stop it, or restart it with -c listen_addresses=127.0.0.1.");
+        }
+
+        return (address is "*" or "0.0.0.0" or "localhost" ? "127.0.0.1" : address == "::" ? "::1" : address, port);
     }
 
-    // Hex keeps the password free of characters that need quoting in a connection string or pwfile.
-    private static string NewPassword() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-
-    private static int FreeLoopbackPort()
+    /// <summary>A TCP port of 127.0.0.1 that nothing listens on right now (another process may take it).</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static string ReadLogTail(string logFile, int lines)
-    {
-        try
-        {
-            return LastLines(File.ReadAllText(logFile), lines);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
-            return "(no log written)";
-        }
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // Messages stay on one line: the lines are joined with " | ".
@@ -502,17 +353,5 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length == 0 ? "(no output)" : string.Join(" | ", lines.TakeLast(count));
-    }
-
-    private static void TryDeleteFolder(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone.
-        }
     }
 }

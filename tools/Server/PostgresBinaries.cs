@@ -9,10 +9,9 @@ namespace Coderd.Database.Server;
 /// </summary>
 /// <remarks>
 /// A version may be only partly installed (a client package brings <c>pg_dump</c> and <c>psql</c>
-/// but no server), so each program is looked up when asked for, and a missing one says what to
-/// install.
+/// but no server), so each program is looked up when asked for, and a missing one says what to install.
 /// </remarks>
-internal sealed partial class PostgresBinaries
+public sealed partial class PostgresBinaries
 {
     private const string VersionedRoot = "/usr/lib/postgresql";
 
@@ -23,34 +22,25 @@ internal sealed partial class PostgresBinaries
 
     /// <summary>Full path of <c>initdb</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string InitDb => Require("initdb", ServerPackage);
+    public string InitDb => Require("initdb", $"postgresql-{MajorVersion}");
 
     /// <summary>Full path of <c>pg_ctl</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string PgCtl => Require("pg_ctl", ServerPackage);
-
-    /// <summary>Full path of <c>postgres</c>.</summary>
-    /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string Postgres => Require("postgres", ServerPackage);
+    public string PgCtl => Require("pg_ctl", $"postgresql-{MajorVersion}");
 
     /// <summary>Full path of <c>pg_dump</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string PgDump => Require("pg_dump", ClientPackage);
+    public string PgDump => Require("pg_dump", $"postgresql-client-{MajorVersion}");
 
     /// <summary>Full path of <c>psql</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string Psql => Require("psql", ClientPackage);
-
-    private string ServerPackage => $"postgresql-{MajorVersion}";
-
-    private string ClientPackage => $"postgresql-client-{MajorVersion}";
+    public string Psql => Require("psql", $"postgresql-client-{MajorVersion}");
 
     /// <summary>
     /// The programs of <paramref name="majorVersion"/>, or with <c>null</c> of the newest version
     /// that has a server (<c>postgres</c>) installed.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No server is installed (only when
-    /// <paramref name="majorVersion"/> is null).</exception>
+    /// <exception cref="InvalidOperationException">No server is installed (only when <paramref name="majorVersion"/> is null).</exception>
     public static PostgresBinaries Find(int? majorVersion = null)
     {
         if (majorVersion is { } major)
@@ -59,17 +49,13 @@ internal sealed partial class PostgresBinaries
             return new PostgresBinaries(major);
         }
 
-        var newest = VersionedFolders().FirstOrDefault(v => File.Exists(Path.Combine(v.Bin, "postgres")));
-        if (newest.Bin is not null)
-        {
-            return new PostgresBinaries(newest.Major);
-        }
-
-        if (FindOnPath("postgres") is { } onPath && ReadMajorVersion(onPath) is { } pathMajor)
-        {
-            return new PostgresBinaries(pathMajor);
-        }
-
+        var versioned = Directory.Exists(VersionedRoot)
+            ? Directory.EnumerateDirectories(VersionedRoot)
+                .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && File.Exists(Path.Combine(d, "bin", "postgres")) ? n : 0)
+                .Max(n => (int?)n) ?? 0
+            : 0;
+        if (versioned > 0) return new PostgresBinaries(versioned);
+        if (OnPath("postgres").Select(ReadMajorVersion).FirstOrDefault() is { } onPath) return new PostgresBinaries(onPath);
         throw new InvalidOperationException(
             $"No PostgreSQL server found in {VersionedRoot}/*/bin or on PATH; install one (apt-get install postgresql-15) or put its bin folder on PATH.");
     }
@@ -77,58 +63,26 @@ internal sealed partial class PostgresBinaries
     private string Require(string program, string package)
     {
         var versioned = Path.Combine(VersionedRoot, MajorVersion.ToString(CultureInfo.InvariantCulture), "bin", program);
-        if (File.Exists(versioned))
-        {
-            return versioned;
-        }
-
+        if (File.Exists(versioned)) return versioned;
         // Asking each candidate for its version costs a process start, but only happens off Debian's layout.
-        foreach (var candidate in CandidatesOnPath(program))
-        {
-            if (ReadMajorVersion(candidate) == MajorVersion)
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"{program} for PostgreSQL {MajorVersion} not found in {VersionedRoot}/{MajorVersion}/bin or on PATH; install {package} or put its bin folder on PATH.");
+        return OnPath(program).FirstOrDefault(candidate => ReadMajorVersion(candidate) == MajorVersion)
+            ?? throw new InvalidOperationException(
+                $"{program} for PostgreSQL {MajorVersion} not found in {VersionedRoot}/{MajorVersion}/bin or on PATH; install {package} or put its bin folder on PATH.");
     }
 
-    private static IEnumerable<(int Major, string Bin)> VersionedFolders()
-    {
-        if (!Directory.Exists(VersionedRoot))
-        {
-            return [];
-        }
-
-        return Directory.EnumerateDirectories(VersionedRoot)
-            .Select(d => (Ok: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n), Major: n, Bin: Path.Combine(d, "bin")))
-            .Where(v => v.Ok)
-            .OrderByDescending(v => v.Major)
-            .Select(v => (v.Major, v.Bin));
-    }
-
-    private static string? FindOnPath(string program) => CandidatesOnPath(program).FirstOrDefault();
-
-    private static IEnumerable<string> CandidatesOnPath(string program)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+    private static IEnumerable<string> OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, program))
             .Where(File.Exists)
             .Distinct(StringComparer.Ordinal);
-    }
 
     private static int? ReadMajorVersion(string program)
     {
         try
         {
-            var result = ProcessRunner.Run(program, ["--version"], TimeSpan.FromSeconds(10));
+            var result = ProcessRunner.RunAsync(program, ["--version"], timeout: TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
             var match = VersionPattern().Match(result.StandardOutput);
-            return result.ExitCode == 0 && match.Success
-                ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture)
-                : null;
+            return result.ExitCode == 0 && match.Success ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or TimeoutException)
         {

@@ -4,13 +4,15 @@ using System.Text;
 namespace Coderd.Database.Server;
 
 /// <summary>Runs a program to completion and captures what it printed.</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
-    internal sealed record Result(int ExitCode, string StandardOutput, string StandardError);
+    /// <summary>How a program ended.</summary>
+    /// <param name="ExitCode">Its exit code.</param>
+    /// <param name="StandardOutput">Everything it wrote to stdout.</param>
+    /// <param name="StandardError">Everything it wrote to stderr.</param>
+    public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
-    /// <summary>
-    /// Runs <paramref name="fileName"/> with arguments passed as a list (never through a shell).
-    /// </summary>
+    /// <summary>Runs <paramref name="fileName"/> with arguments passed as a list (never through a shell) and a closed stdin.</summary>
     /// <param name="fileName">The program; a bare name is looked up on PATH.</param>
     /// <param name="arguments">Passed one by one, so no quoting is needed.</param>
     /// <param name="environment">Variables added to (or, with a null value, removed from) the
@@ -18,8 +20,7 @@ internal static class ProcessRunner
     /// <param name="workingDirectory">Null for the current one.</param>
     /// <param name="timeout">Default two minutes.</param>
     /// <param name="cancellationToken">Kills the program when cancelled.</param>
-    /// <exception cref="TimeoutException">The program ran longer than <paramref name="timeout"/>;
-    /// it has been killed.</exception>
+    /// <exception cref="TimeoutException">It ran longer than <paramref name="timeout"/> and was killed.</exception>
     public static async Task<Result> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
@@ -28,43 +29,27 @@ internal static class ProcessRunner
         TimeSpan? timeout = null,
         CancellationToken cancellationToken = default)
     {
-        var startInfo = new ProcessStartInfo(fileName)
+        var startInfo = new ProcessStartInfo(fileName, arguments)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
-            UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
-        foreach (var argument in arguments)
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
-            startInfo.ArgumentList.Add(argument);
+            if (value is null) startInfo.Environment.Remove(name);
+            else startInfo.Environment[name] = value;
         }
 
-        if (environment is not null)
-        {
-            foreach (var (name, value) in environment)
-            {
-                if (value is null)
-                {
-                    startInfo.Environment.Remove(name);
-                }
-                else
-                {
-                    startInfo.Environment[name] = value;
-                }
-            }
-        }
-
-        using var process = new Process { StartInfo = startInfo };
-        process.Start();
+        using var process = Process.Start(startInfo)!;
         // Nothing is ever fed to these programs; a closed stdin makes any prompt fail instead of hang.
         process.StandardInput.Close();
-
+        var limit = timeout ?? TimeSpan.FromMinutes(2);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout ?? TimeSpan.FromMinutes(2));
+        deadline.CancelAfter(limit);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
@@ -74,43 +59,9 @@ internal static class ProcessRunner
         }
         catch (OperationCanceledException)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
             cancellationToken.ThrowIfCancellationRequested();
-            throw new TimeoutException($"{Path.GetFileName(fileName)} did not finish within {(timeout ?? TimeSpan.FromMinutes(2)).TotalSeconds:0} s and was stopped.");
+            throw new TimeoutException($"{Path.GetFileName(fileName)} did not finish within {limit.TotalSeconds:0} s and was stopped.");
         }
-    }
-
-    /// <summary>The synchronous form, for short probes such as <c>--version</c>.</summary>
-    public static Result Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(fileName)} did not finish within {timeout.TotalSeconds:0} s and was stopped.");
-        }
-
-        return new Result(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 }

@@ -1,7 +1,7 @@
 using Coderd.Database.Server;
 using Npgsql;
 
-namespace Coderd.Database.Tests.Server;
+namespace Coderd.Database.UnitTests.Server;
 
 public sealed class ConnectionStringsTests
 {

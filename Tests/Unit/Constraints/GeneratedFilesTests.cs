@@ -1,6 +1,6 @@
 using Coderd.Database.Generator;
 
-namespace Coderd.Database.Tests.Constraints;
+namespace Coderd.Database.UnitTests.Constraints;
 
 /// <summary>Generated files are written only when their bytes change, normalized to LF and one final newline.</summary>
 public sealed class GeneratedFilesTests : IDisposable

@@ -1,6 +1,6 @@
 using Coderd.Database.Constraints;
 
-namespace Coderd.Database.Tests.Constraints;
+namespace Coderd.Database.UnitTests.Constraints;
 
 /// <summary>The generated name lookups agree with each other for every member of every enum.</summary>
 public sealed class ConstraintLookupTests

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Coderd.Database.Migrations;
 using FluentMigrator;
 
-namespace Coderd.Database.Tests.Schema;
+namespace Coderd.Database.UnitTests.Migrations;
 
 /// <summary>The house rules for migration classes (STYLE.md, Migrations), checked by reflection.</summary>
 public sealed partial class MigrationConventionTests
@@ -63,12 +63,13 @@ public sealed partial class MigrationConventionTests
     [Fact]
     public void MigratorRunsEveryMigrationClassInVersionOrder()
     {
-        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = "" });
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = "Host=127.0.0.1" });
 
         Assert.Equal(
             MigrationTypes.Select(t => Attribute(t).Version).Order(),
-            migrator.Migrations.Select(m => m.Version));
-        Assert.Equal(migrator.Migrations[^1].Version, migrator.LatestVersion);
+            MigrationInfo.All.Select(m => m.Version));
+        Assert.Equal(MigrationInfo.All, migrator.Migrations);
+        Assert.Equal(MigrationInfo.All[^1].Version, migrator.LatestVersion);
     }
 
     private static MigrationAttribute Attribute(Type type) =>

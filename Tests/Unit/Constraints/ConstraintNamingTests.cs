@@ -1,6 +1,6 @@
 using Coderd.Database.Generator;
 
-namespace Coderd.Database.Tests.Constraints;
+namespace Coderd.Database.UnitTests.Constraints;
 
 /// <summary>The rule that turns a SQL constraint name into an enum member name.</summary>
 public sealed class ConstraintNamingTests

@@ -1,7 +1,7 @@
 using Coderd.Database.Constraints;
 using Npgsql;
 
-namespace Coderd.Database.Tests.Constraints;
+namespace Coderd.Database.UnitTests.Constraints;
 
 /// <summary>How <see cref="ConstraintErrors"/> finds and classifies an error, on errors built the way Npgsql builds them.</summary>
 public sealed class ConstraintErrorsTests

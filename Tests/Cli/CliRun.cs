@@ -1,0 +1,23 @@
+namespace Coderd.Database.Tests.Cli;
+
+/// <summary>
+/// What a finished run of <c>coderd-db</c> left behind, as a process here or in process in the
+/// unit tests (which compile this file too).
+/// </summary>
+internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
+{
+    public string Output => Stdout + Stderr;
+
+    /// <summary>The non-empty lines of stderr.</summary>
+    public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Exited with <paramref name="exitCode"/>, saying why in one <c>coderd-db: </c> line that holds none of <paramref name="secrets"/>.</summary>
+    public void AssertOneLineFailure(int exitCode, params string[] secrets)
+    {
+        Assert.True(ExitCode == exitCode, ToString());
+        Assert.StartsWith("coderd-db: ", Assert.Single(ErrorLines), StringComparison.Ordinal);
+        foreach (var secret in secrets) Assert.DoesNotContain(secret, Output, StringComparison.Ordinal);
+    }
+
+    public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Coderd.Database.Server;
+using Docker.DotNet;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace Coderd.Database.Tests.Support;
+
+/// <summary>
+/// A PostgreSQL server to create and drop scratch databases on, for the tests, the generator and
+/// the bench. Chosen in this order: <c>TEST_DATABASE_URL</c>, a container when a Docker engine
+/// answers, a <see cref="ThrowawayCluster"/>.
+/// </summary>
+/// <remarks>
+/// <c>DATABASE_URL</c> is deliberately never read: it usually names a database someone cares about,
+/// and this class creates and force-drops databases.
+/// </remarks>
+public sealed class ScratchServer : IAsyncDisposable
+{
+    /// <summary>The image used when a Docker engine is available; pinned so dumps do not drift.</summary>
+    public const string ContainerImage = "postgres:15.10-alpine";
+
+    /// <summary>The variable naming a server to use instead of starting one.</summary>
+    public const string UrlVariable = "TEST_DATABASE_URL";
+
+    private readonly ThrowawayCluster? cluster;
+    private readonly PostgreSqlContainer? container;
+    private readonly ConcurrentDictionary<string, bool> created = new(StringComparer.Ordinal);
+
+    private ScratchServer(string adminConnectionString, ThrowawayCluster? cluster, PostgreSqlContainer? container)
+    {
+        AdminConnectionString = adminConnectionString;
+        this.cluster = cluster;
+        this.container = container;
+    }
+
+    /// <summary>Connection string of a user allowed to create databases; contains the password.</summary>
+    public string AdminConnectionString { get; }
+
+    /// <summary>True when the server is the one of <see cref="UrlVariable"/>, which this class only adds databases to.</summary>
+    public bool IsGiven => cluster is null && container is null;
+
+    /// <summary>Picks a server (see the class remarks) and writes one line to <paramref name="log"/> saying which, without the password.</summary>
+    /// <exception cref="FormatException"><c>TEST_DATABASE_URL</c> is set but not a connection string.</exception>
+    /// <exception cref="InvalidOperationException">No container engine and no usable local PostgreSQL.</exception>
+    public static async Task<ScratchServer> StartAsync(TextWriter log, CancellationToken cancellationToken = default)
+    {
+        if (Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } url)
+        {
+            NpgsqlConnectionStringBuilder builder;
+            try
+            {
+                builder = ConnectionStrings.Parse(url);
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"{UrlVariable} is set but unusable: {e.Message}", e);
+            }
+
+            await log.WriteLineAsync($"PostgreSQL for this run: {UrlVariable} ({ConnectionStrings.Redact(builder)}); nothing started.");
+            return new ScratchServer(builder.ConnectionString, null, null);
+        }
+
+        if (await DockerAnswersAsync(cancellationToken))
+        {
+            var container = new PostgreSqlBuilder(ContainerImage)
+                // The published port may be reachable from the network, so no well-known password.
+                .WithPassword(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)))
+                .WithCommand("-c", "TimeZone=UTC")
+                .Build();
+            try
+            {
+                await container.StartAsync(cancellationToken);
+            }
+            catch
+            {
+                await container.DisposeAsync();
+                throw;
+            }
+
+            await log.WriteLineAsync($"PostgreSQL for this run: container {ContainerImage} ({ConnectionStrings.Redact(container.GetConnectionString())}).");
+            return new ScratchServer(container.GetConnectionString(), null, container);
+        }
+
+        var started = Stopwatch.StartNew();
+        var local = await ThrowawayCluster.StartAsync(cancellationToken);
+        await log.WriteLineAsync(
+            $"PostgreSQL for this run: throwaway local cluster (no Docker engine answered), PostgreSQL {local.Cluster.MajorVersion} on 127.0.0.1:{local.Cluster.Port}, data in {local.Cluster.DataDirectory}, ready in {started.Elapsed.TotalSeconds:0.0} s.");
+        return new ScratchServer(local.Cluster.ConnectionString, local, null);
+    }
+
+    /// <summary>
+    /// Creates a database named <paramref name="namePrefix"/> (default <c>coderd_test</c>; a-z, 0-9
+    /// and _) plus a random suffix, optionally as a copy of <paramref name="template"/>.
+    /// </summary>
+    /// <returns>A connection string to the new database, with the admin credentials.</returns>
+    public async Task<string> CreateDatabaseAsync(string? namePrefix = null, string? template = null, CancellationToken cancellationToken = default)
+    {
+        var prefix = namePrefix ?? "coderd_test";
+        if (prefix.Length is 0 or > 40 || char.IsAsciiDigit(prefix[0]) || !prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        {
+            throw new ArgumentException("A database name prefix is 1 to 40 characters of a-z, 0-9 and _, not starting with a digit.", nameof(namePrefix));
+        }
+
+        var name = $"{prefix}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
+        // PostgreSQL copies a template only while nobody is connected to it: close this process's idle sessions.
+        if (template is not null) NpgsqlConnection.ClearAllPools();
+        await Sql.ExecuteAsync(AdminConnectionString, $"CREATE DATABASE \"{name}\"{(template is null ? "" : $" TEMPLATE \"{template}\"")}", cancellationToken);
+        created[name] = true;
+        return ConnectionStrings.WithDatabase(AdminConnectionString, name);
+    }
+
+    /// <summary>Drops the database, disconnecting anyone still connected; no error if it is gone.</summary>
+    public async Task DropDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        // Pooled idle connections to a dropped database would fail on their next use.
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionStrings.WithDatabase(AdminConnectionString, name)));
+        await Sql.ExecuteAsync(AdminConnectionString, $"DROP DATABASE IF EXISTS \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\" WITH (FORCE)", cancellationToken);
+        created.TryRemove(name, out _);
+    }
+
+    /// <summary>
+    /// <see cref="SchemaDump.DumpAsync"/> of a database on this server; in a container with the
+    /// container's own <c>pg_dump</c>, so the host needs none.
+    /// </summary>
+    public Task<string> DumpAsync(string connectionString, string headerCommand, CancellationToken cancellationToken = default) =>
+        SchemaDump.DumpAsync(connectionString, headerCommand, container is null ? null : async (target, options, token) =>
+        {
+            // Inside the container the server trusts its Unix socket, so no password is needed at all.
+            var result = await container.ExecAsync(
+                ["env", "PGTZ=UTC", "PGOPTIONS=-c TimeZone=UTC", "pg_dump", "--username", target.Username ?? "postgres", "--dbname", target.Database!, .. options], token);
+            return result.ExitCode == 0 ? result.Stdout : throw new InvalidOperationException($"pg_dump in the container failed: {result.Stderr.Trim()}");
+        }, cancellationToken);
+
+    /// <summary>Drops the databases this instance created on a <see cref="UrlVariable"/> server; otherwise stops the container or cluster with everything in it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (container is not null) await container.DisposeAsync();
+        if (cluster is not null) await cluster.DisposeAsync();
+        foreach (var name in IsGiven ? created.Keys : []) await DropDatabaseAsync(name);
+    }
+
+    // Docker.DotNet resolves the endpoint as the docker CLI does (DOCKER_HOST, the current context,
+    // the default socket); Testcontainers then finds the same engine. Waiting longer than two seconds
+    // for an engine that does not answer would only delay the fallback.
+    private static async Task<bool> DockerAnswersAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new DockerClientBuilder().WithTimeout(TimeSpan.FromSeconds(2)).Build();
+            await client.System.PingAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}
