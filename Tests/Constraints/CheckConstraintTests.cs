@@ -11,7 +11,6 @@ namespace Coderd.Database.Tests.Constraints;
 /// </summary>
 public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
-    private NpgsqlConnection connection = null!;
     private RowBuilder builder = null!;
 
     public static TheoryData<CheckConstraint> Members { get; } = [.. Enum.GetValues<CheckConstraint>()];
@@ -23,11 +22,10 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     public async ValueTask InitializeAsync()
     {
         await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
+        builder = await RowBuilder.OpenAsync(database);
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+    public ValueTask DisposeAsync() => builder.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]

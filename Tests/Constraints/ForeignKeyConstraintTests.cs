@@ -12,7 +12,6 @@ namespace Coderd.Database.Tests.Constraints;
 /// </summary>
 public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
-    private NpgsqlConnection connection = null!;
     private RowBuilder builder = null!;
 
     public static TheoryData<ForeignKeyConstraint> Members { get; } = [.. Enum.GetValues<ForeignKeyConstraint>()];
@@ -20,11 +19,10 @@ public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClas
     public async ValueTask InitializeAsync()
     {
         await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
+        builder = await RowBuilder.OpenAsync(database);
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+    public ValueTask DisposeAsync() => builder.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]

@@ -10,17 +10,15 @@ namespace Coderd.Database.Tests.Constraints;
 /// </summary>
 public sealed class ServerErrorClassificationTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
-    private NpgsqlConnection connection = null!;
     private RowBuilder builder = null!;
 
     public async ValueTask InitializeAsync()
     {
         await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
+        builder = await RowBuilder.OpenAsync(database);
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+    public ValueTask DisposeAsync() => builder.DisposeAsync();
 
     [Fact]
     public async Task NullInNotNullColumnIsNotNullViolationNamingTheColumn()

@@ -12,7 +12,6 @@ namespace Coderd.Database.Tests.Constraints;
 /// </summary>
 public sealed class UniqueConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
-    private NpgsqlConnection connection = null!;
     private RowBuilder builder = null!;
 
     public static TheoryData<UniqueConstraint> Members { get; } = [.. Enum.GetValues<UniqueConstraint>()];
@@ -20,11 +19,10 @@ public sealed class UniqueConstraintTests(MigratedDatabase database) : IClassFix
     public async ValueTask InitializeAsync()
     {
         await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
+        builder = await RowBuilder.OpenAsync(database);
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+    public ValueTask DisposeAsync() => builder.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]

@@ -9,17 +9,15 @@ namespace Coderd.Database.Tests.Schema;
 /// </summary>
 public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
-    private NpgsqlConnection connection = null!;
     private RowBuilder builder = null!;
 
     public async ValueTask InitializeAsync()
     {
         await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
+        builder = await RowBuilder.OpenAsync(database);
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
+    public ValueTask DisposeAsync() => builder.DisposeAsync();
 
     [Fact]
     public async Task TokensForOtherUserOrOtherConfigAreAccepted()
@@ -40,9 +38,9 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     public async Task RevokedKeyDigestIsForeignKeyViolation()
     {
         // The keys reference active_key_digest only: a digest known solely as revoked is unknown.
-        await builder.InsertAsync("dbcrypt_keys", Values(("active_key_digest", null), ("revoked_key_digest", "digest-revoked")));
+        await builder.InsertAsync("dbcrypt_keys", ("active_key_digest", null), ("revoked_key_digest", "digest-revoked"));
 
-        await Rejection.AssertAsync(() => builder.InsertAsync("mcp_server_configs", Values(("api_key_value_key_id", "digest-revoked"))),
+        await Rejection.AssertAsync(() => builder.InsertAsync("mcp_server_configs", ("api_key_value_key_id", "digest-revoked")),
             PostgresErrorCodes.ForeignKeyViolation, "mcp_server_configs_api_key_value_key_id_fkey", "mcp_server_configs");
     }
 
@@ -104,12 +102,7 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         Guid[] configs = [await ConfigAsync(), await ConfigAsync()];
         var chat = await ChatAsync(await UserAsync());
 
-        await using (var update = new NpgsqlCommand("UPDATE chats SET mcp_server_ids = @ids WHERE id = @chat", connection))
-        {
-            update.Parameters.AddWithValue("ids", configs);
-            update.Parameters.AddWithValue("chat", chat);
-            await update.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await builder.ExecuteAsync("UPDATE chats SET mcp_server_ids = @ids WHERE id = @chat", ("ids", configs), ("chat", chat));
 
         Assert.Equal(configs, await builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat}'"));
     }
@@ -122,21 +115,16 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         await builder.ExecuteAsync("DELETE FROM mcp_server_configs");
         Guid[] ids = [deleted, Guid.NewGuid()];
 
-        var chat = await builder.InsertAsync("chats", Values(("mcp_server_ids", $"{{{ids[0]},{ids[1]}}}")));
+        var chat = await builder.InsertIdAsync("chats", ("mcp_server_ids", $"{{{ids[0]},{ids[1]}}}"));
 
-        Assert.Equal(ids, await builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat["id"]}'"));
+        Assert.Equal(ids, await builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat}'"));
     }
 
-    private static Dictionary<string, object?> Values(params (string Column, object? Value)[] values) =>
-        values.ToDictionary(v => v.Column, v => v.Value);
+    private Task<Guid> UserAsync() => builder.InsertIdAsync("users");
 
-    private async Task<Guid> UserAsync() => Guid.Parse((await builder.InsertAsync("users"))["id"]!);
+    private Task<Guid> ConfigAsync(Guid? createdBy = null) => builder.InsertIdAsync("mcp_server_configs", ("created_by", createdBy), ("updated_by", createdBy));
 
-    private async Task<Guid> ConfigAsync(Guid? createdBy = null) => Guid.Parse((await builder.InsertAsync(
-        "mcp_server_configs", Values(("created_by", createdBy?.ToString()), ("updated_by", createdBy?.ToString()))))["id"]!);
+    private Task TokenAsync(Guid config, Guid user) => builder.InsertAsync("mcp_server_user_tokens", ("mcp_server_config_id", config), ("user_id", user));
 
-    private async Task TokenAsync(Guid config, Guid user) =>
-        await builder.InsertAsync("mcp_server_user_tokens", Values(("mcp_server_config_id", config.ToString()), ("user_id", user.ToString())));
-
-    private async Task<Guid> ChatAsync(Guid owner) => Guid.Parse((await builder.InsertAsync("chats", Values(("owner_id", owner.ToString()))))["id"]!);
+    private Task<Guid> ChatAsync(Guid owner) => builder.InsertIdAsync("chats", ("owner_id", owner));
 }
