@@ -127,7 +127,7 @@ internal static partial class ConstraintCases
         var table = builder.Catalog.Table(index.Table);
 
         // An empty table, so that the first row collides with nothing (chat_usage_limit_config has its seed row).
-        await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Quote(index.Table)}");
+        await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Qualified(index.Table)}");
         var (pinned, nonEmpty) = Predicate(index.Predicate);
         var filled = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var column in index.Keys.SelectMany(key => ColumnsIn(key, table)).Where(column => !table.Column(column).NotNull).Concat(nonEmpty)) filled[column] = RowBuilder.Fresh;
@@ -209,10 +209,10 @@ internal static partial class ConstraintCases
         var child = await builder.InsertAsync(key.Table, new Dictionary<string, object?> { [key.Column] = parent[key.ReferencedColumn] });
         foreach (var other in builder.Catalog.ForeignKeys.Where(k => k.ReferencedTable == key.ReferencedTable && k.Name != key.Name && k.OnDelete is 'a' or 'r'))
         {
-            await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Quote(other.Table)} WHERE {RowBuilder.Quote(other.Column)} = {value}");
+            await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Qualified(other.Table)} WHERE {RowBuilder.Quote(other.Column)} = {value}");
         }
 
-        return (child, $"DELETE FROM {RowBuilder.Quote(key.ReferencedTable)} WHERE {RowBuilder.Quote(key.ReferencedColumn)} = {value}");
+        return (child, $"DELETE FROM {RowBuilder.Qualified(key.ReferencedTable)} WHERE {RowBuilder.Quote(key.ReferencedColumn)} = {value}");
     }
 
     /// <summary>The foreign key called <paramref name="name"/>, from the catalog.</summary>
@@ -309,7 +309,7 @@ internal static partial class ConstraintCases
         new(member, scenario, async builder =>
         {
             var row = await builder.InsertAsync(member.TableName(), values.ToDictionary(v => v.Column, v => v.Value));
-            return await builder.ScalarAsync<long>($"SELECT count(*) FROM {RowBuilder.Quote(row.Table)} WHERE {row.WhereSql()}");
+            return await builder.ScalarAsync<long>($"SELECT count(*) FROM {RowBuilder.Qualified(row.Table)} WHERE {row.WhereSql()}");
         });
 
     /// <summary>A case running SQL; it counts the rows affected.</summary>

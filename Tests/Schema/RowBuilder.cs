@@ -110,10 +110,10 @@ internal sealed class RowBuilder : IAsyncDisposable
         var values = new List<string>();
         foreach (var column in info.Columns)
         {
-            var given = overrides.TryGetValue(column.Name, out var value) ? value : null;
-            var fresh = ReferenceEquals(given, Fresh);
+            var overridden = overrides.TryGetValue(column.Name, out var given);
+            var fresh = overridden && ReferenceEquals(given, Fresh);
             string literal;
-            if (overrides.ContainsKey(column.Name) && !fresh)
+            if (overridden && !fresh)
             {
                 if (ReferenceEquals(given, Default)) continue;
                 literal = given switch

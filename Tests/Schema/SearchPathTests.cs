@@ -9,90 +9,80 @@ namespace Coderd.Database.Tests.Schema;
 /// prepares rows with the default path, then acts with an empty one (the builder qualifies every
 /// table and type it names).
 /// </summary>
-public sealed class SearchPathTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class SearchPathTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private RowBuilder builder = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        builder = await RowBuilder.OpenAsync(database);
-    }
-
-    public ValueTask DisposeAsync() => builder.DisposeAsync();
-
     [Fact]
     public async Task OrganizationTriggersWorkWithEmptySearchPath()
     {
-        var org = await builder.InsertIdAsync("organizations");
-        var alice = await builder.InsertIdAsync("users");
-        var group = await builder.InsertIdAsync("groups", ("organization_id", org));
-        await builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice), ("roles", "{auditor}"));
-        await builder.InsertAsync("group_members", ("group_id", group), ("user_id", alice));
-        await builder.InsertAsync("custom_roles", ("name", "auditor"), ("organization_id", org));
+        var org = await Builder.InsertIdAsync("organizations");
+        var alice = await Builder.InsertIdAsync("users");
+        var group = await Builder.InsertIdAsync("groups", ("organization_id", org));
+        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice), ("roles", "{auditor}"));
+        await Builder.InsertAsync("group_members", ("group_id", group), ("user_id", alice));
+        await Builder.InsertAsync("custom_roles", ("name", "auditor"), ("organization_id", org));
         await EmptySearchPathAsync();
 
-        await builder.InsertAsync("organizations");
-        await builder.ExecuteAsync("DELETE FROM public.custom_roles WHERE name = 'auditor'");
-        await builder.ExecuteAsync("DELETE FROM public.organization_members WHERE user_id = @alice", ("alice", alice));
-        await builder.ExecuteAsync("UPDATE public.organizations SET deleted = true WHERE id = @org", ("org", org));
+        await Builder.InsertAsync("organizations");
+        await Builder.ExecuteAsync("DELETE FROM public.custom_roles WHERE name = 'auditor'");
+        await Builder.ExecuteAsync("DELETE FROM public.organization_members WHERE user_id = @alice", ("alice", alice));
+        await Builder.ExecuteAsync("UPDATE public.organizations SET deleted = true WHERE id = @org", ("org", org));
 
-        Assert.Equal(4L, await builder.ScalarAsync<long>("SELECT count(*) FROM public.custom_roles WHERE is_system"));
-        Assert.Equal(0L, await builder.ScalarAsync<long>("SELECT count(*) FROM public.group_members"));
+        Assert.Equal(4L, await Builder.ScalarAsync<long>("SELECT count(*) FROM public.custom_roles WHERE is_system"));
+        Assert.Equal(0L, await Builder.ScalarAsync<long>("SELECT count(*) FROM public.group_members"));
     }
 
     [Fact]
     public async Task OrganizationSoftDeleteGuardWorksWithEmptySearchPath()
     {
-        var org = (await builder.TemplateAsync()).Organization;
+        var org = (await Builder.TemplateAsync()).Organization;
         await EmptySearchPathAsync();
 
-        await Raised.AssertAsync(() => builder.ExecuteAsync("UPDATE public.organizations SET deleted = true WHERE id = @org", ("org", org)),
+        await Raised.AssertAsync(() => Builder.ExecuteAsync("UPDATE public.organizations SET deleted = true WHERE id = @org", ("org", org)),
             PostgresErrorCodes.RaiseException, "cannot delete organization: organization has 1 templates that must be deleted first");
     }
 
     [Fact]
     public async Task UserTriggersWorkWithEmptySearchPath()
     {
-        var alice = await builder.InsertIdAsync("users");
+        var alice = await Builder.InsertIdAsync("users");
         await EmptySearchPathAsync();
 
-        await builder.InsertAsync("api_keys", ("user_id", alice));
-        await builder.InsertAsync("user_links", ("user_id", alice), ("login_type", "github"));
-        await builder.ExecuteAsync("UPDATE public.users SET deleted = true, status = 'suspended' WHERE id = @alice", ("alice", alice));
+        await Builder.InsertAsync("api_keys", ("user_id", alice));
+        await Builder.InsertAsync("user_links", ("user_id", alice), ("login_type", "github"));
+        await Builder.ExecuteAsync("UPDATE public.users SET deleted = true, status = 'suspended' WHERE id = @alice", ("alice", alice));
 
-        Assert.Equal(0L, await builder.ScalarAsync<long>("SELECT (SELECT count(*) FROM public.api_keys) + (SELECT count(*) FROM public.user_links)"));
-        Assert.Equal(2L, await builder.ScalarAsync<long>("SELECT count(*) FROM public.user_status_changes"));
-        Assert.Equal(1L, await builder.ScalarAsync<long>("SELECT count(*) FROM public.user_deleted"));
-        await Raised.AssertAsync(() => builder.InsertAsync("api_keys", ("user_id", alice)),
+        Assert.Equal(0L, await Builder.ScalarAsync<long>("SELECT (SELECT count(*) FROM public.api_keys) + (SELECT count(*) FROM public.user_links)"));
+        Assert.Equal(2L, await Builder.ScalarAsync<long>("SELECT count(*) FROM public.user_status_changes"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM public.user_deleted"));
+        await Raised.AssertAsync(() => Builder.InsertAsync("api_keys", ("user_id", alice)),
             PostgresErrorCodes.RaiseException, "Cannot create API key for deleted user");
     }
 
     [Fact]
     public async Task OAuth2TokenTriggerWorksWithEmptySearchPath()
     {
-        var alice = await builder.InsertIdAsync("users");
-        var key = await builder.InsertAsync("api_keys", ("user_id", alice));
-        await builder.InsertAsync("oauth2_provider_app_tokens", ("api_key_id", key["id"]), ("user_id", alice));
+        var alice = await Builder.InsertIdAsync("users");
+        var key = await Builder.InsertAsync("api_keys", ("user_id", alice));
+        await Builder.InsertAsync("oauth2_provider_app_tokens", ("api_key_id", key["id"]), ("user_id", alice));
         await EmptySearchPathAsync();
 
-        await builder.ExecuteAsync("DELETE FROM public.oauth2_provider_app_tokens");
+        await Builder.ExecuteAsync("DELETE FROM public.oauth2_provider_app_tokens");
 
-        Assert.Equal(0L, await builder.ScalarAsync<long>("SELECT count(*) FROM public.api_keys"));
+        Assert.Equal(0L, await Builder.ScalarAsync<long>("SELECT count(*) FROM public.api_keys"));
     }
 
     [Fact]
     public async Task NotificationTriggersWorkWithEmptySearchPath()
     {
-        var alice = await builder.InsertIdAsync("users");
-        var template = await builder.InsertIdAsync("notification_templates");
+        var alice = await Builder.InsertIdAsync("users");
+        var template = await Builder.InsertIdAsync("notification_templates");
         await EmptySearchPathAsync();
 
-        await builder.InsertAsync(
+        await Builder.InsertAsync(
             "notification_messages", ("notification_template_id", template), ("user_id", alice), ("method", "smtp"), ("payload", "{}"),
             ("created_at", "2024-03-05 12:00:00+00"));
 
-        Assert.True(await builder.ScalarAsync<bool>("SELECT dedupe_hash = md5(@parts) FROM public.notification_messages",
+        Assert.True(await Builder.ScalarAsync<bool>("SELECT dedupe_hash = md5(@parts) FROM public.notification_messages",
             ("parts", $"{template}:{alice}:smtp:{{}}:2024-03-05 00:00:00")));
     }
 
@@ -103,44 +93,44 @@ public sealed class SearchPathTests(MigratedDatabase database) : IClassFixture<M
 
         foreach (var count in new[] { 2, 3 })
         {
-            await builder.InsertAsync("usage_events", ("event_type", "dc_managed_agents_v1"), ("event_data", $"{{\"count\": {count}}}"));
+            await Builder.InsertAsync("usage_events", ("event_type", "dc_managed_agents_v1"), ("event_data", $"{{\"count\": {count}}}"));
         }
 
-        Assert.Equal("""{"count": 5}""", await builder.ScalarAsync<string>("SELECT usage_data::text FROM public.usage_events_daily"));
+        Assert.Equal("""{"count": 5}""", await Builder.ScalarAsync<string>("SELECT usage_data::text FROM public.usage_events_daily"));
     }
 
     [Fact]
     public async Task WorkspaceTriggersWorkWithEmptySearchPath()
     {
-        var template = await builder.TemplateAsync();
-        var workspace = await builder.WorkspaceAsync(template.Template, template.Creator);
-        var resource = await builder.InsertIdAsync("workspace_resources", ("job_id", (await builder.BuildAsync(workspace, 1)).Job));
-        await builder.InsertAsync("workspace_agents", ("resource_id", resource), ("name", "main"));
-        await builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'a', next_start_at = now()");
+        var template = await Builder.TemplateAsync();
+        var workspace = await Builder.WorkspaceAsync(template.Template, template.Creator);
+        var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", (await Builder.BuildAsync(workspace, 1)).Job));
+        await Builder.InsertAsync("workspace_agents", ("resource_id", resource), ("name", "main"));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'a', next_start_at = now()");
         await EmptySearchPathAsync();
 
-        await builder.ExecuteAsync("UPDATE public.workspaces SET autostart_schedule = 'b'");
+        await Builder.ExecuteAsync("UPDATE public.workspaces SET autostart_schedule = 'b'");
 
-        Assert.True(await builder.ScalarAsync<bool>("SELECT next_start_at IS NULL FROM public.workspaces"));
+        Assert.True(await Builder.ScalarAsync<bool>("SELECT next_start_at IS NULL FROM public.workspaces"));
         await Raised.AssertAsync(
-            () => builder.InsertAsync("workspace_agents", ("resource_id", resource), ("name", "main")),
+            () => Builder.InsertAsync("workspace_agents", ("resource_id", resource), ("name", "main")),
             PostgresErrorCodes.UniqueViolation, "workspace agent name \"main\" already exists in this workspace build");
     }
 
     [Fact]
     public async Task TailnetTriggersWorkWithEmptySearchPath()
     {
-        await using var listener = await Listener.StartAsync(database, "tailnet_coordinator_heartbeat", "tailnet_peer_update", "tailnet_tunnel_update");
+        await using var listener = await Listener.StartAsync(Database, "tailnet_coordinator_heartbeat", "tailnet_peer_update", "tailnet_tunnel_update");
         var (coordinator, peer) = (Guid.NewGuid(), Guid.NewGuid());
         await EmptySearchPathAsync();
 
-        await builder.InsertAsync("tailnet_coordinators", ("id", coordinator));
-        await builder.InsertAsync("tailnet_peers", ("id", peer), ("coordinator_id", coordinator));
-        await builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", peer), ("dst_id", peer));
+        await Builder.InsertAsync("tailnet_coordinators", ("id", coordinator));
+        await Builder.InsertAsync("tailnet_peers", ("id", peer), ("coordinator_id", coordinator));
+        await Builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", peer), ("dst_id", peer));
 
         Assert.Equal(
             [("tailnet_coordinator_heartbeat", $"{coordinator}"), ("tailnet_peer_update", $"{peer}"), ("tailnet_tunnel_update", $"{peer},{peer}")],
-            await listener.CollectAsync(builder.Connection));
+            await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
@@ -148,7 +138,7 @@ public sealed class SearchPathTests(MigratedDatabase database) : IClassFixture<M
     {
         await EmptySearchPathAsync();
 
-        Assert.True(await builder.ScalarAsync<bool>(
+        Assert.True(await Builder.ScalarAsync<bool>(
             """SELECT public.provisioner_tagset_contains('{"scope": "organization", "owner": ""}', '{"owner": "", "scope": "organization"}')"""));
     }
 
@@ -157,22 +147,22 @@ public sealed class SearchPathTests(MigratedDatabase database) : IClassFixture<M
     {
         // A schema first in the path with tables named like the ones the triggers write: the
         // triggers must still write to public's.
-        await using var transaction = await builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await builder.ExecuteAsync("""
+        await using var transaction = await Builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await Builder.ExecuteAsync("""
             CREATE SCHEMA decoy;
             CREATE TABLE decoy.custom_roles (LIKE public.custom_roles INCLUDING ALL);
             CREATE TABLE decoy.user_status_changes (LIKE public.user_status_changes INCLUDING ALL);
             SET LOCAL search_path = decoy, public;
             """);
 
-        await builder.InsertAsync("organizations");
-        await builder.InsertAsync("users");
+        await Builder.InsertAsync("organizations");
+        await Builder.InsertAsync("users");
 
-        Assert.Equal("0 0 2 1", await builder.ScalarAsync<string>("""
+        Assert.Equal("0 0 2 1", await Builder.ScalarAsync<string>("""
             SELECT concat_ws(' ', (SELECT count(*) FROM decoy.custom_roles), (SELECT count(*) FROM decoy.user_status_changes),
                                   (SELECT count(*) FROM public.custom_roles), (SELECT count(*) FROM public.user_status_changes))
             """));
     }
 
-    private Task EmptySearchPathAsync() => builder.ExecuteAsync("SET search_path = ''");
+    private Task EmptySearchPathAsync() => Builder.ExecuteAsync("SET search_path = ''");
 }

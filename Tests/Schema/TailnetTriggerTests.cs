@@ -7,26 +7,24 @@ namespace Coderd.Database.Tests.Schema;
 /// The notifications of <see cref="M2026_02_16_0006_AddTailnetNotifications"/>, received by a second
 /// session that LISTENs (behavior.md 2.15 to 2.17).
 /// </summary>
-public sealed class TailnetTriggerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
     private const string Heartbeat = "tailnet_coordinator_heartbeat";
     private const string PeerUpdate = "tailnet_peer_update";
     private const string TunnelUpdate = "tailnet_tunnel_update";
 
-    private RowBuilder builder = null!;
     private Listener listener = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        await database.ResetAsync();
-        builder = await RowBuilder.OpenAsync(database);
-        listener = await Listener.StartAsync(database, Heartbeat, PeerUpdate, TunnelUpdate);
+        await base.InitializeAsync();
+        listener = await Listener.StartAsync(Database, Heartbeat, PeerUpdate, TunnelUpdate);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await listener.DisposeAsync();
-        await builder.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -35,56 +33,56 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : IClassFixtu
         var coordinator = Guid.NewGuid();
 
         await CoordinatorAsync(coordinator);
-        await builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now() WHERE id = @id", ("id", coordinator));
-        await builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
+        await Builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now() WHERE id = @id", ("id", coordinator));
+        await Builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
 
-        Assert.Equal([(Heartbeat, $"{coordinator}"), (Heartbeat, $"{coordinator}")], await listener.CollectAsync(builder.Connection));
+        Assert.Equal([(Heartbeat, $"{coordinator}"), (Heartbeat, $"{coordinator}")], await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task PeerInsertSendsNewIdAndUpdateAndDeleteSendTheOldId()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(builder.Connection);
+        await listener.CollectAsync(Builder.Connection);
         var (peer, renamed) = (Guid.NewGuid(), Guid.NewGuid());
 
         await PeerAsync(peer, coordinator);
-        await builder.ExecuteAsync("UPDATE tailnet_peers SET id = @renamed WHERE id = @peer", ("renamed", renamed), ("peer", peer));
-        await builder.ExecuteAsync("DELETE FROM tailnet_peers WHERE id = @renamed", ("renamed", renamed));
+        await Builder.ExecuteAsync("UPDATE tailnet_peers SET id = @renamed WHERE id = @peer", ("renamed", renamed), ("peer", peer));
+        await Builder.ExecuteAsync("DELETE FROM tailnet_peers WHERE id = @renamed", ("renamed", renamed));
 
-        Assert.Equal([(PeerUpdate, $"{peer}"), (PeerUpdate, $"{peer}"), (PeerUpdate, $"{renamed}")], await listener.CollectAsync(builder.Connection));
+        Assert.Equal([(PeerUpdate, $"{peer}"), (PeerUpdate, $"{peer}"), (PeerUpdate, $"{renamed}")], await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task TunnelInsertAndUpdateSendNewEndsAndDeleteSendsOldEnds()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(builder.Connection);
+        await listener.CollectAsync(Builder.Connection);
         var (src, dst, moved) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
 
         await TunnelAsync(coordinator, src, dst);
-        await builder.ExecuteAsync("UPDATE tailnet_tunnels SET dst_id = @moved", ("moved", moved));
-        await builder.ExecuteAsync("DELETE FROM tailnet_tunnels");
+        await Builder.ExecuteAsync("UPDATE tailnet_tunnels SET dst_id = @moved", ("moved", moved));
+        await Builder.ExecuteAsync("DELETE FROM tailnet_tunnels");
 
         Assert.Equal(
             [(TunnelUpdate, $"{src},{dst}"), (TunnelUpdate, $"{src},{moved}"), (TunnelUpdate, $"{src},{moved}")],
-            await listener.CollectAsync(builder.Connection));
+            await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task RolledBackTransactionSendsNothing()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(builder.Connection);
+        await listener.CollectAsync(Builder.Connection);
 
-        await using (var transaction = await builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        await using (var transaction = await Builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
         {
             await PeerAsync(Guid.NewGuid(), coordinator);
             await TunnelAsync(coordinator, Guid.NewGuid(), Guid.NewGuid());
             await transaction.RollbackAsync(TestContext.Current.CancellationToken);
         }
 
-        Assert.Empty(await listener.CollectAsync(builder.Connection));
+        Assert.Empty(await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
@@ -92,15 +90,15 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : IClassFixtu
     {
         var coordinator = Guid.NewGuid();
 
-        await using (var transaction = await builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        await using (var transaction = await Builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
         {
             await CoordinatorAsync(coordinator);
-            await builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now()");
-            await builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now()");
+            await Builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now()");
+            await Builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now()");
             await transaction.CommitAsync(TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal([(Heartbeat, $"{coordinator}")], await listener.CollectAsync(builder.Connection));
+        Assert.Equal([(Heartbeat, $"{coordinator}")], await listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
@@ -111,19 +109,19 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : IClassFixtu
         await PeerAsync(first, coordinator);
         await PeerAsync(second, coordinator);
         await TunnelAsync(coordinator, first, second);
-        await listener.CollectAsync(builder.Connection);
+        await listener.CollectAsync(Builder.Connection);
 
-        await builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
+        await Builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
 
         Assert.Equal(
             new[] { (PeerUpdate, $"{first}"), (PeerUpdate, $"{second}"), (TunnelUpdate, $"{first},{second}") }.Order(),
-            (await listener.CollectAsync(builder.Connection)).Order());
+            (await listener.CollectAsync(Builder.Connection)).Order());
     }
 
-    private Task<Guid> CoordinatorAsync(Guid? id = null) => builder.InsertIdAsync("tailnet_coordinators", ("id", id ?? Guid.NewGuid()));
+    private Task<Guid> CoordinatorAsync(Guid? id = null) => Builder.InsertIdAsync("tailnet_coordinators", ("id", id ?? Guid.NewGuid()));
 
-    private Task PeerAsync(Guid id, Guid coordinator) => builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
+    private Task PeerAsync(Guid id, Guid coordinator) => Builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
 
     private Task TunnelAsync(Guid coordinator, Guid src, Guid dst) =>
-        builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", src), ("dst_id", dst));
+        Builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", src), ("dst_id", dst));
 }
