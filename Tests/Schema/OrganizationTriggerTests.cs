@@ -68,7 +68,7 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     {
         var org = await Builder.InsertIdAsync("organizations");
         await Builder.InsertAsync("groups", ("organization_id", org), ("id", org));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
+        await MemberAsync(org, await Builder.InsertIdAsync("users"));
 
         Assert.Equal(1, await Builder.ExecuteAsync(SoftDelete, ("org", org)));
         Assert.True(await Builder.ScalarAsync<bool>("SELECT deleted FROM organizations WHERE id = @org", ("org", org)));
@@ -140,8 +140,8 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     public async Task SoftDeleteWithTwoLiveMembersAsksToDeleteOne()
     {
         var org = await Builder.InsertIdAsync("organizations");
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
+        await MemberAsync(org, await Builder.InsertIdAsync("users"));
+        await MemberAsync(org, await Builder.InsertIdAsync("users"));
 
         await Raised.AssertAsync(() => Builder.ExecuteAsync(SoftDelete, ("org", org)), PostgresErrorCodes.RaiseException,
             "cannot delete organization: organization has 1 members that must be deleted first");
@@ -163,9 +163,9 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     public async Task SoftDeleteWithThreeLiveMembersAsksToDeleteTwo()
     {
         var org = await Builder.InsertIdAsync("organizations");
-        for (var i = 0; i < 3; i++) await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
+        for (var i = 0; i < 3; i++) await MemberAsync(org, await Builder.InsertIdAsync("users"));
         // Members whose user is deleted do not count.
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users", ("deleted", true))));
+        await MemberAsync(org, await Builder.InsertIdAsync("users", ("deleted", true)));
 
         await Raised.AssertAsync(() => Builder.ExecuteAsync(SoftDelete, ("org", org)), PostgresErrorCodes.RaiseException,
             "cannot delete organization: organization has 2 members that must be deleted first");
@@ -175,9 +175,9 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     public async Task SoftDeleteWithOneLiveAndTwoDeletedMembersSucceeds()
     {
         var org = await Builder.InsertIdAsync("organizations");
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users", ("deleted", true))));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users", ("deleted", true))));
+        await MemberAsync(org, await Builder.InsertIdAsync("users"));
+        await MemberAsync(org, await Builder.InsertIdAsync("users", ("deleted", true)));
+        await MemberAsync(org, await Builder.InsertIdAsync("users", ("deleted", true)));
 
         Assert.Equal(1, await Builder.ExecuteAsync(SoftDelete, ("org", org)));
     }
@@ -213,9 +213,9 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
         var other = await Builder.InsertIdAsync("organizations");
         var alice = await Builder.InsertIdAsync("users");
         var bob = await Builder.InsertIdAsync("users");
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice), ("roles", "{auditor,viewer,auditor,Auditor}"));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", bob), ("roles", "{viewer}"));
-        await Builder.InsertAsync("organization_members", ("organization_id", other), ("user_id", alice), ("roles", "{auditor}"));
+        await MemberAsync(org, alice, "auditor", "viewer", "auditor", "Auditor");
+        await MemberAsync(org, bob, "viewer");
+        await MemberAsync(other, alice, "auditor");
         await Builder.ExecuteAsync("UPDATE organization_members SET updated_at = '2020-01-01 00:00:00+00'");
         await CustomRoleAsync("auditor", org);
         await CustomRoleAsync("auditor", other);
@@ -233,7 +233,7 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     {
         var org = await Builder.InsertIdAsync("organizations");
         var alice = await Builder.InsertIdAsync("users");
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice), ("roles", "{auditor}"));
+        await MemberAsync(org, alice, "auditor");
         await Builder.ExecuteAsync("UPDATE organization_members SET updated_at = '2020-01-01 00:00:00+00'");
         await Builder.ExecuteAsync("UPDATE users SET rbac_roles = '{auditor}' WHERE id = @alice", ("alice", alice));
         await CustomRoleAsync("auditor", null);
@@ -253,9 +253,9 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
         var bob = await Builder.InsertIdAsync("users");
         var orgGroups = new[] { await Builder.InsertIdAsync("groups", ("organization_id", org)), await Builder.InsertIdAsync("groups", ("organization_id", org)) };
         var otherGroup = await Builder.InsertIdAsync("groups", ("organization_id", other));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice));
-        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", bob));
-        await Builder.InsertAsync("organization_members", ("organization_id", other), ("user_id", alice));
+        await MemberAsync(org, alice);
+        await MemberAsync(org, bob);
+        await MemberAsync(other, alice);
         foreach (var group in orgGroups) await Builder.InsertAsync("group_members", ("group_id", group), ("user_id", alice));
         await Builder.InsertAsync("group_members", ("group_id", orgGroups[0]), ("user_id", bob));
         await Builder.InsertAsync("group_members", ("group_id", otherGroup), ("user_id", alice));
@@ -266,6 +266,10 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
             new[] { $"{orgGroups[0]} {bob}", $"{otherGroup} {alice}" }.Order(StringComparer.Ordinal),
             (await Builder.ColumnAsync<string>("SELECT group_id || ' ' || user_id FROM group_members")).Order(StringComparer.Ordinal));
     }
+
+    /// <summary>Makes <paramref name="user"/> a member of <paramref name="org"/> holding <paramref name="roles"/>.</summary>
+    private Task MemberAsync(Guid org, Guid user, params string[] roles) =>
+        Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", user), ("roles", $"{{{string.Join(',', roles)}}}"));
 
     private Task ProvisionerKeyAsync(Guid org, string name) => Builder.InsertAsync("provisioner_keys", ("organization_id", org), ("name", name));
 
