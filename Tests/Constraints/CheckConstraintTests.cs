@@ -9,25 +9,13 @@ namespace Coderd.Database.Tests.Constraints;
 /// fails with 23514 naming exactly its constraint and table, and is classified to exactly its member;
 /// each row of <see cref="ConstraintCases.Accepted"/> is stored.
 /// </summary>
-public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class CheckConstraintTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private RowBuilder builder = null!;
-
     public static TheoryData<CheckConstraint> Members { get; } = [.. Enum.GetValues<CheckConstraint>()];
 
     public static TheoryData<CheckConstraint, string> RejectedRows { get; } = new(ConstraintCases.Rejected.Select(c => (c.Constraint, c.Scenario)));
 
     public static TheoryData<CheckConstraint, string> AcceptedRows { get; } = new(ConstraintCases.Accepted.Select(c => (c.Constraint, c.Scenario)));
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]
@@ -45,7 +33,7 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     {
         var row = ConstraintCases.Rejected.Single(c => c.Constraint == member && c.Scenario == scenario);
 
-        var error = await Rejection.CaptureAsync(() => row.Write(builder), $"the {scenario} row meant to break {member.SqlName()}");
+        var error = await Rejection.CaptureAsync(() => row.Write(Builder), $"the {scenario} row meant to break {member.SqlName()}");
 
         ConstraintCases.AssertCheckViolation(error, member);
     }
@@ -56,7 +44,7 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     {
         var row = ConstraintCases.Accepted.Single(c => c.Constraint == member && c.Scenario == scenario);
 
-        var stored = await row.Write(builder);
+        var stored = await row.Write(Builder);
 
         Assert.True(stored >= 1, $"The {scenario} row for {member.SqlName()} was not stored.");
     }
@@ -65,15 +53,15 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     public async Task AllowListNotEmptyNeverRejectsButItsErrorIsClassified()
     {
         // Given the constraint with coderd's text,
-        Assert.Equal("CHECK ((array_length(allow_list, 1) > 0))", await builder.ScalarAsync<string>(
+        Assert.Equal("CHECK ((array_length(allow_list, 1) > 0))", await Builder.ScalarAsync<string>(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'api_keys_allow_list_not_empty' AND conrelid = 'api_keys'::regclass"));
 
         // an empty array's length is NULL, which a CHECK lets through (the accepted rows store '{}'),
-        Assert.True(await builder.ScalarAsync<bool>("SELECT array_length('{}'::text[], 1) IS NULL"));
+        Assert.True(await Builder.ScalarAsync<bool>("SELECT array_length('{}'::text[], 1) IS NULL"));
 
         // and NULL, the only other candidate, is stopped by NOT NULL before the CHECK is reached.
         var notNull = await Rejection.CaptureAsync(
-            () => builder.InsertAsync("api_keys", new Dictionary<string, object?> { ["allow_list"] = null }), "an API key with a NULL allow list");
+            () => Builder.InsertAsync("api_keys", new Dictionary<string, object?> { ["allow_list"] = null }), "an API key with a NULL allow list");
         Assert.Equal((PostgresErrorCodes.NotNullViolation, "allow_list", (string?)null), (notNull.SqlState, notNull.ColumnName, notNull.ConstraintName));
 
         // So its error is built as PostgreSQL 15 would send it, and classified like the others.
@@ -84,10 +72,10 @@ public sealed class CheckConstraintTests(MigratedDatabase database) : IClassFixt
     [Fact]
     public async Task SecondUsageLimitConfigRowIsUniqueViolationOfSingletonKeyNotSingletonCheck()
     {
-        Assert.Equal(1L, await builder.ScalarAsync<long>("SELECT count(*) FROM chat_usage_limit_config WHERE singleton"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM chat_usage_limit_config WHERE singleton"));
 
         var error = await Rejection.CaptureAsync(
-            () => builder.ExecuteAsync("INSERT INTO chat_usage_limit_config DEFAULT VALUES"), "a second chat_usage_limit_config row");
+            () => Builder.ExecuteAsync("INSERT INTO chat_usage_limit_config DEFAULT VALUES"), "a second chat_usage_limit_config row");
 
         ConstraintCases.AssertUniqueViolation(error, UniqueConstraint.ChatUsageLimitConfigSingletonKey);
     }

@@ -127,12 +127,14 @@ internal static partial class ConstraintCases
         var table = builder.Catalog.Table(index.Table);
 
         // An empty table, so that the first row collides with nothing (chat_usage_limit_config has its seed row).
-        await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Quote(index.Table)}");
+        await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Qualified(index.Table)}");
         var (pinned, nonEmpty) = Predicate(index.Predicate);
-        var fill = index.Keys.SelectMany(key => ColumnsIn(key, table)).Where(column => !table.Column(column).NotNull).Concat(nonEmpty).ToList();
-        var first = await builder.InsertAsync(index.Table, pinned, fill);
+        var filled = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var column in index.Keys.SelectMany(key => ColumnsIn(key, table)).Where(column => !table.Column(column).NotNull).Concat(nonEmpty)) filled[column] = RowBuilder.Fresh;
+        foreach (var (column, value) in pinned) filled[column] = value;
+        var first = await builder.InsertAsync(index.Table, filled);
 
-        var second = new Dictionary<string, object?>(pinned, StringComparer.Ordinal);
+        var second = new Dictionary<string, object?>(filled, StringComparer.Ordinal);
         foreach (var key in index.Keys)
         {
             if (table.Columns.Any(c => c.Name == key))
@@ -150,7 +152,7 @@ internal static partial class ConstraintCases
         }
 
         foreach (var column in ComputedKeyInputs.GetValueOrDefault(index.Name) ?? []) second[column] = first[column];
-        return await Rejection.CaptureAsync(() => builder.InsertAsync(index.Table, second, fill), $"a second {index.Table} row repeating the key of {index.Name}");
+        return await Rejection.CaptureAsync(() => builder.InsertAsync(index.Table, second), $"a second {index.Table} row repeating the key of {index.Name}");
     }
 
     /// <summary>
@@ -202,15 +204,15 @@ internal static partial class ConstraintCases
     /// </summary>
     public static async Task<(Row Child, string DeleteParent)> ParentWithChildAsync(RowBuilder builder, SchemaCatalog.ForeignKey key)
     {
-        var parent = await builder.InsertAsync(key.ReferencedTable, fill: [key.ReferencedColumn]);
+        var parent = await builder.InsertAsync(key.ReferencedTable, (key.ReferencedColumn, RowBuilder.Fresh));
         var value = RowBuilder.Literal(parent[key.ReferencedColumn], builder.Catalog.Table(key.ReferencedTable).Column(key.ReferencedColumn));
         var child = await builder.InsertAsync(key.Table, new Dictionary<string, object?> { [key.Column] = parent[key.ReferencedColumn] });
         foreach (var other in builder.Catalog.ForeignKeys.Where(k => k.ReferencedTable == key.ReferencedTable && k.Name != key.Name && k.OnDelete is 'a' or 'r'))
         {
-            await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Quote(other.Table)} WHERE {RowBuilder.Quote(other.Column)} = {value}");
+            await builder.ExecuteAsync($"DELETE FROM {RowBuilder.Qualified(other.Table)} WHERE {RowBuilder.Quote(other.Column)} = {value}");
         }
 
-        return (child, $"DELETE FROM {RowBuilder.Quote(key.ReferencedTable)} WHERE {RowBuilder.Quote(key.ReferencedColumn)} = {value}");
+        return (child, $"DELETE FROM {RowBuilder.Qualified(key.ReferencedTable)} WHERE {RowBuilder.Quote(key.ReferencedColumn)} = {value}");
     }
 
     /// <summary>The foreign key called <paramref name="name"/>, from the catalog.</summary>
@@ -307,7 +309,7 @@ internal static partial class ConstraintCases
         new(member, scenario, async builder =>
         {
             var row = await builder.InsertAsync(member.TableName(), values.ToDictionary(v => v.Column, v => v.Value));
-            return await builder.ScalarAsync<long>($"SELECT count(*) FROM {RowBuilder.Quote(row.Table)} WHERE {row.WhereSql()}");
+            return await builder.ScalarAsync<long>($"SELECT count(*) FROM {RowBuilder.Qualified(row.Table)} WHERE {row.WhereSql()}");
         });
 
     /// <summary>A case running SQL; it counts the rows affected.</summary>

@@ -10,29 +10,17 @@ namespace Coderd.Database.Tests.Constraints;
 /// and deleting a parent that has a child does what the key's ON DELETE says (RESTRICT and NO
 /// ACTION block it, classified the same way; CASCADE deletes the child; SET NULL empties its column).
 /// </summary>
-public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private RowBuilder builder = null!;
-
     public static TheoryData<ForeignKeyConstraint> Members { get; } = [.. Enum.GetValues<ForeignKeyConstraint>()];
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]
     public async Task MissingParentIsForeignKeyViolationOfExactlyItsMember(ForeignKeyConstraint member)
     {
-        var key = ConstraintCases.ForeignKey(builder, member.SqlName());
+        var key = ConstraintCases.ForeignKey(Builder, member.SqlName());
 
-        var error = await ConstraintCases.MissingParentAsync(builder, key);
+        var error = await ConstraintCases.MissingParentAsync(Builder, key);
 
         ConstraintCases.AssertForeignKeyViolation(error, member);
     }
@@ -42,30 +30,30 @@ public sealed class ForeignKeyConstraintTests(MigratedDatabase database) : IClas
     public async Task DeletingParentDoesWhatItsMemberSays(ForeignKeyConstraint member)
     {
         // Given a parent, a child referencing it, and nothing else that keeps the parent,
-        var key = ConstraintCases.ForeignKey(builder, member.SqlName());
-        var (child, delete) = await ConstraintCases.ParentWithChildAsync(builder, key);
-        var childSql = $"SELECT count(*) FROM {RowBuilder.Quote(key.Table)} WHERE ";
-        Assert.Equal(1L, await builder.ScalarAsync<long>(childSql + child.WhereSql()));
+        var key = ConstraintCases.ForeignKey(Builder, member.SqlName());
+        var (child, delete) = await ConstraintCases.ParentWithChildAsync(Builder, key);
+        var childSql = $"SELECT count(*) FROM {RowBuilder.Qualified(key.Table)} WHERE ";
+        Assert.Equal(1L, await Builder.ScalarAsync<long>(childSql + child.WhereSql()));
 
         // when the parent is deleted:
         switch (key.OnDelete)
         {
             case 'a':
-                ConstraintCases.AssertForeignKeyViolation(await Rejection.CaptureAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"), member);
+                ConstraintCases.AssertForeignKeyViolation(await Rejection.CaptureAsync(() => Builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"), member);
                 break;
             case 'r':
                 // PostgreSQL 18 reports a RESTRICT key with 23001 (restrict_violation), earlier versions with 23503.
                 ConstraintCases.AssertForeignKeyViolation(
-                    await Rejection.CaptureAsync(() => builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"),
+                    await Rejection.CaptureAsync(() => Builder.ExecuteAsync(delete), $"deleting a {key.ReferencedTable} row {key.Name} protects"),
                     member, PostgresErrorCodes.ForeignKeyViolation, PostgresErrorCodes.RestrictViolation);
                 break;
             case 'c':
-                Assert.Equal(1, await builder.ExecuteAsync(delete));
-                Assert.Equal(0L, await builder.ScalarAsync<long>(childSql + child.WhereSql()));
+                Assert.Equal(1, await Builder.ExecuteAsync(delete));
+                Assert.Equal(0L, await Builder.ScalarAsync<long>(childSql + child.WhereSql()));
                 break;
             case 'n':
-                Assert.Equal(1, await builder.ExecuteAsync(delete));
-                Assert.Equal(1L, await builder.ScalarAsync<long>($"{childSql}{child.WhereSql(key.Column)} AND {RowBuilder.Quote(key.Column)} IS NULL"));
+                Assert.Equal(1, await Builder.ExecuteAsync(delete));
+                Assert.Equal(1L, await Builder.ScalarAsync<long>($"{childSql}{child.WhereSql(key.Column)} AND {RowBuilder.Quote(key.Column)} IS NULL"));
                 break;
             default:
                 Assert.Fail($"{key.Name} has ON DELETE '{key.OnDelete}', which this test does not know; add its outcome.");

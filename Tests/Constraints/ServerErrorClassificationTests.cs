@@ -8,25 +8,13 @@ namespace Coderd.Database.Tests.Constraints;
 /// Real server errors that are not a violation of a known CHECK, UNIQUE or FOREIGN KEY: a NOT NULL
 /// violation (a column, no constraint), a constraint this build does not know, another class of error.
 /// </summary>
-public sealed class ServerErrorClassificationTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class ServerErrorClassificationTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private RowBuilder builder = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
-
     [Fact]
     public async Task NullInNotNullColumnIsNotNullViolationNamingTheColumn()
     {
         var error = await Rejection.CaptureAsync(
-            () => builder.InsertAsync("mcp_server_configs", new Dictionary<string, object?> { ["display_name"] = null }), "a NULL display_name");
+            () => Builder.InsertAsync("mcp_server_configs", new Dictionary<string, object?> { ["display_name"] = null }), "a NULL display_name");
 
         Assert.Equal(
             (PostgresErrorCodes.NotNullViolation, "mcp_server_configs", "display_name", (string?)null),
@@ -48,7 +36,7 @@ public sealed class ServerErrorClassificationTests(MigratedDatabase database) : 
     {
         // A constraint a newer schema might add: a real server error, a name not in the enums.
         var error = await Rejection.CaptureAsync(
-            () => builder.ExecuteAsync("CREATE TEMP TABLE newer_schema (n int CONSTRAINT newer_schema_n_check CHECK (n > 0)); INSERT INTO newer_schema VALUES (0)"),
+            () => Builder.ExecuteAsync("CREATE TEMP TABLE newer_schema (n int CONSTRAINT newer_schema_n_check CHECK (n > 0)); INSERT INTO newer_schema VALUES (0)"),
             "a row breaking a temporary table's CHECK");
 
         Assert.True(error.IsCheckViolation());
@@ -62,7 +50,7 @@ public sealed class ServerErrorClassificationTests(MigratedDatabase database) : 
     [Fact]
     public async Task ErrorOfAnotherClassIsNoViolation()
     {
-        var error = await Rejection.CaptureAsync(() => builder.ExecuteAsync("INSERT INTO no_such_table VALUES (1)"), "an insert into a missing table");
+        var error = await Rejection.CaptureAsync(() => Builder.ExecuteAsync("INSERT INTO no_such_table VALUES (1)"), "an insert into a missing table");
 
         Assert.Equal(PostgresErrorCodes.UndefinedTable, error.SqlState);
         Assert.False(error.TryGetConstraintViolation(out var violation));

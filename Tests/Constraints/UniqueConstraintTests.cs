@@ -10,29 +10,17 @@ namespace Coderd.Database.Tests.Constraints;
 /// it and its table, classified to exactly its member. The cases come from the catalog, one per
 /// member of <see cref="UniqueConstraint"/>.
 /// </summary>
-public sealed class UniqueConstraintTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class UniqueConstraintTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private RowBuilder builder = null!;
-
     public static TheoryData<UniqueConstraint> Members { get; } = [.. Enum.GetValues<UniqueConstraint>()];
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Members))]
     public async Task DuplicateRowIsUniqueViolationOfExactlyItsMember(UniqueConstraint member)
     {
-        var error = await ConstraintCases.DuplicateAsync(builder, member.SqlName());
+        var error = await ConstraintCases.DuplicateAsync(Builder, member.SqlName());
 
-        if (error.ConstraintName != member.SqlName() && ConstraintCases.EarlierTwin(builder, member.SqlName()) is { } twin && error.ConstraintName == twin.Name)
+        if (error.ConstraintName != member.SqlName() && ConstraintCases.EarlierTwin(Builder, member.SqlName()) is { } twin && error.ConstraintName == twin.Name)
         {
             // An exact twin created earlier is checked first, so the server reports every such
             // duplicate under the twin's name; this member's own error is built as it would be sent.

@@ -7,42 +7,30 @@ namespace Coderd.Database.Tests.Schema;
 /// suite breaks one by one): which rows may coexist, what deleting a user or a config does, which
 /// dbcrypt digest the key columns accept, and how the id array behaves.
 /// </summary>
-public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class McpServerTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private RowBuilder builder = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        builder = await RowBuilder.CreateAsync(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
-
     [Fact]
     public async Task TokensForOtherUserOrOtherConfigAreAccepted()
     {
         var github = await ConfigAsync();
         var linear = await ConfigAsync();
-        var owner = await UserAsync();
-        var alice = await UserAsync();
+        var owner = await Builder.InsertIdAsync("users");
+        var alice = await Builder.InsertIdAsync("users");
 
         await TokenAsync(github, owner);
         await TokenAsync(github, alice);
         await TokenAsync(linear, owner);
 
-        Assert.Equal(3L, await builder.ScalarAsync<long>("SELECT count(*) FROM mcp_server_user_tokens"));
+        Assert.Equal(3L, await Builder.ScalarAsync<long>("SELECT count(*) FROM mcp_server_user_tokens"));
     }
 
     [Fact]
     public async Task RevokedKeyDigestIsForeignKeyViolation()
     {
         // The keys reference active_key_digest only: a digest known solely as revoked is unknown.
-        await builder.InsertAsync("dbcrypt_keys", Values(("active_key_digest", null), ("revoked_key_digest", "digest-revoked")));
+        await Builder.InsertAsync("dbcrypt_keys", ("active_key_digest", null), ("revoked_key_digest", "digest-revoked"));
 
-        await Rejection.AssertAsync(() => builder.InsertAsync("mcp_server_configs", Values(("api_key_value_key_id", "digest-revoked"))),
+        await Rejection.AssertAsync(() => Builder.InsertAsync("mcp_server_configs", ("api_key_value_key_id", "digest-revoked")),
             PostgresErrorCodes.ForeignKeyViolation, "mcp_server_configs_api_key_value_key_id_fkey", "mcp_server_configs");
     }
 
@@ -51,8 +39,8 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     {
         // Given alice, with a config she wrote, a token for it and a chat; and another user's token
         // and chat beside hers,
-        var alice = await UserAsync();
-        var other = await UserAsync();
+        var alice = await Builder.InsertIdAsync("users");
+        var other = await Builder.InsertIdAsync("users");
         var config = await ConfigAsync(createdBy: alice);
         await TokenAsync(config, alice);
         await TokenAsync(config, other);
@@ -60,17 +48,17 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
         var othersChat = await ChatAsync(other);
 
         // when she is deleted (after her status history, which a NO ACTION key keeps otherwise),
-        await builder.ExecuteAsync($"DELETE FROM user_status_changes WHERE user_id = '{alice}'");
-        Assert.Equal(1, await builder.ExecuteAsync($"DELETE FROM users WHERE id = '{alice}'"));
+        await Builder.ExecuteAsync($"DELETE FROM user_status_changes WHERE user_id = '{alice}'");
+        Assert.Equal(1, await Builder.ExecuteAsync($"DELETE FROM users WHERE id = '{alice}'"));
 
         // then her tokens and chats are gone, the config stays without author, the rest is untouched.
         Assert.Equal(
             (0L, 1L, 0L, 1L),
-            (await builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE user_id = '{alice}'"),
-             await builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE user_id = '{other}'"),
-             await builder.ScalarAsync<long>($"SELECT count(*) FROM chats WHERE owner_id = '{alice}'"),
-             await builder.ScalarAsync<long>($"SELECT count(*) FROM chats WHERE id = '{othersChat}'")));
-        Assert.True(await builder.ScalarAsync<bool>($"SELECT created_by IS NULL AND updated_by IS NULL FROM mcp_server_configs WHERE id = '{config}'"));
+            (await Builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE user_id = '{alice}'"),
+             await Builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE user_id = '{other}'"),
+             await Builder.ScalarAsync<long>($"SELECT count(*) FROM chats WHERE owner_id = '{alice}'"),
+             await Builder.ScalarAsync<long>($"SELECT count(*) FROM chats WHERE id = '{othersChat}'")));
+        Assert.True(await Builder.ScalarAsync<bool>($"SELECT created_by IS NULL AND updated_by IS NULL FROM mcp_server_configs WHERE id = '{config}'"));
     }
 
     [Fact]
@@ -78,22 +66,22 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     {
         var github = await ConfigAsync();
         var linear = await ConfigAsync();
-        var owner = await UserAsync();
+        var owner = await Builder.InsertIdAsync("users");
         await TokenAsync(github, owner);
         await TokenAsync(linear, owner);
 
-        Assert.Equal(1, await builder.ExecuteAsync($"DELETE FROM mcp_server_configs WHERE id = '{github}'"));
+        Assert.Equal(1, await Builder.ExecuteAsync($"DELETE FROM mcp_server_configs WHERE id = '{github}'"));
 
         Assert.Equal(
             (0L, 1L),
-            (await builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE mcp_server_config_id = '{github}'"),
-             await builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE mcp_server_config_id = '{linear}'")));
+            (await Builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE mcp_server_config_id = '{github}'"),
+             await Builder.ScalarAsync<long>($"SELECT count(*) FROM mcp_server_user_tokens WHERE mcp_server_config_id = '{linear}'")));
     }
 
     [Fact]
     public async Task McpServerIdsDefaultsToEmptyArray()
     {
-        var chat = await builder.InsertAsync("chats");
+        var chat = await Builder.InsertAsync("chats");
 
         Assert.Equal("{}", chat["mcp_server_ids"]);
     }
@@ -102,16 +90,11 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     public async Task McpServerIdsRoundTripsUuidArray()
     {
         Guid[] configs = [await ConfigAsync(), await ConfigAsync()];
-        var chat = await ChatAsync(await UserAsync());
+        var chat = await ChatAsync(await Builder.InsertIdAsync("users"));
 
-        await using (var update = new NpgsqlCommand("UPDATE chats SET mcp_server_ids = @ids WHERE id = @chat", connection))
-        {
-            update.Parameters.AddWithValue("ids", configs);
-            update.Parameters.AddWithValue("chat", chat);
-            await update.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await Builder.ExecuteAsync("UPDATE chats SET mcp_server_ids = @ids WHERE id = @chat", ("ids", configs), ("chat", chat));
 
-        Assert.Equal(configs, await builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat}'"));
+        Assert.Equal(configs, await Builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat}'"));
     }
 
     [Fact]
@@ -119,24 +102,17 @@ public sealed class McpServerTests(MigratedDatabase database) : IClassFixture<Mi
     {
         // No foreign key: a chat may keep naming a config deleted since.
         var deleted = await ConfigAsync();
-        await builder.ExecuteAsync("DELETE FROM mcp_server_configs");
+        await Builder.ExecuteAsync("DELETE FROM mcp_server_configs");
         Guid[] ids = [deleted, Guid.NewGuid()];
 
-        var chat = await builder.InsertAsync("chats", Values(("mcp_server_ids", $"{{{ids[0]},{ids[1]}}}")));
+        var chat = await Builder.InsertIdAsync("chats", ("mcp_server_ids", $"{{{ids[0]},{ids[1]}}}"));
 
-        Assert.Equal(ids, await builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat["id"]}'"));
+        Assert.Equal(ids, await Builder.ScalarAsync<Guid[]>($"SELECT mcp_server_ids FROM chats WHERE id = '{chat}'"));
     }
 
-    private static Dictionary<string, object?> Values(params (string Column, object? Value)[] values) =>
-        values.ToDictionary(v => v.Column, v => v.Value);
+    private Task<Guid> ConfigAsync(Guid? createdBy = null) => Builder.InsertIdAsync("mcp_server_configs", ("created_by", createdBy), ("updated_by", createdBy));
 
-    private async Task<Guid> UserAsync() => Guid.Parse((await builder.InsertAsync("users"))["id"]!);
+    private Task TokenAsync(Guid config, Guid user) => Builder.InsertAsync("mcp_server_user_tokens", ("mcp_server_config_id", config), ("user_id", user));
 
-    private async Task<Guid> ConfigAsync(Guid? createdBy = null) => Guid.Parse((await builder.InsertAsync(
-        "mcp_server_configs", Values(("created_by", createdBy?.ToString()), ("updated_by", createdBy?.ToString()))))["id"]!);
-
-    private async Task TokenAsync(Guid config, Guid user) =>
-        await builder.InsertAsync("mcp_server_user_tokens", Values(("mcp_server_config_id", config.ToString()), ("user_id", user.ToString())));
-
-    private async Task<Guid> ChatAsync(Guid owner) => Guid.Parse((await builder.InsertAsync("chats", Values(("owner_id", owner.ToString()))))["id"]!);
+    private Task<Guid> ChatAsync(Guid owner) => Builder.InsertIdAsync("chats", ("owner_id", owner));
 }

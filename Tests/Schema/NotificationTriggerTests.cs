@@ -8,29 +8,17 @@ namespace Coderd.Database.Tests.Schema;
 /// not enabled is refused, and the dedupe hash lets a message through once per UTC day
 /// (behavior.md 2.10 and 2.11).
 /// </summary>
-public sealed class NotificationTriggerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
     private const string Disabled = "cannot enqueue message: notification is not enabled";
 
-    private const string Message = """
-        INSERT INTO notification_messages (id, notification_template_id, user_id, method, created_by, payload, targets, created_at)
-        VALUES (gen_random_uuid(), @template, @user, 'smtp', @by, @payload::jsonb, @targets, @created::timestamptz)
-        RETURNING id
-        """;
-
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
     private Guid user;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-        user = await rows.UserAsync();
+        await base.InitializeAsync();
+        user = await Builder.InsertIdAsync("users");
     }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Fact]
     public async Task TemplateEnabledByDefaultWithoutPreferenceIsEnqueued()
@@ -39,7 +27,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
 
         await MessageAsync(template);
 
-        Assert.Equal(1L, await rows.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
     }
 
     [Fact]
@@ -67,21 +55,19 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
 
         await MessageAsync(template);
 
-        Assert.Equal(1L, await rows.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
     }
 
     [Fact]
     public async Task AnotherUsersDisabledPreferenceDoesNotCount()
     {
         var template = await TemplateAsync(enabledByDefault: true);
-        var other = await rows.UserAsync();
-        await rows.ExecuteAsync(
-            "INSERT INTO notification_preferences (user_id, notification_template_id, disabled) VALUES (@other, @template, true)",
-            ("other", other), ("template", template));
+        var other = await Builder.InsertIdAsync("users");
+        await Builder.InsertAsync("notification_preferences", ("user_id", other), ("notification_template_id", template), ("disabled", true));
 
         await MessageAsync(template);
 
-        Assert.Equal(1L, await rows.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM notification_messages"));
     }
 
     [Fact]
@@ -98,7 +84,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
         await MessageAsync(template);
         await PreferenceAsync(template, disabled: true);
 
-        Assert.Equal(1, await rows.ExecuteAsync("UPDATE notification_messages SET status = 'sent'"));
+        Assert.Equal(1, await Builder.ExecuteAsync("UPDATE notification_messages SET status = 'sent'"));
     }
 
     [Fact]
@@ -107,7 +93,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
         var template = await TemplateAsync(enabledByDefault: true);
         var (u1, u2) = (Guid.NewGuid(), Guid.NewGuid());
         // The day is UTC's whatever the session says: 23:30 in New York on the 5th is the 6th in UTC.
-        await rows.ExecuteAsync("SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY'");
+        await Builder.ExecuteAsync("SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY'");
 
         var id = await MessageAsync(template, """{"b":1,"a":[1,2]}""", [u2, u1], "2024-03-05 23:30:00-05");
 
@@ -134,7 +120,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
         var template = await TemplateAsync(enabledByDefault: true);
         var id = await MessageAsync(template, "{}", null, "2024-03-05 12:00:00+00");
 
-        await rows.ExecuteAsync("UPDATE notification_messages SET dedupe_hash = 'mine', payload = '{\"x\": 1}' WHERE id = @id", ("id", id));
+        await Builder.ExecuteAsync("UPDATE notification_messages SET dedupe_hash = 'mine', payload = '{\"x\": 1}' WHERE id = @id", ("id", id));
 
         Assert.Equal(Md5($$"""{{template}}:{{user}}:smtp:{"x": 1}:2024-03-05 00:00:00"""), await HashAsync(id));
     }
@@ -157,41 +143,23 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : IClass
 
         await MessageAsync(template, "{}", null, "2024-03-06 00:00:00+00");
 
-        Assert.Equal(2L, await rows.ScalarAsync<long>("SELECT count(DISTINCT dedupe_hash) FROM notification_messages"));
+        Assert.Equal(2L, await Builder.ScalarAsync<long>("SELECT count(DISTINCT dedupe_hash) FROM notification_messages"));
     }
 
-    private async Task<Guid> TemplateAsync(bool enabledByDefault)
-    {
-        var id = Guid.NewGuid();
-        await rows.ExecuteAsync("""
-            INSERT INTO notification_templates (id, name, title_template, body_template, enabled_by_default)
-            VALUES (@id, @name, 'title', 'body', @enabled)
-            """, ("id", id), ("name", rows.Name("template")), ("enabled", enabledByDefault));
-        return id;
-    }
+    private Task<Guid> TemplateAsync(bool enabledByDefault) => Builder.InsertIdAsync("notification_templates", ("enabled_by_default", enabledByDefault));
 
-    private Task PreferenceAsync(Guid template, bool disabled) => rows.ExecuteAsync(
-        "INSERT INTO notification_preferences (user_id, notification_template_id, disabled) VALUES (@user, @template, @disabled)",
-        ("user", user), ("template", template), ("disabled", disabled));
+    private Task PreferenceAsync(Guid template, bool disabled) =>
+        Builder.InsertAsync("notification_preferences", ("user_id", user), ("notification_template_id", template), ("disabled", disabled));
 
-    private async Task<Guid> MessageAsync(
-        Guid template, string payload = "{}", Guid[]? targets = null, string created = "2024-03-05 12:00:00+00", string createdBy = "test")
-    {
-        await using var command = new NpgsqlCommand(Message, connection);
-        command.Parameters.AddWithValue("template", template);
-        command.Parameters.AddWithValue("user", user);
-        command.Parameters.AddWithValue("by", createdBy);
-        command.Parameters.AddWithValue("payload", payload);
-        command.Parameters.Add(new NpgsqlParameter("targets", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid)
-        {
-            Value = targets is null ? DBNull.Value : targets,
-        });
-        command.Parameters.AddWithValue("created", created);
-        return (Guid)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    /// <summary>Inserts an smtp message for the class's user and returns its id; <paramref name="targets"/> null is SQL NULL.</summary>
+    private Task<Guid> MessageAsync(
+        Guid template, string payload = "{}", Guid[]? targets = null, string created = "2024-03-05 12:00:00+00", string createdBy = "test") =>
+        Builder.InsertIdAsync(
+            "notification_messages", ("notification_template_id", template), ("user_id", user), ("method", "smtp"), ("created_by", createdBy),
+            ("payload", payload), ("targets", targets is null ? null : $"{{{string.Join(',', targets)}}}"), ("created_at", created));
 
     private async Task<string?> HashAsync(Guid id) =>
-        await rows.ScalarAsync<string>("SELECT dedupe_hash FROM notification_messages WHERE id = @id", ("id", id));
+        await Builder.ScalarAsync<string>("SELECT dedupe_hash FROM notification_messages WHERE id = @id", ("id", id));
 
     private static string Md5(string text) =>
         Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(text)));

@@ -7,21 +7,32 @@ using Npgsql;
 namespace Coderd.Database.Tests.Schema;
 
 /// <summary>
-/// Inserts valid rows into any table of a migrated database, reading what "valid" means from its
-/// catalog: every NOT NULL column without a default gets a fresh value of its type, a column whose
-/// CHECK lists the accepted values gets one of them, and each NOT NULL foreign key gets a parent row
-/// of its own, built the same way (recursively). Callers override any column.
+/// The one way tests create rows: inserts valid rows into any table of a migrated database, reading
+/// what "valid" means from its catalog. Every NOT NULL column without a default gets a fresh value
+/// of its type, a column whose CHECK or enum lists the accepted values gets one of them, and each
+/// NOT NULL foreign key gets a parent row of its own, built the same way (recursively). Callers
+/// override any column with what their scenario is about; the rest is filler.
 /// </summary>
 /// <remarks>
 /// Values travel as text in each type's input/output form (<c>'...'::type</c> in, <c>column::text</c>
 /// out), so one code path serves enums, arrays, jsonb, domains such as <c>tagset</c>, <c>inet</c> and
-/// <c>bytea</c> alike. The builder runs on the caller's connection, so inside the caller's
-/// transaction; the database's triggers run as for any other insert.
+/// <c>bytea</c> alike. Tables and types are schema-qualified, so an insert does the same whatever the
+/// session's <c>search_path</c>. The builder runs on one connection, so inside a transaction opened on
+/// <see cref="Connection"/>; the database's triggers run as for any other insert. Where parents must
+/// agree with each other (one organization for a template, its workspaces and their builds), the
+/// helpers of the workspace chain (<see cref="TemplateAsync"/> to <see cref="BuildAsync"/>) take them
+/// from the row above.
 /// </remarks>
-internal sealed class RowBuilder
+internal sealed class RowBuilder : IAsyncDisposable
 {
     /// <summary>An override meaning "leave the column out and let its default apply".</summary>
     public static readonly object Default = new();
+
+    /// <summary>
+    /// An override meaning "fill the column as if it were required": a fresh value of its type, or
+    /// for a foreign key column a new parent row, although the column is nullable or has a default.
+    /// </summary>
+    public static readonly object Fresh = new();
 
     /// <summary>
     /// Columns that must be filled although they have a default, because that default is rejected:
@@ -31,76 +42,103 @@ internal sealed class RowBuilder
 
     private static readonly ConcurrentDictionary<string, Task<SchemaCatalog>> Catalogs = new(StringComparer.Ordinal);
 
-    private readonly NpgsqlConnection connection;
+    private readonly bool ownsConnection;
     private readonly Dictionary<(string Table, string Column), int> counters = [];
 
-    private RowBuilder(NpgsqlConnection connection, SchemaCatalog catalog)
+    private RowBuilder(NpgsqlConnection connection, SchemaCatalog catalog, bool ownsConnection)
     {
-        this.connection = connection;
+        Connection = connection;
         Catalog = catalog;
+        this.ownsConnection = ownsConnection;
     }
+
+    /// <summary>The connection every insert and query of this builder runs on.</summary>
+    public NpgsqlConnection Connection { get; }
 
     /// <summary>What the catalog of the connection's database says about its tables, keys and unique indexes.</summary>
     public SchemaCatalog Catalog { get; }
 
     /// <summary>
-    /// A builder writing through <paramref name="connection"/> (open). The catalog is read once per
-    /// database name and shared: every copy of the migrated template has the same schema.
+    /// A builder writing through <paramref name="connection"/> (open), which stays the caller's to
+    /// dispose. The catalog is read once per database name and shared: every copy of the migrated
+    /// template has the same schema.
     /// </summary>
-    public static async Task<RowBuilder> CreateAsync(NpgsqlConnection connection)
+    public static async Task<RowBuilder> CreateAsync(NpgsqlConnection connection) =>
+        new(connection, await CatalogAsync(connection), ownsConnection: false);
+
+    /// <summary>A builder on a connection of its own to <paramref name="database"/>, closed when the builder is disposed.</summary>
+    public static async Task<RowBuilder> OpenAsync(MigratedDatabase database)
     {
-        var catalog = await Catalogs.GetOrAdd(connection.Database, _ => SchemaCatalog.ReadAsync(connection));
-        return new RowBuilder(connection, catalog);
+        var connection = await database.OpenAsync();
+        try
+        {
+            return new RowBuilder(connection, await CatalogAsync(connection), ownsConnection: true);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ownsConnection ? Connection.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>An override holding an SQL expression instead of a value, e.g. <c>new Sql("now()")</c>.</summary>
     public sealed record Sql(string Expression);
 
     /// <summary>
     /// Inserts one row into <paramref name="table"/> and returns it as stored (after defaults and
-    /// BEFORE triggers). <paramref name="overrides"/> maps a column to its text value, to null for
-    /// NULL, to <see cref="Sql"/> for an expression, or to <see cref="Default"/>; an overridden
-    /// foreign key column gets no parent row. Columns in <paramref name="fill"/> are filled like
-    /// required ones although they are nullable or have a default.
+    /// BEFORE triggers). Each value is text in the column type's input form, a <see cref="Guid"/>,
+    /// <see cref="bool"/>, <see cref="int"/> or <see cref="long"/>, null for NULL, an <see cref="Sql"/>
+    /// expression, <see cref="Default"/> or <see cref="Fresh"/>; an overridden foreign key column gets no
+    /// parent row.
     /// </summary>
-    public async Task<Row> InsertAsync(string table, IReadOnlyDictionary<string, object?>? overrides = null, IReadOnlyCollection<string>? fill = null)
+    public Task<Row> InsertAsync(string table, params (string Column, object? Value)[] values) =>
+        InsertAsync(table, values.ToDictionary(v => v.Column, v => v.Value, StringComparer.Ordinal));
+
+    /// <summary>Inserts one row like <see cref="InsertAsync(string, ValueTuple{string, object}[])"/>, with the overrides by column.</summary>
+    public async Task<Row> InsertAsync(string table, IReadOnlyDictionary<string, object?> overrides)
     {
         var info = Catalog.Table(table);
-        overrides ??= new Dictionary<string, object?>();
-        fill ??= [];
-        foreach (var column in overrides.Keys.Concat(fill))
+        foreach (var column in overrides.Keys)
         {
-            if (!info.Columns.Any(c => c.Name == column)) throw new ArgumentException($"Table {table} has no column {column}; fix the override.", nameof(table));
+            if (!info.Columns.Any(c => c.Name == column)) throw new ArgumentException($"Table {table} has no column {column}; fix the override.", nameof(overrides));
         }
 
         var columns = new List<string>();
         var values = new List<string>();
         foreach (var column in info.Columns)
         {
-            string? value;
-            if (overrides.TryGetValue(column.Name, out var given))
+            var overridden = overrides.TryGetValue(column.Name, out var given);
+            var fresh = overridden && ReferenceEquals(given, Fresh);
+            string literal;
+            if (overridden && !fresh)
             {
                 if (ReferenceEquals(given, Default)) continue;
-                value = given switch
+                literal = given switch
                 {
                     null => "NULL",
                     Sql expression => expression.Expression,
                     string text => Literal(text, column),
-                    _ => throw new ArgumentException($"The override of {table}.{column.Name} is a {given.GetType().Name}; give text, null, Sql or Default.", nameof(overrides)),
+                    Guid id => Literal(id.ToString(), column),
+                    bool flag => Literal(flag ? "true" : "false", column),
+                    int or long => Literal(Convert.ToString(given, CultureInfo.InvariantCulture), column),
+                    _ => throw new ArgumentException($"The override of {table}.{column.Name} is a {given.GetType().Name}; give text, a Guid, bool, int, long, null, Sql, Default or Fresh.", nameof(overrides)),
                 };
             }
             else if (column.Generated)
             {
                 continue;
             }
-            else if (info.ForeignKeys.FirstOrDefault(k => k.Column == column.Name) is { } key && (column.NotNull || fill.Contains(column.Name)))
+            else if (info.ForeignKeys.FirstOrDefault(k => k.Column == column.Name) is { } key && (column.NotNull || fresh))
             {
-                var parent = await InsertAsync(key.ReferencedTable, fill: [key.ReferencedColumn]);
-                value = Literal(parent[key.ReferencedColumn], column);
+                var parent = await InsertAsync(key.ReferencedTable, new Dictionary<string, object?> { [key.ReferencedColumn] = Fresh });
+                literal = Literal(parent[key.ReferencedColumn], column);
             }
-            else if ((column.NotNull && (!column.HasDefault || DefaultRejected.Contains((table, column.Name)))) || fill.Contains(column.Name))
+            else if ((column.NotNull && (!column.HasDefault || DefaultRejected.Contains((table, column.Name)))) || fresh)
             {
-                value = Literal(NewValue(table, column), column);
+                literal = Literal(NewValue(table, column), column);
             }
             else
             {
@@ -108,14 +146,14 @@ internal sealed class RowBuilder
             }
 
             columns.Add(Quote(column.Name));
-            values.Add(value);
+            values.Add(literal);
         }
 
         var returning = string.Join(", ", info.Columns.Select(c => $"{Quote(c.Name)}::text"));
         var sql = columns.Count == 0
-            ? $"INSERT INTO {Quote(table)} DEFAULT VALUES RETURNING {returning}"
-            : $"INSERT INTO {Quote(table)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)}) RETURNING {returning}";
-        await using var command = new NpgsqlCommand(sql, connection);
+            ? $"INSERT INTO {Qualified(table)} DEFAULT VALUES RETURNING {returning}"
+            : $"INSERT INTO {Qualified(table)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)}) RETURNING {returning}";
+        await using var command = new NpgsqlCommand(sql, Connection);
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         await reader.ReadAsync(TestContext.Current.CancellationToken);
         var row = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -127,25 +165,114 @@ internal sealed class RowBuilder
         return new Row(table, row);
     }
 
-    /// <summary>Runs <paramref name="sql"/> on the builder's connection and returns the rows affected.</summary>
-    public async Task<int> ExecuteAsync(string sql)
+    /// <summary>Inserts one row like <see cref="InsertAsync(string, ValueTuple{string, object}[])"/> and returns its uuid <c>id</c>.</summary>
+    public async Task<Guid> InsertIdAsync(string table, params (string Column, object? Value)[] values) =>
+        (await InsertAsync(table, values)).Id;
+
+    // The workspace chain: organization → template → template version → workspace → build (and its
+    // job) → resource → agent. Left to itself the builder would give each foreign key a parent of its
+    // own (a workspace in one organization on a template of another, a build of a version no template
+    // has); these helpers take the parents from the row above instead, so that every row of a scenario
+    // agrees, as coderd's rows do. Resources, agents and apps need no helper: their one parent is an
+    // override (("job_id", job), ("resource_id", resource), ("agent_id", agent)).
+
+    /// <summary>
+    /// Inserts a template and its active version: the version in the template's organization,
+    /// created by the template's creator, with a <c>template_version_import</c> job of its own.
+    /// <paramref name="values"/> override the template's columns; pass <c>organization_id</c> and
+    /// <c>created_by</c> to place it, or the builder makes a new organization and user for it.
+    /// </summary>
+    public async Task<TemplateIds> TemplateAsync(params (string Column, object? Value)[] values)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        var version = Guid.NewGuid();
+        var template = await InsertAsync("templates", With(values, ("active_version_id", version)));
+        var (organization, creator) = (template.Uuid("organization_id"), template.Uuid("created_by"));
+        await VersionAsync(organization, template.Id, creator, ("id", version));
+        return new TemplateIds(organization, creator, template.Id, version);
+    }
+
+    /// <summary>
+    /// Inserts a version of <paramref name="template"/> (or of no template) in
+    /// <paramref name="organization"/>, created by <paramref name="createdBy"/>, with a
+    /// <c>template_version_import</c> job of its own initiated by the same user.
+    /// </summary>
+    public async Task<Guid> VersionAsync(Guid organization, Guid? template, Guid createdBy, params (string Column, object? Value)[] values)
+    {
+        var job = await JobAsync(organization, createdBy, "template_version_import");
+        return (await InsertAsync("template_versions", With(
+            values, ("organization_id", organization), ("template_id", template), ("created_by", createdBy), ("job_id", job)))).Id;
+    }
+
+    /// <summary>Inserts a pending provisioner job (not started, completed or failed) of <paramref name="type"/> in <paramref name="organization"/>.</summary>
+    public Task<Guid> JobAsync(Guid organization, Guid initiator, string type) =>
+        InsertIdAsync("provisioner_jobs", ("organization_id", organization), ("initiator_id", initiator), ("type", type));
+
+    /// <summary>Inserts a workspace of <paramref name="owner"/> on <paramref name="template"/>, in the template's organization.</summary>
+    public async Task<Guid> WorkspaceAsync(Guid template, Guid owner, params (string Column, object? Value)[] values) =>
+        (await InsertAsync("workspaces", With(
+            values,
+            ("organization_id", new Sql($"(SELECT organization_id FROM public.templates WHERE id = '{template}')")),
+            ("template_id", template),
+            ("owner_id", owner)))).Id;
+
+    /// <summary>
+    /// Inserts build <paramref name="number"/> of <paramref name="workspace"/> with a pending
+    /// <c>workspace_build</c> job of its own in the workspace's organization. Unless
+    /// <paramref name="values"/> say otherwise, the build starts the workspace at its template's active
+    /// version, and the workspace's owner initiates it (and its job). Returns the build's and the job's ids.
+    /// </summary>
+    public async Task<(Guid Build, Guid Job)> BuildAsync(Guid workspace, int number, params (string Column, object? Value)[] values)
+    {
+        var build = With(
+            values,
+            ("workspace_id", workspace),
+            ("build_number", number),
+            ("transition", "start"),
+            ("template_version_id", new Sql($"(SELECT t.active_version_id FROM public.workspaces AS w JOIN public.templates AS t ON t.id = w.template_id WHERE w.id = '{workspace}')")),
+            ("initiator_id", new Sql($"(SELECT owner_id FROM public.workspaces WHERE id = '{workspace}')")));
+        var job = await InsertIdAsync(
+            "provisioner_jobs",
+            ("organization_id", new Sql($"(SELECT organization_id FROM public.workspaces WHERE id = '{workspace}')")),
+            ("initiator_id", build["initiator_id"]),
+            ("type", "workspace_build"));
+        build["job_id"] = job;
+        return ((await InsertAsync("workspace_builds", build)).Id, job);
+    }
+
+    /// <summary>Runs one or more statements with named parameters on <see cref="Connection"/>; returns the rows affected.</summary>
+    public async Task<int> ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
         return await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
-    /// <summary>Runs a query on the builder's connection and returns its single value.</summary>
-    public async Task<T> ScalarAsync<T>(string sql)
+    /// <summary>Runs a query and returns the first column of its first row (<c>default</c> for SQL NULL or no row).</summary>
+    public async Task<T?> ScalarAsync<T>(string sql, params (string Name, object? Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        await using var command = Command(sql, parameters);
+        var value = await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    /// <summary>Runs a query and returns the first column of every row, in the query's order.</summary>
+    public async Task<List<T?>> ColumnAsync<T>(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var values = new List<T?>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            values.Add(reader.IsDBNull(0) ? default : reader.GetFieldValue<T>(0));
+        }
+
+        return values;
     }
 
     /// <summary>
     /// A value of <paramref name="column"/>'s type, in text form, that no earlier call gave for the
     /// same column: numbers count up from 1, timestamps from 2026-01-01 by the minute, text is
-    /// <c>column-n</c>; a CHECK'd set of values is walked through in order, enums and booleans take
-    /// their first value, arrays are empty and json an empty object.
+    /// <c>column-n</c>; an enum's labels or a CHECK'd set of values are walked through in order,
+    /// booleans are false, arrays are empty and json an empty object.
     /// </summary>
     public string NewValue(string table, SchemaCatalog.Column column)
     {
@@ -166,7 +293,6 @@ internal sealed class RowBuilder
             "bytea" => $"\\x{n:x8}",
             "inet" or "cidr" => $"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}/32",
             SchemaCatalog.ArrayKind => "{}",
-            SchemaCatalog.EnumKind => column.Accepted[0],
             _ => throw new NotSupportedException($"RowBuilder has no value for type {column.Type} of {table}.{column.Name}; add its kind to NewValue."),
         };
     }
@@ -189,7 +315,35 @@ internal sealed class RowBuilder
 
     /// <summary>A double-quoted SQL identifier.</summary>
     public static string Quote(string identifier) => $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+
+    /// <summary>A table of the <c>public</c> schema, qualified.</summary>
+    public static string Qualified(string table) => $"public.{Quote(table)}";
+
+    private static Task<SchemaCatalog> CatalogAsync(NpgsqlConnection connection) =>
+        Catalogs.GetOrAdd(connection.Database, _ => SchemaCatalog.ReadAsync(connection));
+
+    /// <summary><paramref name="defaults"/>, then <paramref name="values"/> over them, by column.</summary>
+    private static Dictionary<string, object?> With((string Column, object? Value)[] values, params (string Column, object? Value)[] defaults)
+    {
+        var all = defaults.ToDictionary(d => d.Column, d => d.Value, StringComparer.Ordinal);
+        foreach (var (column, value) in values) all[column] = value;
+        return all;
+    }
+
+    private NpgsqlCommand Command(string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, Connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
 }
+
+/// <summary>What <see cref="RowBuilder.TemplateAsync"/> inserted or placed the template in.</summary>
+/// <param name="Organization">The template's organization.</param>
+/// <param name="Creator">The user who created the template and its version.</param>
+/// <param name="Template">The template.</param>
+/// <param name="Version">Its active version.</param>
+internal sealed record TemplateIds(Guid Organization, Guid Creator, Guid Template, Guid Version);
 
 /// <summary>A row as the database stored it: every column's value in its type's text form, NULL as null.</summary>
 internal sealed class Row(string table, IReadOnlyDictionary<string, string?> values)
@@ -200,10 +354,17 @@ internal sealed class Row(string table, IReadOnlyDictionary<string, string?> val
     /// <summary>All columns of the row.</summary>
     public IReadOnlyDictionary<string, string?> Values { get; } = values;
 
+    /// <summary>The row's uuid <c>id</c>.</summary>
+    public Guid Id => Uuid("id");
+
     /// <summary>The value of <paramref name="column"/>.</summary>
     public string? this[string column] => Values.TryGetValue(column, out var value)
         ? value
         : throw new KeyNotFoundException($"Table {Table} has no column {column}.");
+
+    /// <summary>The value of the uuid column <paramref name="column"/>, which must not be NULL.</summary>
+    public Guid Uuid(string column) =>
+        Guid.Parse(this[column] ?? throw new InvalidOperationException($"{Table}.{column} is NULL in this row; read it with the indexer."));
 
     /// <summary>An SQL condition matching this row on every column but <paramref name="except"/> (compared as text).</summary>
     public string WhereSql(params string[] except)
@@ -257,7 +418,11 @@ internal sealed partial class SchemaCatalog
 
     /// <summary>A column.</summary>
     /// <param name="Name">Its name.</param>
-    /// <param name="Type">Its type as <c>format_type</c> renders it, for casts (<c>character varying(64)</c>, <c>login_type[]</c>).</param>
+    /// <param name="Type">
+    /// Its type for casts, whatever the session's <c>search_path</c>: a built-in type as <c>format_type</c>
+    /// renders it (<c>character varying(64)</c>, <c>text[]</c>), the schema's own ones (which have no
+    /// modifiers) qualified (<c>public.login_type[]</c>, <c>public.tagset</c>).
+    /// </param>
     /// <param name="Kind">What kind of value it takes: <see cref="ArrayKind"/>, <see cref="EnumKind"/>, or the base type's name (a domain's base, without modifiers).</param>
     /// <param name="NotNull">Whether it is NOT NULL.</param>
     /// <param name="HasDefault">Whether it has a default (or is an identity).</param>
@@ -315,7 +480,9 @@ internal sealed partial class SchemaCatalog
 
         var columns = new Dictionary<string, List<Column>>(StringComparer.Ordinal);
         await foreach (var row in QueryAsync(connection, $"""
-            SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+            SELECT c.relname, a.attname,
+                   CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN format_type(a.atttypid, a.atttypmod)
+                        ELSE quote_ident(n.nspname) || '.' || quote_ident(b.typname) || CASE WHEN t.typcategory = 'A' THEN '[]' ELSE '' END END,
                    CASE WHEN t.typcategory = 'A' THEN '{ArrayKind}' WHEN t.typtype = 'e' THEN '{EnumKind}'
                         WHEN t.typtype = 'd' THEN format_type(t.typbasetype, NULL) ELSE format_type(t.oid, NULL) END,
                    a.attnotnull, a.atthasdef OR a.attidentity <> '', a.attgenerated <> '',
@@ -323,6 +490,8 @@ internal sealed partial class SchemaCatalog
             FROM pg_class c
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             JOIN pg_type t ON t.oid = a.atttypid
+            JOIN pg_type b ON b.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
+            JOIN pg_namespace n ON n.oid = b.typnamespace
             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_version'
             ORDER BY c.relname, a.attnum
             """))

@@ -7,26 +7,19 @@ namespace Coderd.Database.Tests.Schema;
 /// The rows and computed statuses of <c>tasks_with_status</c>
 /// (<see cref="M2026_02_23_0004_CreateTaskView"/>, behavior.md 3.12).
 /// </summary>
-public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
     private Guid org;
     private Guid owner;
     private Guid template;
     private Guid version;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-        org = await rows.OrganizationAsync();
-        owner = await rows.UserAsync();
-        (template, version) = await rows.TemplateAsync(org, owner);
+        await base.InitializeAsync();
+        owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
+        (org, _, template, version) = await Builder.TemplateAsync(("created_by", owner));
     }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     /// <summary>
     /// The task app's build (transition and job state), its agent's lifecycle and its app's health
@@ -60,13 +53,13 @@ public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<Mig
     public async Task StatusIsTheFirstPartThatIsNotActive(
         string transition, string job, string? lifecycle, string? health, string status, string build, string agent, string app)
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
+        var workspace = await Builder.WorkspaceAsync(template, owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, transition, job, lifecycle, health);
 
         Assert.Equal(
             $"{status} | {build} {agent} {app} | {transition} {job} {lifecycle ?? "null"} {health ?? "null"}",
-            await rows.ScalarAsync<string>("""
+            await Builder.ScalarAsync<string>("""
                 SELECT status || ' | '
                        || concat_ws(' ', status_debug #>> '{build,computed}', status_debug #>> '{agent,computed}', status_debug #>> '{app,computed}') || ' | '
                        || concat_ws(' ', status_debug #>> '{build,transition}', status_debug #>> '{build,job_status}',
@@ -82,33 +75,33 @@ public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<Mig
 
         Assert.Equal(
             """pending {"app": {"health": null, "computed": "unknown"}, "agent": {"computed": "initializing", "lifecycle_state": null}, "build": {"computed": "pending", "job_status": null, "transition": null}} {} {}""",
-            await rows.ScalarAsync<string>(
+            await Builder.ScalarAsync<string>(
                 "SELECT concat_ws(' ', status, status_debug, workspace_group_acl, workspace_user_acl) FROM tasks_with_status"));
     }
 
     [Fact]
     public async Task TaskWithWorkspaceButNoAppRowIsPending()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.BuildAsync(workspace, version, 1);
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        await Builder.BuildAsync(workspace, 1);
         await TaskAsync(workspace);
 
-        Assert.Equal("pending ", await rows.ScalarAsync<string>(
+        Assert.Equal("pending ", await Builder.ScalarAsync<string>(
             "SELECT status || ' ' || concat_ws(' ', workspace_build_number, workspace_agent_id, workspace_app_id) FROM tasks_with_status"));
     }
 
     [Fact]
     public async Task StatusFollowsTheLatestTaskAppRowsBuildNotTheWorkspacesLatestBuild()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
+        var workspace = await Builder.WorkspaceAsync(template, owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, "start", "failed", null, null);
         var (agent, app) = await TaskAppAsync(task, workspace, 2, "start", "succeeded", "ready", "healthy");
         // A newer build of the workspace without a task app row does not count.
-        var (_, job) = await rows.BuildAsync(workspace, version, 3);
+        var (_, job) = await Builder.BuildAsync(workspace, 3);
         await SetJobAsync(job, "failed");
 
-        Assert.Equal($"active 2 {agent} {app} ready healthy", await rows.ScalarAsync<string>("""
+        Assert.Equal($"active 2 {agent} {app} ready healthy", await Builder.ScalarAsync<string>("""
             SELECT concat_ws(' ', status, workspace_build_number, workspace_agent_id, workspace_app_id,
                              workspace_agent_lifecycle_state, workspace_app_health)
             FROM tasks_with_status
@@ -118,28 +111,28 @@ public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<Mig
     [Fact]
     public async Task DeletedAgentStillCounts()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
+        var workspace = await Builder.WorkspaceAsync(template, owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, "start", "succeeded", "ready", "healthy");
-        await rows.ExecuteAsync("UPDATE workspace_agents SET deleted = true");
+        await Builder.ExecuteAsync("UPDATE workspace_agents SET deleted = true");
 
-        Assert.Equal("active", await rows.ScalarAsync<string>("SELECT status::text FROM tasks_with_status"));
+        Assert.Equal("active", await Builder.ScalarAsync<string>("SELECT status::text FROM tasks_with_status"));
     }
 
     [Fact]
     public async Task DeletedTasksAreLeftOutAndOwnersNamesComeAlong()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.ExecuteAsync("""UPDATE workspaces SET group_acl = '{"g": 1}', user_acl = '{"u": 2}' WHERE id = @ws""", ("ws", workspace));
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        await Builder.ExecuteAsync("""UPDATE workspaces SET group_acl = '{"g": 1}', user_acl = '{"u": 2}' WHERE id = @ws""", ("ws", workspace));
         var live = await TaskAsync(workspace);
         await TaskAsync(workspace, deleted: true);
-        var names = await rows.ScalarAsync<string>("SELECT username || ' ' || name || ' ' || avatar_url FROM users WHERE id = @owner", ("owner", owner));
+        var names = await Builder.ScalarAsync<string>("SELECT username || ' ' || name || ' ' || avatar_url FROM users WHERE id = @owner", ("owner", owner));
 
-        Assert.Equal([$$"""{{live}} {"g": 1} {"u": 2} {{names}}"""], await rows.ColumnAsync<string>("""
+        Assert.Equal([$$"""{{live}} {"g": 1} {"u": 2} {{names}}"""], await Builder.ColumnAsync<string>("""
             SELECT concat_ws(' ', id, workspace_group_acl, workspace_user_acl, owner_username, owner_name, owner_avatar_url)
             FROM tasks_with_status
             """));
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (SELECT array_agg(t.*)::text FROM tasks AS t WHERE deleted_at IS NULL)
                  = (SELECT array_agg(v.*)::text FROM (
                         SELECT id, organization_id, owner_id, name, workspace_id, template_version_id, template_parameters, prompt, created_at,
@@ -148,17 +141,9 @@ public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<Mig
             """));
     }
 
-    private async Task<Guid> TaskAsync(Guid? workspace, bool deleted = false)
-    {
-        var id = Guid.NewGuid();
-        await rows.ExecuteAsync("""
-            INSERT INTO tasks (id, organization_id, owner_id, name, workspace_id, template_version_id, prompt, created_at, deleted_at, display_name)
-            VALUES (@id, @org, @owner, @name, @ws::uuid, @version, 'do it', now(), CASE WHEN @deleted THEN now() END, 'Task')
-            """,
-            ("id", id), ("org", org), ("owner", owner), ("name", rows.Name("task")), ("ws", workspace?.ToString()), ("version", version),
-            ("deleted", deleted));
-        return id;
-    }
+    private Task<Guid> TaskAsync(Guid? workspace, bool deleted = false) => Builder.InsertIdAsync(
+        "tasks", ("organization_id", org), ("owner_id", owner), ("workspace_id", workspace), ("template_version_id", version),
+        ("deleted_at", deleted ? new RowBuilder.Sql("now()") : null));
 
     /// <summary>
     /// Adds build <paramref name="number"/> to the workspace with its job in <paramref name="job"/>
@@ -167,20 +152,20 @@ public sealed class TaskViewTests(MigratedDatabase database) : IClassFixture<Mig
     private async Task<(Guid? Agent, Guid? App)> TaskAppAsync(
         Guid task, Guid workspace, int number, string transition, string job, string? lifecycle, string? health)
     {
-        var (_, jobId) = await rows.BuildAsync(workspace, version, number, transition);
+        var (_, jobId) = await Builder.BuildAsync(workspace, number, ("transition", transition));
         await SetJobAsync(jobId, job);
-        var resource = await rows.ResourceAsync(jobId);
-        Guid? agent = lifecycle is null && health is null ? null : await rows.AgentAsync(resource, "main", lifecycle: lifecycle ?? "created");
-        Guid? app = health is null ? null : await rows.AppAsync(agent!.Value, health);
-        await rows.ExecuteAsync("""
-            INSERT INTO task_workspace_apps (task_id, workspace_agent_id, workspace_app_id, workspace_build_number)
-            VALUES (@task, @agent::uuid, @app::uuid, @number)
-            """, ("task", task), ("agent", agent?.ToString()), ("app", app?.ToString()), ("number", number));
+        var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", jobId));
+        Guid? agent = lifecycle is null && health is null
+            ? null
+            : await Builder.InsertIdAsync("workspace_agents", ("resource_id", resource), ("lifecycle_state", lifecycle ?? "created"));
+        Guid? app = health is null ? null : await Builder.InsertIdAsync("workspace_apps", ("agent_id", agent), ("health", health));
+        await Builder.InsertAsync(
+            "task_workspace_apps", ("task_id", task), ("workspace_agent_id", agent), ("workspace_app_id", app), ("workspace_build_number", number));
         return (agent, app);
     }
 
     /// <summary>Sets the job's times and error so that its generated <c>job_status</c> is <paramref name="status"/>.</summary>
-    private Task SetJobAsync(Guid job, string status) => rows.ExecuteAsync(status switch
+    private Task SetJobAsync(Guid job, string status) => Builder.ExecuteAsync(status switch
     {
         "pending" => "SELECT @job",
         "running" => "UPDATE provisioner_jobs SET started_at = now() WHERE id = @job",

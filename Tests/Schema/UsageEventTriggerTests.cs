@@ -7,28 +7,16 @@ namespace Coderd.Database.Tests.Schema;
 /// The daily roll-up of usage events by <see cref="M2026_02_16_0004_AddUsageEventAggregation"/>
 /// (behavior.md 2.12).
 /// </summary>
-public sealed class UsageEventTriggerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class UsageEventTriggerTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
     private const string Agents = "dc_managed_agents_v1";
     private const string Seats = "hb_ai_seats_v1";
-
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Fact]
     public async Task FirstEventOfTheUtcDayIsCopiedAsItCame()
     {
         // 23:30 in New York on the 1st is the 2nd in UTC, whatever the session's zone.
-        await rows.ExecuteAsync("SET TimeZone = 'America/New_York'");
+        await Builder.ExecuteAsync("SET TimeZone = 'America/New_York'");
 
         await EventAsync(Agents, """{"count": "3", "extra": [1, 2]}""", "2025-01-01 23:30:00-05");
 
@@ -96,7 +84,7 @@ public sealed class UsageEventTriggerTests(MigratedDatabase database) : IClassFi
         var error = await Assert.ThrowsAsync<PostgresException>(() => EventAsync(Agents, data, "2025-01-02 01:00:00+00"));
 
         Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, error.SqlState);
-        Assert.Equal(1L, await rows.ScalarAsync<long>("SELECT count(*) FROM usage_events"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM usage_events"));
         Assert.Equal([$$"""2025-01-02 {{Agents}} {"count": 1}"""], await DailyAsync());
     }
 
@@ -112,19 +100,17 @@ public sealed class UsageEventTriggerTests(MigratedDatabase database) : IClassFi
     {
         // The function's own guard is reachable only without the CHECK: drop it in a transaction
         // that is rolled back.
-        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await rows.ExecuteAsync("ALTER TABLE usage_events DROP CONSTRAINT usage_event_type_check");
+        await using var transaction = await Builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await Builder.ExecuteAsync("ALTER TABLE usage_events DROP CONSTRAINT usage_event_type_check");
 
         await Raised.AssertAsync(() => EventAsync("other_v1", "{}", "2025-01-02 00:00:00+00"),
             PostgresErrorCodes.RaiseException, "Unhandled usage event type in aggregate_usage_event: other_v1");
     }
 
-    private Task EventAsync(string type, string data, string createdAt) => rows.ExecuteAsync("""
-        INSERT INTO usage_events (id, event_type, event_data, created_at)
-        VALUES (gen_random_uuid()::text, @type, @data::jsonb, @created::timestamptz)
-        """, ("type", type), ("data", data), ("created", createdAt));
+    private Task EventAsync(string type, string data, string createdAt) =>
+        Builder.InsertAsync("usage_events", ("event_type", type), ("event_data", data), ("created_at", createdAt));
 
     /// <summary>Every daily row as "day type usage_data", sorted.</summary>
-    private async Task<List<string?>> DailyAsync() => await rows.ColumnAsync<string>(
+    private async Task<List<string?>> DailyAsync() => await Builder.ColumnAsync<string>(
         "SELECT to_char(day, 'YYYY-MM-DD') || ' ' || event_type || ' ' || usage_data::text FROM usage_events_daily ORDER BY day, event_type");
 }

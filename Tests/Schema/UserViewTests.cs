@@ -7,47 +7,31 @@ namespace Coderd.Database.Tests.Schema;
 /// The rows of <c>visible_users</c> and <c>group_members_expanded</c>
 /// (<see cref="M2026_02_23_0001_CreateUserViews"/>, behavior.md 3.3 and 3.4).
 /// </summary>
-public sealed class UserViewTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class UserViewTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-    }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
-
     [Fact]
     public async Task VisibleUsersListsEveryUserWithItsPublicFields()
     {
-        await rows.UserAsync();
-        await rows.UserAsync(deleted: true);
-        var system = await rows.UserAsync();
-        await rows.ExecuteAsync("UPDATE users SET is_system = true WHERE id = @id", ("id", system));
-        await rows.ExecuteAsync("""
-            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at, is_service_account, login_type)
-            VALUES (gen_random_uuid(), '', 'robot', '\x01', now(), now(), true, 'none')
-            """);
+        await Builder.InsertAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
+        await Builder.InsertAsync("users", ("username", "gone"), ("name", "Gone"), ("avatar_url", "https://a/gone"), ("deleted", true));
+        await Builder.InsertAsync("users", ("username", "system"), ("name", "System"), ("avatar_url", "https://a/system"), ("is_system", true));
+        await Builder.InsertAsync("users", ("username", "robot"), ("email", ""), ("is_service_account", true), ("login_type", "none"));
 
         Assert.Equal(
-            await rows.ColumnAsync<string>("SELECT concat_ws(' ', id, username, name, avatar_url) FROM users ORDER BY id"),
-            await rows.ColumnAsync<string>("SELECT concat_ws(' ', id, username, name, avatar_url) FROM visible_users ORDER BY id"));
-        Assert.Equal(4L, await rows.ScalarAsync<long>("SELECT count(*) FROM visible_users"));
+            await Builder.ColumnAsync<string>("SELECT concat_ws(' ', id, username, name, avatar_url) FROM users ORDER BY id"),
+            await Builder.ColumnAsync<string>("SELECT concat_ws(' ', id, username, name, avatar_url) FROM visible_users ORDER BY id"));
+        Assert.Equal(4L, await Builder.ScalarAsync<long>("SELECT count(*) FROM visible_users"));
     }
 
     [Fact]
     public async Task OrganizationMembershipShowsAsMembershipOfTheEveryoneGroupOnce()
     {
-        var org = await rows.OrganizationAsync();
-        var everyone = await rows.GroupAsync(org, id: org);
-        var alice = await rows.UserAsync();
-        await rows.MemberAsync(org, alice);
+        var org = await Builder.InsertIdAsync("organizations");
+        var everyone = await Builder.InsertIdAsync("groups", ("organization_id", org), ("id", org));
+        var alice = await Builder.InsertIdAsync("users");
+        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice));
         // Listed in the Everyone group explicitly as well: still one row.
-        await rows.GroupMemberAsync(everyone, alice);
+        await Builder.InsertAsync("group_members", ("group_id", everyone), ("user_id", alice));
 
         Assert.Equal([$"{alice} {org} {org}"], await MembershipsAsync());
     }
@@ -55,26 +39,26 @@ public sealed class UserViewTests(MigratedDatabase database) : IClassFixture<Mig
     [Fact]
     public async Task ExplicitGroupMembershipShowsWithTheGroupsNameAndOrganization()
     {
-        var org = await rows.OrganizationAsync();
-        var group = await rows.GroupAsync(org);
-        var bob = await rows.UserAsync();
-        await rows.GroupMemberAsync(group, bob);
+        var org = await Builder.InsertIdAsync("organizations");
+        var group = await Builder.InsertIdAsync("groups", ("organization_id", org));
+        var bob = await Builder.InsertIdAsync("users");
+        await Builder.InsertAsync("group_members", ("group_id", group), ("user_id", bob));
 
         Assert.Equal([$"{bob} {group} {org}"], await MembershipsAsync());
         Assert.Equal(
-            await rows.ScalarAsync<string>("SELECT name FROM groups WHERE id = @group", ("group", group)),
-            await rows.ScalarAsync<string>("SELECT group_name FROM group_members_expanded"));
+            await Builder.ScalarAsync<string>("SELECT name FROM groups WHERE id = @group", ("group", group)),
+            await Builder.ScalarAsync<string>("SELECT group_name FROM group_members_expanded"));
     }
 
     [Fact]
     public async Task MembershipWithoutEveryoneGroupOrOfDeletedUserIsAbsent()
     {
-        var org = await rows.OrganizationAsync();
-        var group = await rows.GroupAsync(org);
-        await rows.MemberAsync(org, await rows.UserAsync());
-        var gone = await rows.UserAsync(deleted: true);
-        await rows.MemberAsync(org, gone);
-        await rows.GroupMemberAsync(group, gone);
+        var org = await Builder.InsertIdAsync("organizations");
+        var group = await Builder.InsertIdAsync("groups", ("organization_id", org));
+        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", await Builder.InsertIdAsync("users")));
+        var gone = await Builder.InsertIdAsync("users", ("deleted", true));
+        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", gone));
+        await Builder.InsertAsync("group_members", ("group_id", group), ("user_id", gone));
 
         Assert.Empty(await MembershipsAsync());
     }
@@ -82,17 +66,15 @@ public sealed class UserViewTests(MigratedDatabase database) : IClassFixture<Mig
     [Fact]
     public async Task UserColumnsAreTheUsersOwn()
     {
-        var org = await rows.OrganizationAsync();
-        await rows.GroupAsync(org, id: org);
-        var alice = await rows.UserAsync();
-        await rows.ExecuteAsync("""
-            UPDATE users SET rbac_roles = '{owner}', login_type = 'github', last_seen_at = '2024-01-01 10:00', quiet_hours_schedule = 'CRON_TZ=UTC 0 0 * * *',
-                             github_com_user_id = 42, is_system = true, status = 'suspended'
-            WHERE id = @alice
-            """, ("alice", alice));
-        await rows.MemberAsync(org, alice);
+        var org = await Builder.InsertIdAsync("organizations");
+        await Builder.InsertAsync("groups", ("organization_id", org), ("id", org));
+        var alice = await Builder.InsertIdAsync(
+            "users", ("name", "Alice"), ("avatar_url", "https://a/alice"), ("rbac_roles", "{owner}"), ("login_type", "github"),
+            ("last_seen_at", "2024-01-01 10:00"), ("quiet_hours_schedule", "CRON_TZ=UTC 0 0 * * *"), ("github_com_user_id", 42L), ("is_system", true),
+            ("status", "suspended"));
+        await Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", alice));
 
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (g.user_id, g.user_email, g.user_username, g.user_hashed_password, g.user_created_at, g.user_updated_at, g.user_status,
                     g.user_rbac_roles, g.user_login_type, g.user_avatar_url, g.user_deleted, g.user_last_seen_at, g.user_quiet_hours_schedule,
                     g.user_name, g.user_github_com_user_id, g.user_is_system)
@@ -105,6 +87,6 @@ public sealed class UserViewTests(MigratedDatabase database) : IClassFixture<Mig
     }
 
     /// <summary>Every row as "user group organization", sorted.</summary>
-    private async Task<List<string?>> MembershipsAsync() => await rows.ColumnAsync<string>(
+    private async Task<List<string?>> MembershipsAsync() => await Builder.ColumnAsync<string>(
         "SELECT concat_ws(' ', user_id, group_id, organization_id) FROM group_members_expanded ORDER BY 1");
 }

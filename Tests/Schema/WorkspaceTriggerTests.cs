@@ -7,37 +7,27 @@ namespace Coderd.Database.Tests.Schema;
 /// The workspace triggers of <see cref="M2026_02_16_0005_AddWorkspaceTriggers"/>: the reset of
 /// <c>next_start_at</c> and agent name uniqueness within a build (behavior.md 2.13 and 2.14).
 /// </summary>
-public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
     private const string NextStart = "2030-01-01 08:00:00+00";
 
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
-    private Guid owner;
-    private Guid template;
-    private Guid version;
+    private TemplateIds template = null!;
     private Guid workspace;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-        var org = await rows.OrganizationAsync();
-        owner = await rows.UserAsync();
-        (template, version) = await rows.TemplateAsync(org, owner);
-        workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.ExecuteAsync(
+        await base.InitializeAsync();
+        template = await Builder.TemplateAsync();
+        workspace = await Builder.WorkspaceAsync(template.Template, template.Creator);
+        await Builder.ExecuteAsync(
             "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 8 * * *', next_start_at = @next::timestamptz, updated_at = '2020-01-01 00:00:00+00'",
             ("next", NextStart));
     }
 
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
-
     [Fact]
     public async Task ScheduleChangeKeepingNextStartClearsItAfterTheStatement()
     {
-        var returned = await rows.ScalarAsync<DateTime?>(
+        var returned = await Builder.ScalarAsync<DateTime?>(
             "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws RETURNING next_start_at", ("ws", workspace));
 
         // RETURNING still shows the value the trigger's own UPDATE then clears; updated_at is left alone.
@@ -48,7 +38,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task ScheduleChangeWithNewNextStartKeepsIt()
     {
-        await rows.ExecuteAsync(
+        await Builder.ExecuteAsync(
             "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *', next_start_at = '2030-01-01 09:00:00+00' WHERE id = @ws",
             ("ws", workspace));
 
@@ -58,7 +48,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task ScheduleSetToNullDoesNotCount()
     {
-        await rows.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -66,9 +56,9 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task ScheduleSetFromNullDoesNotCount()
     {
-        await rows.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
 
-        await rows.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws", ("ws", workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -76,7 +66,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task OtherUpdatesKeepNextStart()
     {
-        await rows.ExecuteAsync("UPDATE workspaces SET ttl = 3600, autostart_schedule = autostart_schedule WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET ttl = 3600, autostart_schedule = autostart_schedule WHERE id = @ws", ("ws", workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -84,99 +74,96 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task DormantWorkspaceHasNextStartCleared()
     {
-        await rows.ExecuteAsync("UPDATE workspaces SET dormant_at = now() WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET dormant_at = now() WHERE id = @ws", ("ws", workspace));
         Assert.Equal("cleared 2020", await StateAsync());
 
         // Setting it again on a dormant workspace is cleared straight away.
-        await rows.ExecuteAsync("UPDATE workspaces SET next_start_at = '2031-01-01 00:00:00+00' WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET next_start_at = '2031-01-01 00:00:00+00' WHERE id = @ws", ("ws", workspace));
         Assert.Equal("cleared 2020", await StateAsync());
     }
 
     [Fact]
     public async Task DormantWorkspaceInsertedWithNextStartKeepsItUntilItsFirstUpdate()
     {
-        var dormant = Guid.NewGuid();
-        await rows.ExecuteAsync("""
-            INSERT INTO workspaces (id, created_at, updated_at, owner_id, organization_id, template_id, name, dormant_at, next_start_at)
-            SELECT @ws, now(), now(), owner_id, organization_id, template_id, 'dormant', now(), @next::timestamptz FROM workspaces WHERE id = @first
-            """, ("ws", dormant), ("next", NextStart), ("first", workspace));
+        var dormant = await Builder.WorkspaceAsync(
+            template.Template, template.Creator, ("dormant_at", new RowBuilder.Sql("now()")), ("next_start_at", NextStart));
 
-        Assert.True(await rows.ScalarAsync<bool>("SELECT next_start_at IS NOT NULL FROM workspaces WHERE id = @ws", ("ws", dormant)));
+        Assert.True(await Builder.ScalarAsync<bool>("SELECT next_start_at IS NOT NULL FROM workspaces WHERE id = @ws", ("ws", dormant)));
 
-        await rows.ExecuteAsync("UPDATE workspaces SET ttl = 1 WHERE id = @ws", ("ws", dormant));
+        await Builder.ExecuteAsync("UPDATE workspaces SET ttl = 1 WHERE id = @ws", ("ws", dormant));
 
-        Assert.True(await rows.ScalarAsync<bool>("SELECT next_start_at IS NULL FROM workspaces WHERE id = @ws", ("ws", dormant)));
+        Assert.True(await Builder.ScalarAsync<bool>("SELECT next_start_at IS NULL FROM workspaces WHERE id = @ws", ("ws", dormant)));
     }
 
     [Fact]
     public async Task SecondLiveAgentWithSameNameInOneBuildIsUniqueViolation()
     {
-        var job = (await rows.BuildAsync(workspace, version, 1)).Job;
-        await rows.AgentAsync(await rows.ResourceAsync(job), "main");
+        var job = (await Builder.BuildAsync(workspace, 1)).Job;
+        await AgentAsync(await Builder.InsertIdAsync("workspace_resources", ("job_id", job)), "main");
         // Another resource of the same build's job counts too.
-        var resource = await rows.ResourceAsync(job);
+        var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", job));
 
-        await Raised.AssertAsync(() => rows.AgentAsync(resource, "main"), PostgresErrorCodes.UniqueViolation,
+        await Raised.AssertAsync(() => AgentAsync(resource, "main"), PostgresErrorCodes.UniqueViolation,
             "workspace agent name \"main\" already exists in this workspace build");
     }
 
     [Fact]
     public async Task AgentInsertedDeletedWithTakenNameIsStillRefused()
     {
-        var resource = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job);
-        await rows.AgentAsync(resource, "main");
+        var resource = await ResourceOfBuildAsync(1);
+        await AgentAsync(resource, "main");
 
-        await Raised.AssertAsync(() => rows.AgentAsync(resource, "main", deleted: true), PostgresErrorCodes.UniqueViolation,
+        await Raised.AssertAsync(() => AgentAsync(resource, "main", deleted: true), PostgresErrorCodes.UniqueViolation,
             "workspace agent name \"main\" already exists in this workspace build");
     }
 
     [Fact]
     public async Task NameOfDeletedAgentOrOtherCaseIsFree()
     {
-        var resource = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job);
-        await rows.AgentAsync(resource, "main", deleted: true);
+        var resource = await ResourceOfBuildAsync(1);
+        await AgentAsync(resource, "main", deleted: true);
 
-        await rows.AgentAsync(resource, "main");
-        await rows.AgentAsync(resource, "Main");
+        await AgentAsync(resource, "main");
+        await AgentAsync(resource, "Main");
 
-        Assert.Equal(3L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_agents"));
+        Assert.Equal(3L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_agents"));
     }
 
     [Fact]
     public async Task SameNameInAnotherBuildOfTheWorkspaceIsAccepted()
     {
-        await rows.AgentAsync(await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job), "main");
+        await AgentAsync(await ResourceOfBuildAsync(1), "main");
 
-        await rows.AgentAsync(await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 2)).Job), "main");
+        await AgentAsync(await ResourceOfBuildAsync(2), "main");
 
-        Assert.Equal(2L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_agents WHERE name = 'main'"));
+        Assert.Equal(2L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_agents WHERE name = 'main'"));
     }
 
     [Fact]
     public async Task ResourceOfJobWithoutBuildIsNotChecked()
     {
-        var import = await rows.JobAsync(await rows.ScalarAsync<Guid>("SELECT organization_id FROM workspaces"), owner, "template_version_import");
-        var resource = await rows.ResourceAsync(import);
+        var import = await Builder.JobAsync(template.Organization, template.Creator, "template_version_import");
+        var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", import));
 
-        await rows.AgentAsync(resource, "main");
-        await rows.AgentAsync(resource, "main");
+        await AgentAsync(resource, "main");
+        await AgentAsync(resource, "main");
 
-        Assert.Equal(2L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_agents"));
+        Assert.Equal(2L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_agents"));
     }
 
     [Fact]
     public async Task UnknownResourceIsForeignKeyViolation()
     {
-        await Rejection.AssertAsync(() => rows.AgentAsync(Guid.NewGuid(), "main"),
+        await Rejection.AssertAsync(() => AgentAsync(Guid.NewGuid(), "main"),
             PostgresErrorCodes.ForeignKeyViolation, "workspace_agents_resource_id_fkey", "workspace_agents");
     }
 
     [Fact]
     public async Task EarlierRowOfTheSameStatementCounts()
     {
-        var resource = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job);
+        var resource = await ResourceOfBuildAsync(1);
 
-        await Raised.AssertAsync(() => rows.ExecuteAsync("""
+        await Raised.AssertAsync(() => Builder.ExecuteAsync("""
             INSERT INTO workspace_agents (id, created_at, updated_at, name, resource_id, auth_token, architecture, operating_system)
             SELECT gen_random_uuid(), now(), now(), 'twin', @resource, gen_random_uuid(), 'amd64', 'linux' FROM generate_series(1, 2)
             """, ("resource", resource)), PostgresErrorCodes.UniqueViolation, "workspace agent name \"twin\" already exists in this workspace build");
@@ -185,37 +172,44 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : IClassFix
     [Fact]
     public async Task RenamingOrMovingOntoTakenNameIsRefused()
     {
-        var resource = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job);
-        await rows.AgentAsync(resource, "main");
-        var other = await rows.AgentAsync(resource, "other");
-        var elsewhere = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 2)).Job);
-        var moved = await rows.AgentAsync(elsewhere, "main");
+        var resource = await ResourceOfBuildAsync(1);
+        await AgentAsync(resource, "main");
+        var other = await AgentAsync(resource, "other");
+        var elsewhere = await ResourceOfBuildAsync(2);
+        var moved = await AgentAsync(elsewhere, "main");
 
-        await Raised.AssertAsync(() => rows.ExecuteAsync("UPDATE workspace_agents SET name = 'main' WHERE id = @id", ("id", other)),
+        await Raised.AssertAsync(() => Builder.ExecuteAsync("UPDATE workspace_agents SET name = 'main' WHERE id = @id", ("id", other)),
             PostgresErrorCodes.UniqueViolation, "workspace agent name \"main\" already exists in this workspace build");
         await Raised.AssertAsync(
-            () => rows.ExecuteAsync("UPDATE workspace_agents SET resource_id = @resource WHERE id = @id", ("resource", resource), ("id", moved)),
+            () => Builder.ExecuteAsync("UPDATE workspace_agents SET resource_id = @resource WHERE id = @id", ("resource", resource), ("id", moved)),
             PostgresErrorCodes.UniqueViolation, "workspace agent name \"main\" already exists in this workspace build");
     }
 
     [Fact]
     public async Task UpdateOutsideNameAndResourceIsNotChecked()
     {
-        var resource = await rows.ResourceAsync((await rows.BuildAsync(workspace, version, 1)).Job);
-        var first = await rows.AgentAsync(resource, "main", deleted: true);
-        await rows.AgentAsync(resource, "main");
+        var resource = await ResourceOfBuildAsync(1);
+        var first = await AgentAsync(resource, "main", deleted: true);
+        await AgentAsync(resource, "main");
 
         // Bringing the deleted agent back leaves two live agents named "main" in the build.
-        await rows.ExecuteAsync("UPDATE workspace_agents SET deleted = false WHERE id = @id", ("id", first));
-        Assert.Equal(2L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_agents WHERE name = 'main' AND NOT deleted"));
+        await Builder.ExecuteAsync("UPDATE workspace_agents SET deleted = false WHERE id = @id", ("id", first));
+        Assert.Equal(2L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_agents WHERE name = 'main' AND NOT deleted"));
 
         // Naming a column in SET fires the check even when its value stays the same.
-        await Raised.AssertAsync(() => rows.ExecuteAsync("UPDATE workspace_agents SET name = name WHERE id = @id", ("id", first)),
+        await Raised.AssertAsync(() => Builder.ExecuteAsync("UPDATE workspace_agents SET name = name WHERE id = @id", ("id", first)),
             PostgresErrorCodes.UniqueViolation, "workspace agent name \"main\" already exists in this workspace build");
     }
 
+    /// <summary>Inserts build <paramref name="number"/> of the workspace and a resource of its job; returns the resource.</summary>
+    private async Task<Guid> ResourceOfBuildAsync(int number) =>
+        await Builder.InsertIdAsync("workspace_resources", ("job_id", (await Builder.BuildAsync(workspace, number)).Job));
+
+    private Task<Guid> AgentAsync(Guid resource, string name, bool deleted = false) =>
+        Builder.InsertIdAsync("workspace_agents", ("resource_id", resource), ("name", name), ("deleted", deleted));
+
     /// <summary>The workspace's next_start_at ("cleared" when NULL) and the year of its updated_at, in UTC.</summary>
-    private async Task<string?> StateAsync() => await rows.ScalarAsync<string>("""
+    private async Task<string?> StateAsync() => await Builder.ScalarAsync<string>("""
         SELECT COALESCE(to_char(next_start_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), 'cleared')
                || ' ' || to_char(updated_at AT TIME ZONE 'UTC', 'YYYY')
         FROM workspaces WHERE id = @ws

@@ -8,51 +8,47 @@ namespace Coderd.Database.Tests.Schema;
 /// <c>workspace_build_with_user</c>, <c>workspace_latest_builds</c>, <c>workspace_prebuild_builds</c>,
 /// <c>workspace_prebuilds</c> and <c>workspaces_expanded</c> (behavior.md 3.7 to 3.11).
 /// </summary>
-public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
     private static readonly Guid PrebuildsUser = Guid.Parse(M2026_02_23_0003_CreateWorkspaceViews.PrebuildsUserId);
 
-    private NpgsqlConnection connection = null!;
-    private Rows rows = null!;
     private Guid org;
     private Guid owner;
     private Guid template;
     private Guid version;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        await database.ResetAsync();
-        connection = await database.OpenAsync();
-        rows = new Rows(connection);
-        org = await rows.OrganizationAsync();
-        owner = await rows.UserAsync();
-        (template, version) = await rows.TemplateAsync(org, owner);
+        await base.InitializeAsync();
+        // Distinct names everywhere, so that a view taking one column for another shows.
+        org = await Builder.InsertIdAsync("organizations", ("name", "acme"), ("display_name", "Acme"), ("icon", "acme.svg"), ("description", "about acme"));
+        owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
+        (_, _, template, version) = await Builder.TemplateAsync(
+            ("organization_id", org), ("created_by", owner), ("name", "dev"), ("display_name", "Dev"), ("icon", "dev.png"), ("description", "about dev"));
     }
-
-    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 
     [Fact]
     public async Task BuildsComeWithTheirInitiatorsNamesOrEmptyStrings()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        var (byOwner, _) = await rows.BuildAsync(workspace, version, 1);
-        var (byNobody, _) = await rows.BuildAsync(workspace, version, 2, initiator: Guid.NewGuid());
-        var names = await rows.ScalarAsync<string>("SELECT avatar_url || ' ' || username || ' ' || name FROM users WHERE id = @owner", ("owner", owner));
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var (byOwner, _) = await Builder.BuildAsync(workspace, 1);
+        var (byNobody, _) = await Builder.BuildAsync(workspace, 2, ("initiator_id", Guid.NewGuid()));
+        var names = await Builder.ScalarAsync<string>("SELECT avatar_url || ' ' || username || ' ' || name FROM users WHERE id = @owner", ("owner", owner));
 
         Assert.Equal(
             new[] { $"{byOwner} {names}", $"{byNobody}   " }.Order(StringComparer.Ordinal),
-            await rows.ColumnAsync<string>(
+            await Builder.ColumnAsync<string>(
                 "SELECT id || ' ' || initiator_by_avatar_url || ' ' || initiator_by_username || ' ' || initiator_by_name FROM workspace_build_with_user ORDER BY 1"));
     }
 
     [Fact]
     public async Task BuildColumnsAreTheTablesOwnWithoutProvisionerState()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.BuildAsync(workspace, version, 1);
-        await rows.ExecuteAsync("UPDATE workspace_builds SET provisioner_state = '\\x0102', has_ai_task = true, deadline = now()");
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        await Builder.BuildAsync(workspace, 1);
+        await Builder.ExecuteAsync("UPDATE workspace_builds SET provisioner_state = '\\x0102', has_ai_task = true, deadline = now()");
 
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (SELECT array_agg(b.* ORDER BY b.id) FROM (
                         SELECT id, created_at, updated_at, workspace_id, template_version_id, build_number, transition, initiator_id, job_id, deadline,
                                reason, daily_cost, max_deadline, template_version_preset_id, has_ai_task, has_external_agent
@@ -67,54 +63,54 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     [Fact]
     public async Task LatestBuildIsTheHighestNumberNotTheNewest()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        var (second, secondJob) = await rows.BuildAsync(workspace, version, 2, transition: "stop");
-        var (first, _) = await rows.BuildAsync(workspace, version, 1);
-        await rows.ExecuteAsync("UPDATE workspace_builds SET created_at = now() + interval '1 hour' WHERE id = @first", ("first", first));
-        await rows.ExecuteAsync("UPDATE provisioner_jobs SET started_at = now() WHERE id = @job", ("job", secondJob));
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var (second, secondJob) = await Builder.BuildAsync(workspace, 2, ("transition", "stop"));
+        var (first, _) = await Builder.BuildAsync(workspace, 1);
+        await Builder.ExecuteAsync("UPDATE workspace_builds SET created_at = now() + interval '1 hour' WHERE id = @first", ("first", first));
+        await Builder.ExecuteAsync("UPDATE provisioner_jobs SET started_at = now() WHERE id = @job", ("job", secondJob));
 
         Assert.Equal(
             [$"{second} {workspace} {version} {secondJob} stop running"],
-            await rows.ColumnAsync<string>(
+            await Builder.ColumnAsync<string>(
                 "SELECT concat_ws(' ', id, workspace_id, template_version_id, job_id, template_version_preset_id, transition, job_status) FROM workspace_latest_builds"));
-        Assert.True(await rows.ScalarAsync<bool>(
+        Assert.True(await Builder.ScalarAsync<bool>(
             "SELECT l.created_at = b.created_at FROM workspace_latest_builds AS l JOIN workspace_builds AS b ON b.id = l.id"));
     }
 
     [Fact]
     public async Task WorkspaceWithoutBuildsGivesAllNullRowAndDeletedWorkspacesAreLeftOut()
     {
-        await rows.WorkspaceAsync(owner, template);
-        var deleted = await rows.WorkspaceAsync(owner, template, deleted: true);
-        await rows.BuildAsync(deleted, version, 1);
+        await Builder.WorkspaceAsync(template, owner);
+        var deleted = await Builder.WorkspaceAsync(template, owner, ("deleted", true));
+        await Builder.BuildAsync(deleted, 1);
 
-        Assert.Equal(1L, await rows.ScalarAsync<long>("""
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("""
             SELECT count(*) FROM workspace_latest_builds
             WHERE num_nulls(id, workspace_id, template_version_id, job_id, template_version_preset_id, transition, created_at, job_status) = 8
             """));
-        Assert.Equal(1L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_latest_builds"));
+        Assert.Equal(1L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_latest_builds"));
     }
 
     [Fact]
     public async Task LatestBuildsComeInWorkspaceIdOrder()
     {
-        for (var i = 0; i < 5; i++) await rows.BuildAsync(await rows.WorkspaceAsync(owner, template), version, 1);
+        for (var i = 0; i < 5; i++) await Builder.BuildAsync(await Builder.WorkspaceAsync(template, owner), 1);
 
         Assert.Equal(
-            await rows.ColumnAsync<Guid>("SELECT id FROM workspaces ORDER BY id"),
-            await rows.ColumnAsync<Guid>("SELECT workspace_id FROM workspace_latest_builds"));
+            await Builder.ColumnAsync<Guid>("SELECT id FROM workspaces ORDER BY id"),
+            await Builder.ColumnAsync<Guid>("SELECT workspace_id FROM workspace_latest_builds"));
     }
 
     [Fact]
     public async Task PrebuildBuildsAreTheBuildsThePrebuildsUserStarted()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        var (prebuild, _) = await rows.BuildAsync(workspace, version, 1, initiator: PrebuildsUser);
-        await rows.BuildAsync(workspace, version, 2);
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var (prebuild, _) = await Builder.BuildAsync(workspace, 1, ("initiator_id", PrebuildsUser));
+        await Builder.BuildAsync(workspace, 2);
 
         Assert.Equal(
             [$"{prebuild} {workspace} {version} start 1"],
-            await rows.ColumnAsync<string>(
+            await Builder.ColumnAsync<string>(
                 "SELECT concat_ws(' ', id, workspace_id, template_version_id, transition, template_version_preset_id, build_number) FROM workspace_prebuild_builds"));
     }
 
@@ -123,13 +119,13 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     {
         await PrebuildsUserAsync();
         var (presetA, presetB) = (await PresetAsync(), await PresetAsync());
-        var prebuild = await rows.WorkspaceAsync(PrebuildsUser, template);
-        await rows.BuildAsync(prebuild, version, 1, initiator: PrebuildsUser, preset: presetA);
-        await rows.BuildAsync(prebuild, version, 2, initiator: owner, preset: presetB);
-        await rows.BuildAsync(prebuild, version, 3, initiator: PrebuildsUser);
+        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", presetA));
+        await Builder.BuildAsync(prebuild, 2, ("initiator_id", owner), ("template_version_preset_id", presetB));
+        await Builder.BuildAsync(prebuild, 3, ("initiator_id", PrebuildsUser));
 
-        Assert.Equal([$"{prebuild} {presetB}"], await rows.ColumnAsync<string>("SELECT id || ' ' || current_preset_id FROM workspace_prebuilds"));
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.Equal([$"{prebuild} {presetB}"], await Builder.ColumnAsync<string>("SELECT id || ' ' || current_preset_id FROM workspace_prebuilds"));
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (p.name, p.template_id, p.created_at) = (w.name, w.template_id, w.created_at)
             FROM workspace_prebuilds AS p JOIN workspaces AS w ON w.id = p.id
             """));
@@ -140,10 +136,10 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     {
         await PrebuildsUserAsync();
         var preset = await PresetAsync();
-        await rows.BuildAsync(await rows.WorkspaceAsync(PrebuildsUser, template), version, 1, initiator: PrebuildsUser);
-        await rows.BuildAsync(await rows.WorkspaceAsync(owner, template), version, 1, initiator: PrebuildsUser, preset: preset);
+        await Builder.BuildAsync(await Builder.WorkspaceAsync(template, PrebuildsUser), 1, ("initiator_id", PrebuildsUser));
+        await Builder.BuildAsync(await Builder.WorkspaceAsync(template, owner), 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", preset));
 
-        Assert.Equal(0L, await rows.ScalarAsync<long>("SELECT count(*) FROM workspace_prebuilds"));
+        Assert.Equal(0L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_prebuilds"));
     }
 
     /// <summary>Agents of the latest build as "lifecycle:deleted", and whether the prebuild is ready.</summary>
@@ -163,62 +159,62 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     {
         await PrebuildsUserAsync();
         var preset = await PresetAsync();
-        var prebuild = await rows.WorkspaceAsync(PrebuildsUser, template);
-        await rows.BuildAsync(prebuild, version, 1, initiator: PrebuildsUser, preset: preset);
-        var latest = (await rows.BuildAsync(prebuild, version, 2, initiator: PrebuildsUser)).Job;
-        var resource = await rows.ResourceAsync(latest);
+        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", preset));
+        var latest = (await Builder.BuildAsync(prebuild, 2, ("initiator_id", PrebuildsUser))).Job;
+        var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", latest));
         foreach (var agent in agents)
         {
             var (lifecycle, deleted) = (agent.Split(':')[0], bool.Parse(agent.Split(':')[1]));
-            await rows.AgentAsync(resource, rows.Name("agent"), deleted, lifecycle);
+            await Builder.InsertAsync("workspace_agents", ("resource_id", resource), ("deleted", deleted), ("lifecycle_state", lifecycle));
         }
 
-        Assert.Equal(ready, await rows.ScalarAsync<bool>("SELECT ready FROM workspace_prebuilds"));
+        Assert.Equal(ready, await Builder.ScalarAsync<bool>("SELECT ready FROM workspace_prebuilds"));
     }
 
     [Fact]
     public async Task ReadinessLooksAtTheLatestBuildOnly()
     {
         await PrebuildsUserAsync();
-        var prebuild = await rows.WorkspaceAsync(PrebuildsUser, template);
-        var first = (await rows.BuildAsync(prebuild, version, 1, initiator: PrebuildsUser, preset: await PresetAsync())).Job;
-        await rows.AgentAsync(await rows.ResourceAsync(first), "main", lifecycle: "ready");
-        await rows.BuildAsync(prebuild, version, 2, initiator: PrebuildsUser);
+        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        var first = (await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", await PresetAsync()))).Job;
+        await Builder.InsertAsync("workspace_agents", ("resource_id", await Builder.InsertIdAsync("workspace_resources", ("job_id", first))), ("lifecycle_state", "ready"));
+        await Builder.BuildAsync(prebuild, 2, ("initiator_id", PrebuildsUser));
 
-        Assert.False(await rows.ScalarAsync<bool>("SELECT ready FROM workspace_prebuilds"));
+        Assert.False(await Builder.ScalarAsync<bool>("SELECT ready FROM workspace_prebuilds"));
     }
 
     [Fact]
     public async Task DeletedPrebuildIsListedButNeverReady()
     {
         await PrebuildsUserAsync();
-        var prebuild = await rows.WorkspaceAsync(PrebuildsUser, template, deleted: true);
-        var job = (await rows.BuildAsync(prebuild, version, 1, initiator: PrebuildsUser, preset: await PresetAsync())).Job;
-        await rows.AgentAsync(await rows.ResourceAsync(job), "main", lifecycle: "ready");
+        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser, ("deleted", true));
+        var job = (await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", await PresetAsync()))).Job;
+        await Builder.InsertAsync("workspace_agents", ("resource_id", await Builder.InsertIdAsync("workspace_resources", ("job_id", job))), ("lifecycle_state", "ready"));
 
-        Assert.Equal([$"{prebuild} false"], await rows.ColumnAsync<string>("SELECT id || ' ' || ready::text FROM workspace_prebuilds"));
+        Assert.Equal([$"{prebuild} false"], await Builder.ColumnAsync<string>("SELECT id || ' ' || ready::text FROM workspace_prebuilds"));
     }
 
     [Fact]
     public async Task WorkspaceComesOncePerTaskAndOnceWithoutTaskDeletedOnesIncluded()
     {
-        var withTasks = await rows.WorkspaceAsync(owner, template);
-        var without = await rows.WorkspaceAsync(owner, template);
-        var deleted = await rows.WorkspaceAsync(owner, template, deleted: true);
+        var withTasks = await Builder.WorkspaceAsync(template, owner);
+        var without = await Builder.WorkspaceAsync(template, owner);
+        var deleted = await Builder.WorkspaceAsync(template, owner, ("deleted", true));
         var task = await TaskAsync(withTasks, deletedAt: null);
         var deletedTask = await TaskAsync(withTasks, deletedAt: "2024-01-01 00:00:00+00");
 
         Assert.Equal(
             new[] { $"{withTasks} {task}", $"{withTasks} {deletedTask}", $"{without} ", $"{deleted} " }.Order(StringComparer.Ordinal),
-            await rows.ColumnAsync<string>("SELECT id || ' ' || COALESCE(task_id::text, '') FROM workspaces_expanded ORDER BY 1"));
+            await Builder.ColumnAsync<string>("SELECT id || ' ' || COALESCE(task_id::text, '') FROM workspaces_expanded ORDER BY 1"));
     }
 
     [Fact]
     public async Task ExpandedWorkspaceCarriesOwnerOrganizationAndTemplateFields()
     {
-        await rows.WorkspaceAsync(owner, template);
+        await Builder.WorkspaceAsync(template, owner);
 
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (e.owner_avatar_url, e.owner_username, e.owner_name,
                     e.organization_name, e.organization_display_name, e.organization_icon, e.organization_description,
                     e.template_name, e.template_display_name, e.template_icon, e.template_description)
@@ -239,18 +235,18 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     [Fact]
     public async Task AclDisplayInfoNamesEachKeyWithEmptyStringsForUnknownIds()
     {
-        var group = await rows.GroupAsync(org);
-        var gone = await rows.UserAsync(deleted: true);
+        var group = await Builder.InsertIdAsync("groups", ("organization_id", org), ("avatar_url", "https://g/devs"));
+        var gone = await Builder.InsertIdAsync("users", ("deleted", true), ("name", "Gone"), ("avatar_url", "https://a/gone"));
         var (unknownGroup, unknownUser) = (Guid.NewGuid(), Guid.NewGuid());
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.ExecuteAsync("""
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        await Builder.ExecuteAsync("""
             UPDATE workspaces
             SET group_acl = jsonb_build_object(@group::text, '["read"]'::jsonb, @unknownGroup::text, '"ignored"'::jsonb),
                 user_acl = jsonb_build_object(@gone::text, '{}'::jsonb, @unknownUser::text, 'null'::jsonb)
             WHERE id = @ws
             """, ("group", group), ("unknownGroup", unknownGroup), ("gone", gone), ("unknownUser", unknownUser), ("ws", workspace));
 
-        Assert.True(await rows.ScalarAsync<bool>("""
+        Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT e.group_acl_display_info = jsonb_build_object(
                        @group::text, jsonb_build_object('name', g.name, 'avatar_url', g.avatar_url),
                        @unknownGroup::text, '{"name": "", "avatar_url": ""}'::jsonb)
@@ -266,44 +262,28 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : IClassFixtur
     [Fact]
     public async Task EmptyAclsGiveEmptyObjects()
     {
-        await rows.WorkspaceAsync(owner, template);
+        await Builder.WorkspaceAsync(template, owner);
 
-        Assert.Equal(["{} {}"], await rows.ColumnAsync<string>(
+        Assert.Equal(["{} {}"], await Builder.ColumnAsync<string>(
             "SELECT group_acl_display_info::text || ' ' || user_acl_display_info::text FROM workspaces_expanded"));
     }
 
     [Fact]
     public async Task NonUuidAclKeyFailsAnyQueryComputingDisplayInfo()
     {
-        var workspace = await rows.WorkspaceAsync(owner, template);
-        await rows.ExecuteAsync("UPDATE workspaces SET group_acl = '{\"admins\": []}' WHERE id = @ws", ("ws", workspace));
+        var workspace = await Builder.WorkspaceAsync(template, owner);
+        await Builder.ExecuteAsync("UPDATE workspaces SET group_acl = '{\"admins\": []}' WHERE id = @ws", ("ws", workspace));
 
-        var error = await Assert.ThrowsAsync<PostgresException>(() => rows.ColumnAsync<string>(
+        var error = await Assert.ThrowsAsync<PostgresException>(() => Builder.ColumnAsync<string>(
             "SELECT group_acl_display_info::text FROM workspaces_expanded"));
 
         Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, error.SqlState);
     }
 
-    private Task PrebuildsUserAsync() => rows.ExecuteAsync("""
-        INSERT INTO users (id, email, username, hashed_password, created_at, updated_at, is_system)
-        VALUES (@id, 'prebuilds@system', 'prebuilds', '\x01', now(), now(), true)
-        """, ("id", PrebuildsUser));
+    private Task PrebuildsUserAsync() => Builder.InsertAsync("users", ("id", PrebuildsUser), ("is_system", true));
 
-    private async Task<Guid> PresetAsync()
-    {
-        var id = Guid.NewGuid();
-        await rows.ExecuteAsync("INSERT INTO template_version_presets (id, template_version_id, name) VALUES (@id, @version, @name)",
-            ("id", id), ("version", version), ("name", rows.Name("preset")));
-        return id;
-    }
+    private Task<Guid> PresetAsync() => Builder.InsertIdAsync("template_version_presets", ("template_version_id", version));
 
-    private async Task<Guid> TaskAsync(Guid workspace, string? deletedAt)
-    {
-        var id = Guid.NewGuid();
-        await rows.ExecuteAsync("""
-            INSERT INTO tasks (id, organization_id, owner_id, name, workspace_id, template_version_id, prompt, created_at, deleted_at)
-            VALUES (@id, @org, @owner, @name, @ws, @version, 'do it', now(), @deleted::timestamptz)
-            """, ("id", id), ("org", org), ("owner", owner), ("name", rows.Name("task")), ("ws", workspace), ("version", version), ("deleted", deletedAt));
-        return id;
-    }
+    private Task<Guid> TaskAsync(Guid workspace, string? deletedAt) => Builder.InsertIdAsync(
+        "tasks", ("organization_id", org), ("owner_id", owner), ("workspace_id", workspace), ("template_version_id", version), ("deleted_at", deletedAt));
 }
