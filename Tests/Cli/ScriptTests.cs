@@ -13,7 +13,10 @@ public sealed class ScriptTests(PostgresFixture fixture)
         var scripted = await CoderdDb.RunAsync(["script", "--from", "0"], new Dictionary<string, string?> { ["CODERD_DB_DATA"] = embedded });
         Assert.True(scripted.ExitCode == 0, scripted.ToString());
         Assert.False(Directory.Exists(embedded), "script --from 0 started the embedded database.");
-        Assert.Equal(CliDatabases.Versions.Count, scripted.Stdout.Split('\n').Count(line => line == "BEGIN;"));
+        // One transaction that creates the version table, then one per migration, each under the migration lock.
+        Assert.Equal(CliDatabases.Versions.Count + 1, scripted.Stdout.Split('\n').Count(line => line == "BEGIN;"));
+        Assert.Equal(CliDatabases.Versions.Count + 1, scripted.Stdout.Split('\n').Count(line => line.StartsWith("SELECT pg_catalog.pg_advisory_xact_lock(", StringComparison.Ordinal)));
+        Assert.DoesNotContain("pg_advisory_lock(", scripted.Stdout, StringComparison.Ordinal);
 
         // When psql runs it on one empty database and up migrates another
         var viaPsql = await CliDatabases.CreateEmptyAsync(fixture);

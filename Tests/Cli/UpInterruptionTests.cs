@@ -10,7 +10,7 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
     private const long FailingVersion = 2099_01_01_0001;
 
     [Fact]
-    public async Task KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock()
+    public async Task KilledMidMigrationLeavesNothingHalfAppliedAndTheNextJobGetsTheLock()
     {
         // Given a migrator killed with SIGKILL while its migration runs (and holds the lock)
         var database = await CliDatabases.CreateMigratedAsync(fixture);
@@ -18,15 +18,18 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         await WaitForSleepAsync(database);
         victim.KillHard();
 
-        // When the next deployment job runs, allowed to wait only briefly for the lock
-        var next = await CoderdDb.RunAsync("up", "--connection", database, "--lock-wait", "5");
+        // When the next job that needs the lock runs, allowed to wait only briefly for it
+        var next = await CoderdDb.RunAsync("down", "--to", CliDatabases.BeforeLatest.ToString(), "--connection", database, "--lock-wait", "5");
 
-        // Then it gets the lock, no orphaned backend is still working, and nothing half applied remains
+        // Then it gets the lock (the server aborted the orphaned transaction), nothing half applied remains, and up finds nothing to do
         Assert.True(next.ExitCode == 0, next.ToString());
-        Assert.Contains("up to date", next.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"Rolled back {CliDatabases.Latest} ", next.Stdout, StringComparison.Ordinal);
         Assert.Empty(await CliDatabases.ActiveQueriesAsync(database));
         Assert.False(await CliDatabases.TableExistsAsync(database, ProbeTable));
         Assert.DoesNotContain(FailingVersion, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+        var up = await CoderdDb.RunAsync("up", "--connection", database);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Contains($"Applied {CliDatabases.Latest} ", up.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -22,6 +22,9 @@ internal sealed record Settings
 
     public bool Verbose { get; init; }
 
+    /// <summary><c>up --allow-newer</c>: see <see cref="MigratorOptions.AllowNewer"/>.</summary>
+    public bool AllowNewer { get; init; }
+
     /// <summary>Assemblies with more migrations, for tests (the hidden <c>--extra-migrations</c>).</summary>
     public IReadOnlyList<string> ExtraMigrations { get; init; } = [];
 
@@ -32,6 +35,7 @@ internal sealed record Settings
         LockTimeout = LockTimeout,
         StatementTimeout = StatementTimeout,
         LockRetryBudget = LockRetryBudget,
+        AllowNewer = AllowNewer,
         Log = log,
         Assemblies = [typeof(SchemaMigrator).Assembly, .. ExtraMigrations.Select(Load)],
     };
