@@ -580,9 +580,11 @@ public sealed class SchemaMigrator
                 await batch.ExecuteNonQueryAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
-            catch
+            catch (Exception e)
             {
-                if (connection.State == System.Data.ConnectionState.Open)
+                // After a lost connection or a client-side timeout the session is given up, not rolled
+                // back: the server rolls back a transaction whose client has gone.
+                if (!IsConnectionLoss(e) && connection.State == System.Data.ConnectionState.Open)
                 {
                     try
                     {
