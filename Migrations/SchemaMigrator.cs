@@ -819,11 +819,15 @@ public sealed class SchemaMigrator
 
     private MigrationException ConnectionLost(Exception error, MigrationInfo? migration)
     {
+        // A migration's statements wait for the client deadline; the runner's own queries for the
+        // connection's command timeout (Npgsql's 30 s unless the connection string sets one).
         var reason = error switch
         {
             PostgresException p => $"{p.SqlState}: {p.MessageText}",
-            { InnerException: TimeoutException } => string.Create(CultureInfo.InvariantCulture,
+            { InnerException: TimeoutException } when migration is not null => string.Create(CultureInfo.InvariantCulture,
                 $"no answer within {ClientDeadlineSeconds} s, the statement timeout plus {ClientDeadlineMargin.TotalSeconds:0} s"),
+            { InnerException: TimeoutException } => string.Create(CultureInfo.InvariantCulture,
+                $"no answer within the command timeout of {new NpgsqlConnectionStringBuilder(_options.ConnectionString).CommandTimeout} s"),
             _ => (error.InnerException ?? error).Message.TrimEnd('.'),
         };
         var during = migration is null ? "" : $" during migration {migration.Version} ({migration.Description})";
