@@ -117,7 +117,7 @@ public sealed class SchemaMigrator
             await using var run = await StartWritingAsync(cancellationToken);
             var status = await ReadStatusAsync(run.Connection, run.Server, cancellationToken);
             if (AcceptNewer(status)) return [];
-            RefuseUnknown(status);
+            RefuseUnknown(status, suggestAllowNewer: true);
             var applied = status.Migrations.Where(m => m.AppliedAt is not null).Select(m => m.Version).ToHashSet();
             var pending = Migrations.Where(m => !applied.Contains(m.Version) && m.Version <= target).ToList();
             var newestApplied = applied.Count == 0 ? 0 : applied.Max();
@@ -730,15 +730,15 @@ public sealed class SchemaMigrator
         return true;
     }
 
-    private void RefuseUnknown(MigrationStatus status)
+    private void RefuseUnknown(MigrationStatus status, bool suggestAllowNewer = false)
     {
         var unknown = status.Unknown.Select(m => m.Version).ToList();
-        if (unknown.Count > 0)
-        {
-            throw new MigrationException(MigrationError.DatabaseAhead,
-                $"The database has applied migration(s) {string.Join(", ", unknown)} that this build does not know " +
-                $"(its newest is {LatestVersion}); run a build that has them.");
-        }
+        if (unknown.Count == 0) return;
+        var strictlyAhead = unknown.All(v => v > LatestVersion) && !status.Pending.Any();
+        throw new MigrationException(MigrationError.DatabaseAhead,
+            $"The database has applied migration(s) {string.Join(", ", unknown)} that this build does not know " +
+            $"(its newest is {LatestVersion}); run a build that has them" +
+            (suggestAllowNewer && strictlyAhead ? ", or pass --allow-newer if this is an older release starting after a newer one migrated." : "."));
     }
 
     private void RequireKnown(long version, bool allowZero)

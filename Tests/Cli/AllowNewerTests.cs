@@ -26,6 +26,7 @@ public sealed class AllowNewerTests(PostgresFixture fixture)
         Assert.Contains(Newer.ToString(), warning, StringComparison.Ordinal);
         Assert.Empty(allowed.Stderr);
         Assert.True(refused.ExitCode == 5, refused.ToString());
+        Assert.Contains("--allow-newer", Assert.Single(refused.ErrorLines), StringComparison.Ordinal);
         Assert.Equal([.. CliDatabases.Versions, Newer], (await CliDatabases.RecordedVersionsAsync(database)).Keys.Order());
     }
 
@@ -40,7 +41,9 @@ public sealed class AllowNewerTests(PostgresFixture fixture)
         var run = await CoderdDb.RunAsync("up", "--allow-newer", "--connection", database);
 
         Assert.True(run.ExitCode == 5, run.ToString());
-        Assert.Contains(between.ToString(), Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains(between.ToString(), line, StringComparison.Ordinal);
+        Assert.DoesNotContain("--allow-newer", line, StringComparison.Ordinal);
     }
 
     [Fact]
