@@ -52,17 +52,18 @@ internal sealed record LockWait(string Lock, IReadOnlyList<BlockingSession> Bloc
 internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     private const string SessionColumns =
-        "a.application_name, a.state, extract(epoch FROM now() - a.xact_start)::float8";
+        "a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.xact_start)::pg_catalog.float8";
 
     // The scalar subquery is a one-time filter: pg_locks and pg_blocking_pids, which briefly lock
-    // the lock manager, are read only while the session really waits for a lock.
+    // the lock manager, are read only while the session really waits for a lock. The relation is
+    // named as the pinned search path (pg_catalog, public) renders it: unqualified in public.
     private const string ObserveSql = $"""
-        SELECT l.locktype, l.relation::regclass::text, l.mode, b.pid, {SessionColumns}, v.virtualxid
-        FROM pg_locks l
-        CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid)
-        LEFT JOIN pg_stat_activity a ON a.pid = b.pid
-        LEFT JOIN pg_locks v ON v.pid = b.pid AND v.locktype = 'virtualxid' AND v.granted
-        WHERE (SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1) = 'Lock'
+        SELECT l.locktype, l.relation::pg_catalog.regclass::pg_catalog.text, l.mode, b.pid, {SessionColumns}, v.virtualxid
+        FROM pg_catalog.pg_locks l
+        CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(l.pid)) AS b(pid)
+        LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = b.pid
+        LEFT JOIN pg_catalog.pg_locks v ON v.pid = b.pid AND v.locktype = 'virtualxid' AND v.granted
+        WHERE (SELECT s.wait_event_type FROM pg_catalog.pg_stat_activity s WHERE s.pid = $1) = 'Lock'
           AND l.pid = $1 AND NOT l.granted
         ORDER BY a.xact_start NULLS LAST, b.pid
         """;
@@ -70,7 +71,7 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
     // Every transaction holds the lock on its own virtual id until it ends.
     private const string StillOpenSql = $"""
         SELECT v.pid, {SessionColumns}, v.virtualxid
-        FROM pg_locks v LEFT JOIN pg_stat_activity a ON a.pid = v.pid
+        FROM pg_catalog.pg_locks v LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = v.pid
         WHERE v.locktype = 'virtualxid' AND v.granted AND v.virtualxid = ANY($1)
         ORDER BY a.xact_start NULLS LAST, v.pid
         """;
@@ -86,8 +87,9 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
         try
         {
             _connection ??= await dataSource.OpenConnectionAsync();
-            await using var command = new NpgsqlCommand(ObserveSql, _connection) { Parameters = { new() { Value = pid } } };
-            await using var reader = await command.ExecuteReaderAsync();
+            await using var batch = Pinned(_connection, ObserveSql, pid);
+            await using var reader = await batch.ExecuteReaderAsync();
+            await reader.NextResultAsync();
             string? waitedFor = null;
             var blockers = new List<BlockingSession>();
             while (await reader.ReadAsync())
@@ -118,12 +120,23 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
     {
         var transactions = sessions.Select(s => s.VirtualTransaction).OfType<string>().ToArray();
         if (transactions.Length == 0) return [];
-        await using var command = new NpgsqlCommand(StillOpenSql, connection) { Parameters = { new() { Value = transactions } } };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = Pinned(connection, StillOpenSql, transactions);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         var open = new List<BlockingSession>();
         while (await reader.ReadAsync(cancellationToken)) open.Add(BlockingSession.Read(reader, 0));
         return open;
     }
+
+    /// <summary><paramref name="sql"/> with one parameter, after pinning the search path in the batch's implicit transaction.</summary>
+    private static NpgsqlBatch Pinned(NpgsqlConnection connection, string sql, object parameter) => new(connection)
+    {
+        BatchCommands =
+        {
+            new(RunnerSql.PinSearchPathInBatch),
+            new(sql) { Parameters = { new() { Value = parameter } } },
+        },
+    };
 
     public async ValueTask DisposeAsync()
     {

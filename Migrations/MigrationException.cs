@@ -23,6 +23,28 @@ public enum MigrationError
 
     /// <summary>The database has not applied every migration of this build (reported by <see cref="SchemaMigrator.VerifyAsync"/>).</summary>
     DatabaseBehind,
+
+    /// <summary>
+    /// The connection broke mid-run: the server shut down, restarted or crashed (SQLSTATE 57P01,
+    /// 57P02, 57P03, class 08), the network failed, or the server did not answer within the statement
+    /// timeout plus a margin. The running migration was not committed; run again.
+    /// </summary>
+    ConnectionLost,
+
+    /// <summary>The server is a hot standby (in recovery): it cannot take schema changes. Refused before anything is locked.</summary>
+    StandbyServer,
+
+    /// <summary>The server is older than PostgreSQL 13. Refused before anything is read or written.</summary>
+    UnsupportedServer,
+
+    /// <summary><c>public.schema_version</c> exists but is not this runner's table (another tool's, by its columns).</summary>
+    ForeignVersionTable,
+
+    /// <summary>
+    /// Another migrator moved the history the other way while this run waited for the lock (an up
+    /// racing a down): nothing of the current migration was done; run again once the other is finished.
+    /// </summary>
+    HistoryChanged,
 }
 
 /// <summary>

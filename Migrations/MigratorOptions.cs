@@ -17,10 +17,13 @@ public sealed record MigratorOptions
     /// <summary>The default of <see cref="StatementTimeout"/>: 600 seconds.</summary>
     public static readonly TimeSpan DefaultStatementTimeout = TimeSpan.FromSeconds(600);
 
-    /// <summary>An Npgsql connection string (keyword form). Needs a direct session: see the README on PgBouncer.</summary>
+    /// <summary>
+    /// An Npgsql connection string (keyword form): PostgreSQL itself, or a PgBouncer in session or
+    /// transaction pooling mode. The runner's sessions are unpooled and get TCP keepalives.
+    /// </summary>
     public required string ConnectionString { get; init; }
 
-    /// <summary>How long to wait for another migrator's lock before giving up.</summary>
+    /// <summary>How long to wait for the migration lock, before each migration, while another migrator holds it.</summary>
     public TimeSpan LockWait { get; init; } = DefaultLockWait;
 
     /// <summary>
@@ -52,8 +55,21 @@ public sealed record MigratorOptions
     /// </remarks>
     public TimeSpan LockRetryBudget { get; init; } = DefaultLockRetryBudget;
 
-    /// <summary><c>statement_timeout</c> inside each migration; <see cref="TimeSpan.Zero"/> means none, otherwise at least 1 ms.</summary>
+    /// <summary>
+    /// <c>statement_timeout</c> inside each migration; <see cref="TimeSpan.Zero"/> means none,
+    /// otherwise at least 1 ms. The client also gives up on a server that has not answered for this
+    /// long plus 5 s (a frozen server or network), and then reports <see cref="MigrationError.ConnectionLost"/>.
+    /// </summary>
     public TimeSpan StatementTimeout { get; init; } = DefaultStatementTimeout;
+
+    /// <summary>
+    /// Whether <see cref="SchemaMigrator.UpAsync"/> succeeds, with a warning, on a database that has
+    /// applied versions this build does not know, provided every one of them is newer than all of
+    /// this build's and all of this build's are applied: an older build starting after a rolling
+    /// update. Otherwise (the default, or any unknown version older than this build's newest, or one
+    /// of this build's pending) such a database is <see cref="MigrationError.DatabaseAhead"/>.
+    /// </summary>
+    public bool AllowNewer { get; init; }
 
     /// <summary>Where progress lines go (one per migration, lock waits, attempts that hit the lock timeout).</summary>
     public TextWriter Log { get; init; } = TextWriter.Null;

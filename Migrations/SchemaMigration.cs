@@ -47,31 +47,31 @@ public abstract class SchemaMigration : Migration
 
     /// <summary>Creates an enum type; label order is significant and kept.</summary>
     protected void CreateEnum(string name, params string[] labels) =>
-        Execute.Sql($"CREATE TYPE {name} AS ENUM ({string.Join(", ", labels.Select(l => $"'{l.Replace("'", "''", StringComparison.Ordinal)}'"))})");
+        Execute.Sql($"CREATE TYPE {Qualified(name)} AS ENUM ({string.Join(", ", labels.Select(l => $"'{l.Replace("'", "''", StringComparison.Ordinal)}'"))})");
 
     /// <summary>Creates a composite type from <c>"name type"</c> fields, in order.</summary>
     protected void CreateCompositeType(string name, params string[] fields) =>
-        Execute.Sql($"CREATE TYPE {name} AS ({string.Join(", ", fields)})");
+        Execute.Sql($"CREATE TYPE {Qualified(name)} AS ({string.Join(", ", fields)})");
 
     /// <summary>Drops an enum or composite type.</summary>
-    protected void DropType(string name) => Execute.Sql($"DROP TYPE {name}");
+    protected void DropType(string name) => Execute.Sql($"DROP TYPE {Qualified(name)}");
 
     /// <summary>Creates a domain over <paramref name="baseType"/> with no constraint of its own.</summary>
-    protected void CreateDomain(string name, string baseType) => Execute.Sql($"CREATE DOMAIN {name} AS {baseType}");
+    protected void CreateDomain(string name, string baseType) => Execute.Sql($"CREATE DOMAIN {Qualified(name)} AS {baseType}");
 
     /// <summary>Drops a domain created by <see cref="CreateDomain"/>.</summary>
-    protected void DropDomain(string name) => Execute.Sql($"DROP DOMAIN {name}");
+    protected void DropDomain(string name) => Execute.Sql($"DROP DOMAIN {Qualified(name)}");
 
     /// <summary>
     /// Creates a sequence of <paramref name="type"/> (<c>integer</c> or <c>bigint</c>) starting at 1,
     /// before the table whose default reads it; <see cref="OwnSequence"/> then ties it to its column,
     /// so dropping the table drops the sequence too.
     /// </summary>
-    protected void CreateSequence(string name, string type) => Execute.Sql($"CREATE SEQUENCE {name} AS {type}");
+    protected void CreateSequence(string name, string type) => Execute.Sql($"CREATE SEQUENCE {Qualified(name)} AS {type}");
 
     /// <summary>Makes <paramref name="table"/>.<paramref name="column"/> the owner of a sequence (as <c>serial</c> does).</summary>
     protected void OwnSequence(string name, string table, string column) =>
-        Execute.Sql($"ALTER SEQUENCE {name} OWNED BY {table}.{column}");
+        Execute.Sql($"ALTER SEQUENCE {Qualified(name)} OWNED BY {Qualified(table)}.{column}");
 
     /// <summary>
     /// Comments a table (what a row is) and those of its columns whose name does not say enough.
@@ -130,6 +130,14 @@ public abstract class SchemaMigration : Migration
     /// </summary>
     protected void CreateIndex(string name, string table, string definition, bool unique = false, string? where = null, string method = "btree") =>
         Execute.Sql($"CREATE {(unique ? "UNIQUE " : "")}INDEX {name} ON {table} USING {method} {definition}{(where is null ? "" : $" WHERE {where}")}");
+
+    /// <summary>
+    /// <paramref name="name"/> in the target schema. The runner pins <c>search_path</c> to
+    /// <c>pg_catalog, public</c>, so an unqualified name is looked up in pg_catalog first and an
+    /// object created without a schema would be created in pg_catalog: every CREATE names its schema.
+    /// </summary>
+    protected static string Qualified(string name) =>
+        name.Contains('.', StringComparison.Ordinal) ? name : $"{SchemaMigrator.Schema}.{name}";
 
     private static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 }

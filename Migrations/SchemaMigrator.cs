@@ -8,28 +8,43 @@ namespace Coderd.Database.Migrations;
 
 /// <summary>
 /// Applies, rolls back, reports and scripts the schema history, safely when many deployment jobs
-/// start at once: one PostgreSQL session advisory lock per database, taken before the version
-/// table is read or created; each migration in its own transaction with its version row and
-/// with <c>lock_timeout</c>/<c>statement_timeout</c> set inside it; a lock timeout retried within
-/// a time budget, waiting without queueing for the transaction that blocked it; cancellation rolls
-/// back. Never leaves a migration half applied.
+/// start at once, straight to PostgreSQL or through a transaction-pooling PgBouncer. Each migration
+/// runs in one transaction that takes a transaction-level advisory lock, re-reads the applied
+/// versions under it and only then decides whether the migration is still the next one; its
+/// <c>search_path</c>, <c>lock_timeout</c> and <c>statement_timeout</c> are set inside it, and
+/// nothing is set for the session. A lock timeout is retried within a time budget, waiting without
+/// queueing for the transaction that blocked it; cancellation rolls back. Never leaves a migration
+/// half applied.
 /// </summary>
 public sealed class SchemaMigrator
 {
+    /// <summary>
+    /// The schema the migrations build, and where the version table is. Not configurable: the
+    /// runner pins <c>search_path</c> to <c>pg_catalog, public</c> in every transaction it runs.
+    /// </summary>
+    public const string Schema = "public";
+
+    /// <summary>The runner's version table in <see cref="Schema"/>: one row per applied migration.</summary>
+    public const string VersionTable = "schema_version";
+
     /// <summary>The advisory lock key: "code" and "rddb" as two 32-bit halves, so pg_locks shows it readably.</summary>
     internal const long LockKey = (0x636F6465L << 32) | 0x72646462L;
 
-    /// <summary>
-    /// The table in which the runner records each applied migration (version, description,
-    /// applied_at). It is the runner's bookkeeping, not part of the schema: dumps and catalog
-    /// readers leave it out.
-    /// </summary>
-    public const string VersionTable = "schema_version";
+    /// <summary>The oldest server supported, as <c>server_version_num</c>: PostgreSQL 13.</summary>
+    internal const int MinimumServerVersion = 13_00_00;
 
-    internal const string BootstrapSql =
-        $"CREATE TABLE IF NOT EXISTS {VersionTable} (version bigint NOT NULL PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+    /// <summary>
+    /// How much longer than <see cref="MigratorOptions.StatementTimeout"/> the client waits for the
+    /// server's next answer before it gives the connection up: the server's own timeout fires first
+    /// unless the server (or the network) is frozen.
+    /// </summary>
+    internal static readonly TimeSpan ClientDeadlineMargin = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A wait for the lock shorter than this is the normal turn-taking of racing jobs: not logged.</summary>
+    private static readonly TimeSpan LockReportAfter = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the migrator's idle session asks whether a blocking transaction has ended.</summary>
@@ -81,15 +96,17 @@ public sealed class SchemaMigrator
     public long LatestVersion => Migrations.Count == 0 ? 0 : Migrations[^1].Version;
 
     /// <summary>Reads the applied versions without locking or creating anything.</summary>
-    /// <exception cref="MigrationException">Cannot connect.</exception>
-    public async Task<MigrationStatus> StatusAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ReadStatusAsync(connection, cancellationToken);
-    }
+    /// <exception cref="MigrationException">Cannot connect, the server is unsupported, or the version table is another tool's.</exception>
+    public Task<MigrationStatus> StatusAsync(CancellationToken cancellationToken = default) =>
+        GuardAsync(async () =>
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            var server = await ReadServerAsync(connection, cancellationToken);
+            return await ReadStatusAsync(connection, server, cancellationToken);
+        }, cancellationToken);
 
     /// <summary>Applies the pending migrations up to <paramref name="to"/> (all when null), each in its own transaction.</summary>
-    /// <returns>The migrations applied, in order; empty when the database was up to date.</returns>
+    /// <returns>The migrations this run applied, in order; empty when the database was up to date (or another migrator brought it there).</returns>
     /// <exception cref="MigrationException">See <see cref="MigrationError"/>; earlier migrations stay applied.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the running migration was rolled back.</exception>
     public async Task<IReadOnlyList<AppliedMigration>> UpAsync(long? to = null, CancellationToken cancellationToken = default)
@@ -97,26 +114,39 @@ public sealed class SchemaMigrator
         var target = to ?? LatestVersion;
         if (to is not null) RequireKnown(to.Value, allowZero: false);
 
-        return await WithLockAsync(async session =>
+        return await GuardAsync(async () =>
         {
-            var status = await ReadStatusAsync(session.Connection, cancellationToken);
-            RefuseUnknown(status);
+            await using var run = await StartWritingAsync(cancellationToken);
+            var status = await ReadStatusAsync(run.Connection, run.Server, cancellationToken);
+            if (AcceptNewer(status)) return [];
+            RefuseUnknown(status, suggestAllowNewer: true);
             var applied = status.Migrations.Where(m => m.AppliedAt is not null).Select(m => m.Version).ToHashSet();
             var pending = Migrations.Where(m => !applied.Contains(m.Version) && m.Version <= target).ToList();
             var newestApplied = applied.Count == 0 ? 0 : applied.Max();
             var late = pending.FirstOrDefault(m => m.Version < newestApplied);
-            if (late is not null)
+            if (late is not null) throw OlderThanApplied(late, newestApplied);
+
+            if (pending.Count == 0)
             {
-                throw new MigrationException(MigrationError.OutOfOrder,
-                    $"Migration {late.Version} ({late.Description}) is older than the applied migration {newestApplied}; " +
-                    "give it a version after the newest applied one.");
+                _options.Log.WriteLine($"Database is up to date at version {newestApplied}.");
+                return [];
             }
 
-            if (pending.Count == 0) _options.Log.WriteLine($"Database is up to date at version {newestApplied}.");
+            if (!run.Server.HasVersionTable) await CreateVersionTableAsync(run, cancellationToken);
             var done = new List<AppliedMigration>(pending.Count);
             foreach (var migration in pending)
             {
-                done.Add(await RunAsync(session, migration, up: true, cancellationToken));
+                if (await RunAsync(run, migration, up: true, cancellationToken) is { } result) done.Add(result);
+            }
+
+            var skipped = pending.Count - done.Count;
+            if (done.Count == 0)
+            {
+                _options.Log.WriteLine($"Database is up to date at version {pending[^1].Version}: another migrator applied the pending migrations meanwhile.");
+            }
+            else if (skipped > 0)
+            {
+                _options.Log.WriteLine($"Another migrator applied {skipped} of the pending migrations meanwhile.");
             }
 
             return done;
@@ -124,15 +154,16 @@ public sealed class SchemaMigrator
     }
 
     /// <summary>Rolls back every applied migration newer than <paramref name="to"/> (0 = all), newest first.</summary>
-    /// <returns>The migrations rolled back, in the order they were.</returns>
+    /// <returns>The migrations this run rolled back, in the order it did.</returns>
     /// <exception cref="MigrationException">See <see cref="MigrationError"/>; migrations already rolled back stay so.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the running rollback was itself rolled back.</exception>
     public async Task<IReadOnlyList<AppliedMigration>> DownAsync(long to, CancellationToken cancellationToken = default)
     {
         RequireKnown(to, allowZero: true);
-        return await WithLockAsync(async session =>
+        return await GuardAsync(async () =>
         {
-            var status = await ReadStatusAsync(session.Connection, cancellationToken);
+            await using var run = await StartWritingAsync(cancellationToken);
+            var status = await ReadStatusAsync(run.Connection, run.Server, cancellationToken);
             RefuseUnknown(status);
             var applied = status.Migrations.Where(m => m.AppliedAt is not null).Select(m => m.Version).ToHashSet();
             var undo = Migrations.Where(m => applied.Contains(m.Version) && m.Version > to).Reverse().ToList();
@@ -140,9 +171,10 @@ public sealed class SchemaMigrator
             var done = new List<AppliedMigration>(undo.Count);
             foreach (var migration in undo)
             {
-                done.Add(await RunAsync(session, migration, up: false, cancellationToken));
+                if (await RunAsync(run, migration, up: false, cancellationToken) is { } result) done.Add(result);
             }
 
+            if (done.Count < undo.Count) _options.Log.WriteLine($"Another migrator rolled back {undo.Count - done.Count} of them meanwhile.");
             return done;
         }, cancellationToken);
     }
@@ -157,33 +189,35 @@ public sealed class SchemaMigrator
     /// <see cref="MigrationError.DatabaseAhead"/> or <see cref="MigrationError.DatabaseBehind"/>: the
     /// versions differ, so the schemas are not comparable; or the database cannot be reached.
     /// </exception>
-    public async Task<SchemaVerification> VerifyAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var status = await ReadStatusAsync(connection, cancellationToken);
-        var unknown = status.Unknown.Select(m => m.Version).ToList();
-        if (unknown.Count > 0)
+    public Task<SchemaVerification> VerifyAsync(CancellationToken cancellationToken = default) =>
+        GuardAsync(async () =>
         {
-            throw new MigrationException(MigrationError.DatabaseAhead,
-                $"The database is ahead of this build: it has applied {string.Join(", ", unknown)}, which this build does not know " +
-                $"(its newest is {LatestVersion}); verify with the build that applied them.");
-        }
+            await using var connection = await OpenAsync(cancellationToken);
+            var server = await ReadServerAsync(connection, cancellationToken);
+            var status = await ReadStatusAsync(connection, server, cancellationToken);
+            var unknown = status.Unknown.Select(m => m.Version).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new MigrationException(MigrationError.DatabaseAhead,
+                    $"The database is ahead of this build: it has applied {string.Join(", ", unknown)}, which this build does not know " +
+                    $"(its newest is {LatestVersion}); verify with the build that applied them.");
+            }
 
-        var pending = status.Pending.ToList();
-        if (pending.Count > 0)
-        {
-            throw new MigrationException(MigrationError.DatabaseBehind,
-                $"The database is behind this build: {pending.Count} migration(s) pending, the first {pending[0].Version} ({pending[0].Description}); run `coderd-db up`.");
-        }
+            var pending = status.Pending.ToList();
+            if (pending.Count > 0)
+            {
+                throw new MigrationException(MigrationError.DatabaseBehind,
+                    $"The database is behind this build: {pending.Count} migration(s) pending, the first {pending[0].Version} ({pending[0].Description}); run `coderd-db up`.");
+            }
 
-        var found = await SchemaSnapshot.ReadAsync(connection, cancellationToken);
-        return new SchemaVerification(LatestVersion, SchemaSnapshot.Compare(SchemaSnapshot.Latest, found));
-    }
+            var found = await SchemaSnapshot.ReadAsync(connection, cancellationToken);
+            return new SchemaVerification(LatestVersion, SchemaSnapshot.Compare(SchemaSnapshot.Latest, found));
+        }, cancellationToken);
 
     /// <summary>
     /// The SQL that <see cref="UpAsync"/> runs for the migrations after <paramref name="from"/> up to
-    /// <paramref name="to"/>, as a psql script: the lock, the version table, then one transaction per
-    /// migration. Needs no database.
+    /// <paramref name="to"/>, as a psql script: the version table, then one transaction per
+    /// migration, each taking the migration lock. Needs no database.
     /// </summary>
     /// <exception cref="MigrationException"><paramref name="from"/> or <paramref name="to"/> is not 0 or a version of this build.</exception>
     public string Script(long from = 0, long? to = null)
@@ -214,12 +248,14 @@ public sealed class SchemaMigrator
     {
         var defaultTimeout = Interval(_options.LockTimeout);
         var sql = new StringBuilder();
-        sql.Append("-- Generated by coderd-db script: what `coderd-db up` runs, one transaction per migration.\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SELECT pg_advisory_lock({LockKey});\n");
-        sql.Append(BootstrapSql).Append(";\n");
+        sql.Append("-- Generated by coderd-db script: what `coderd-db up` runs, one transaction per migration, each under the migration lock.\n");
+        // What up runs when the database has no version table yet.
+        sql.Append("BEGIN;\n").Append(RunnerSql.PinSearchPath).Append(";\n").Append(RunnerSql.Lock).Append(";\n")
+            .Append(RunnerSql.CreateVersionTable).Append(";\nCOMMIT;\n");
         foreach (var migration in migrations)
         {
             sql.Append(CultureInfo.InvariantCulture, $"\n-- {migration.Version}: {migration.Description}\nBEGIN;\n");
+            sql.Append(RunnerSql.PinSearchPath).Append(";\n").Append(RunnerSql.Lock).Append(";\n");
             var body = TransactionBody(migration, up: true);
             sql.Append(body[0]).Append(';');
             // body[0] sets the lock timeout: say where a value other than the runner's comes from.
@@ -232,14 +268,16 @@ public sealed class SchemaMigrator
             sql.Append("COMMIT;\n");
         }
 
-        sql.Append(CultureInfo.InvariantCulture, $"\nSELECT pg_advisory_unlock({LockKey});\n");
         return sql.ToString();
     }
 
     /// <summary>The lock timeout a migration runs with: its own, else the runner's.</summary>
     internal TimeSpan LockTimeoutOf(MigrationInfo migration) => migration.LockTimeout ?? _options.LockTimeout;
 
-    /// <summary>Everything a migration's transaction runs between BEGIN and COMMIT.</summary>
+    /// <summary>
+    /// What a migration's transaction runs once it holds the lock and has decided to go ahead:
+    /// its timeouts, its statements and its version row.
+    /// </summary>
     internal IReadOnlyList<string> TransactionBody(MigrationInfo migration, bool up)
     {
         var body = new List<string>
@@ -250,28 +288,48 @@ public sealed class SchemaMigrator
         body.AddRange(up ? migration.RenderUp() : migration.RenderDown());
         body.Add(up
             ? string.Create(CultureInfo.InvariantCulture,
-                $"INSERT INTO {VersionTable} (version, description) VALUES ({migration.Version}, {Literal(migration.Description)})")
-            : string.Create(CultureInfo.InvariantCulture, $"DELETE FROM {VersionTable} WHERE version = {migration.Version}"));
+                $"INSERT INTO {RunnerSql.QualifiedVersionTable} (version, description) VALUES ({migration.Version}, {Literal(migration.Description)})")
+            : string.Create(CultureInfo.InvariantCulture, $"DELETE FROM {RunnerSql.QualifiedVersionTable} WHERE version = {migration.Version}"));
         return body;
     }
 
-    private async Task<AppliedMigration> RunAsync(Session session, MigrationInfo migration, bool up, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one migration (or its rollback) in a transaction of its own that holds the migration
+    /// lock; retries a lock timeout within the budget. Returns null when, under the lock, another
+    /// migrator turns out to have done it already.
+    /// </summary>
+    private async Task<AppliedMigration?> RunAsync(Run run, MigrationInfo migration, bool up, CancellationToken cancellationToken)
     {
         var body = TransactionBody(migration, up);
-        if (!up)
-        {
-            // A rollback drops things: say exactly what before doing it.
-            _options.Log.WriteLine($"Rolling back {migration.Version} {migration.Description}:");
-            foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
-        }
-
         var lockTimeout = LockTimeoutOf(migration);
         var budget = _options.LockRetryBudget;
         var watch = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
-            var execution = ExecuteInTransactionAsync(session.Connection, body, cancellationToken);
-            var wait = await WatchAsync(session, execution, lockTimeout, cancellationToken);
+            var locked = await BeginLockedAsync(run, readVersions: true, cancellationToken);
+            try
+            {
+                if (!IsNext(migration, up, locked.Applied))
+                {
+                    await locked.Transaction.DisposeAsync();
+                    return null;
+                }
+            }
+            catch
+            {
+                await locked.Transaction.DisposeAsync();
+                throw;
+            }
+
+            if (!up && attempt == 1)
+            {
+                // A rollback drops things: say exactly what before doing it.
+                _options.Log.WriteLine($"Rolling back {migration.Version} {migration.Description}:");
+                foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
+            }
+
+            var execution = ExecuteBodyAsync(run.Connection, locked.Transaction, body, cancellationToken);
+            var wait = await WatchAsync(run.Observer, locked.Pid, execution, lockTimeout, cancellationToken);
             try
             {
                 await execution;
@@ -306,12 +364,16 @@ public sealed class SchemaMigrator
                     : string.Create(CultureInfo.InvariantCulture, $"{line}; next attempt in {delay.Value.TotalSeconds:0.##} s"));
                 await Task.Delay(delay.Value, cancellationToken);
                 if (waitFor.Count == 0) continue;
-                var open = await WaitForTransactionsAsync(session.Connection, migration, waitFor, watch, cancellationToken);
+                var open = await WaitForTransactionsAsync(run.Connection, migration, waitFor, watch, cancellationToken);
                 if (open.Count > 0)
                 {
                     throw LockFailure(migration, e, waitedFor, open, string.Create(CultureInfo.InvariantCulture,
                         $"still open after {attempt} attempt(s) and the lock retry budget of {budget.TotalSeconds:0.###} s"));
                 }
+            }
+            catch (Exception e) when (IsConnectionLoss(e) && !cancellationToken.IsCancellationRequested)
+            {
+                throw ConnectionLost(e, migration);
             }
             catch (PostgresException e)
             {
@@ -329,11 +391,121 @@ public sealed class SchemaMigrator
     }
 
     /// <summary>
+    /// Decides, under the lock and from the versions read under it, whether <paramref name="migration"/>
+    /// is still the next step: for up, every earlier migration applied, this one not and nothing
+    /// newer; for down, this one applied and nothing newer. False when another migrator already did it.
+    /// </summary>
+    /// <exception cref="MigrationException">Another migrator moved the history the other way meanwhile.</exception>
+    private bool IsNext(MigrationInfo migration, bool up, IReadOnlySet<long> applied)
+    {
+        var newer = applied.Where(v => v > migration.Version).DefaultIfEmpty().Max();
+        if (up)
+        {
+            if (applied.Contains(migration.Version)) return false;
+            if (newer != 0) throw OlderThanApplied(migration, newer);
+            var missing = Migrations.FirstOrDefault(m => m.Version < migration.Version && !applied.Contains(m.Version));
+            if (missing is null) return true;
+            throw new MigrationException(MigrationError.HistoryChanged,
+                $"Another migrator rolled back {missing.Version} ({missing.Description}) while this run was applying later migrations, " +
+                $"so {migration.Version} was not applied; let it finish, then run up again.");
+        }
+
+        if (!applied.Contains(migration.Version)) return false;
+        if (newer == 0) return true;
+        throw new MigrationException(MigrationError.HistoryChanged,
+            $"Another migrator applied {newer} while this run was rolling back, so {migration.Version} was not rolled back; let it finish, then run down again.");
+    }
+
+    private static MigrationException OlderThanApplied(MigrationInfo migration, long newestApplied) =>
+        new(MigrationError.OutOfOrder,
+            $"Migration {migration.Version} ({migration.Description}) is older than the applied migration {newestApplied}; " +
+            "give it a version after the newest applied one.");
+
+    /// <summary>
+    /// Opens a transaction holding the migration lock (a transaction-level advisory lock, so it is
+    /// released by COMMIT or ROLLBACK on the backend that took it, pooler or not), with the search
+    /// path pinned and, when asked, the applied versions read under the lock. Polls while another
+    /// migrator holds it, for at most <see cref="MigratorOptions.LockWait"/>, naming the holder.
+    /// </summary>
+    private async Task<LockedTransaction> BeginLockedAsync(Run run, bool readVersions, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var nextReport = LockReportAfter;
+        while (true)
+        {
+            var transaction = await run.Connection.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                await using var batch = new NpgsqlBatch(run.Connection, transaction);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.PinSearchPath));
+                if (run.Server.VersionNumber >= 14_00_00) batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.CheckClientConnection));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.TryLock));
+                if (readVersions) batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.ReadVersions));
+                int pid;
+                bool locked;
+                var applied = new HashSet<long>();
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+                {
+                    // SET returns no result set: the first one is the lock's.
+                    await reader.ReadAsync(cancellationToken);
+                    pid = reader.GetInt32(0);
+                    locked = reader.GetBoolean(1);
+                    if (readVersions && await reader.NextResultAsync(cancellationToken))
+                    {
+                        while (await reader.ReadAsync(cancellationToken)) applied.Add(reader.GetInt64(0));
+                    }
+                }
+
+                if (locked) return new LockedTransaction(transaction, pid, applied);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                throw;
+            }
+
+            // Rolled back: nothing is held while waiting, not even a pooled server connection.
+            await transaction.DisposeAsync();
+            if (watch.Elapsed >= _options.LockWait)
+            {
+                var holder = await DescribeLockHolderAsync(run.Connection);
+                throw new MigrationException(MigrationError.LockWaitTimeout, string.Create(CultureInfo.InvariantCulture,
+                    $"Timed out after {_options.LockWait.TotalSeconds:0.#} s waiting for the migration lock, held by {holder}; let that migrator finish, or raise --lock-wait."));
+            }
+
+            if (watch.Elapsed >= nextReport)
+            {
+                var holder = await DescribeLockHolderAsync(run.Connection);
+                _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Waiting for the migration lock ({watch.Elapsed.TotalSeconds:0} s), held by {holder}"));
+                nextReport += LockReportInterval;
+            }
+
+            await Task.Delay(LockPollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates the version table under the migration lock, so that racing first runs do not collide.</summary>
+    private async Task CreateVersionTableAsync(Run run, CancellationToken cancellationToken)
+    {
+        var locked = await BeginLockedAsync(run, readVersions: false, cancellationToken);
+        await using (locked.Transaction)
+        {
+            await using (var command = new NpgsqlCommand(RunnerSql.CreateVersionTable, run.Connection, locked.Transaction))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await locked.Transaction.CommitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Looks from a second session, while the transaction runs, at what its statement is queued for:
     /// first halfway through the lock timeout (a migration that finishes sooner is never looked at),
     /// then often enough to catch the wait before it times out. Returns the last wait seen, if any.
     /// </summary>
-    private static async Task<LockWait?> WatchAsync(Session session, Task execution, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    private static async Task<LockWait?> WatchAsync(LockObserver observer, int pid, Task execution, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         var delay = Clamp(lockTimeout / 2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(250));
         var interval = Clamp(lockTimeout / 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(100));
@@ -341,7 +513,7 @@ public sealed class SchemaMigrator
         while (!cancellationToken.IsCancellationRequested
                && await Task.WhenAny(execution, Task.Delay(delay, CancellationToken.None)) != execution)
         {
-            seen = await session.Observer.ObserveAsync(session.Pid) ?? seen;
+            seen = await observer.ObserveAsync(pid) ?? seen;
             delay = interval;
         }
 
@@ -385,116 +557,132 @@ public sealed class SchemaMigrator
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 
-    /// <summary>One round trip for the statements, one for COMMIT; any failure rolls back all of them.</summary>
-    private static async Task ExecuteInTransactionAsync(NpgsqlConnection connection, IReadOnlyList<string> body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Seconds the client waits for the server's next answer while a migration runs:
+    /// <see cref="MigratorOptions.StatementTimeout"/> plus <see cref="ClientDeadlineMargin"/>; 0
+    /// (none) when there is no statement timeout either.
+    /// </summary>
+    internal int ClientDeadlineSeconds =>
+        _options.StatementTimeout == TimeSpan.Zero
+            ? 0
+            : (int)Math.Min(int.MaxValue, Math.Ceiling((_options.StatementTimeout + ClientDeadlineMargin).TotalSeconds));
+
+    /// <summary>
+    /// The migration's statements in one round trip, COMMIT in another, inside the locked
+    /// transaction; any failure rolls back all of them, the lock with them.
+    /// </summary>
+    private async Task ExecuteBodyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> body, CancellationToken cancellationToken)
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (transaction)
+        {
+            try
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = ClientDeadlineSeconds };
+                foreach (var statement in body) batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                // After a lost connection or a client-side timeout the session is given up, not rolled
+                // back: the server rolls back a transaction whose client has gone.
+                if (!IsConnectionLoss(e) && connection.State == System.Data.ConnectionState.Open)
+                {
+                    try
+                    {
+                        await transaction.RollbackAsync(CancellationToken.None);
+                    }
+                    catch (NpgsqlException)
+                    {
+                        // The connection broke under the rollback: the server rolls back on its own.
+                    }
+                }
+
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Opens the session for up or down, refusing a server that cannot take writes before anything is locked.</summary>
+    private async Task<Run> StartWritingAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
         try
         {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in body) batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
-            // The server's statement_timeout governs; the client must not give up first.
-            batch.Timeout = 0;
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            var server = await ReadServerAsync(connection, cancellationToken);
+            if (server.InRecovery)
+            {
+                throw new MigrationException(MigrationError.StandbyServer,
+                    "The server is a hot standby (in recovery) and cannot take schema changes; point the connection at the primary " +
+                    "(with several hosts, add Target Session Attributes=read-write).");
+            }
+
+            return new Run(connection, server, new LockObserver(_dataSource!));
         }
         catch
         {
-            if (connection.State == System.Data.ConnectionState.Open) await transaction.RollbackAsync(CancellationToken.None);
+            await connection.DisposeAsync();
             throw;
         }
     }
 
-    private async Task<T> WithLockAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// The server's version and role, and the state of the version table; refuses a server older
+    /// than PostgreSQL 13 and a <c>public.schema_version</c> that is not this runner's.
+    /// </summary>
+    private static async Task<ServerInfo> ReadServerAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        // If this process dies mid-statement, the server notices the closed socket within a
-        // second and aborts the statement (and so the transaction and the lock) instead of
-        // running the migration to its end with nobody to commit it. The pid is asked, not taken
-        // from the protocol's key data, which a session-pooling PgBouncer makes up.
-        var pidSql = connection.PostgreSqlVersion.Major >= 14
-            ? "SELECT pg_backend_pid(), set_config('client_connection_check_interval', '1s', false)"
-            : "SELECT pg_backend_pid()";
-        int pid;
-        await using (var command = new NpgsqlCommand(pidSql, connection))
+        await using var batch = new NpgsqlBatch(connection)
         {
-            pid = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+            BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.Server), new(RunnerSql.VersionTableShape) },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var number = reader.GetInt32(0);
+        var version = reader.GetString(1).Split(' ', 2)[0];
+        var inRecovery = reader.GetBoolean(2);
+        await reader.NextResultAsync(cancellationToken);
+        string? kind = null;
+        var columns = new List<(string Name, string Type)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            kind = reader.GetString(0);
+            if (!reader.IsDBNull(1)) columns.Add((reader.GetString(1), reader.GetString(2)));
         }
 
-        await using var observer = new LockObserver(_dataSource!);
-        await AcquireLockAsync(connection, cancellationToken);
-        try
+        RequireSupported(number, version);
+        if (kind is not null && (kind != "r" || !columns.SequenceEqual(RunnerSql.VersionColumns)))
         {
-            await ExecuteAsync(connection, BootstrapSql, cancellationToken);
-            return await work(new Session(connection, pid, observer));
+            var what = kind == "r" ? "a table" : "not a table";
+            throw new MigrationException(MigrationError.ForeignVersionTable,
+                $"{RunnerSql.QualifiedVersionTable} is not this tool's version table: it is {what} with columns ({string.Join(", ", columns.Select(c => c.Name))}) " +
+                $"where this tool keeps ({string.Join(", ", RunnerSql.VersionColumns.Select(c => $"{c.Name} {c.Type}"))}), perhaps another migration tool's; " +
+                "give coderd a database of its own, or rename that table if nothing uses it.");
         }
-        finally
-        {
-            // Closing the session releases the lock too; unlocking first lets the next migrator in
-            // without waiting for the connection teardown.
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
-            }
-        }
+
+        return new ServerInfo(number, version, inRecovery, HasVersionTable: kind is not null);
     }
 
-    private async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>Refuses a server older than <see cref="MinimumServerVersion"/>.</summary>
+    internal static void RequireSupported(int serverVersionNumber, string serverVersion)
     {
-        var watch = Stopwatch.StartNew();
-        var nextReport = TimeSpan.Zero;
-        while (true)
-        {
-            await using (var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection))
-            {
-                if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!) return;
-            }
-
-            if (watch.Elapsed >= _options.LockWait)
-            {
-                throw new MigrationException(MigrationError.LockWaitTimeout,
-                    $"Timed out after {_options.LockWait.TotalSeconds:0} s waiting for the migration lock, held by {await DescribeLockHolderAsync(connection)}; " +
-                    "let that migrator finish, or raise --lock-wait.");
-            }
-
-            if (watch.Elapsed >= nextReport)
-            {
-                _options.Log.WriteLine($"Waiting for the migration lock ({watch.Elapsed.TotalSeconds:0} s), held by {await DescribeLockHolderAsync(connection)}");
-                nextReport += LockReportInterval;
-            }
-
-            await Task.Delay(LockPollInterval, cancellationToken);
-        }
+        if (serverVersionNumber >= MinimumServerVersion) return;
+        throw new MigrationException(MigrationError.UnsupportedServer,
+            $"The server runs PostgreSQL {serverVersion}; this schema needs PostgreSQL 13 or newer: upgrade the server, or point the connection at one that is.");
     }
 
-    private static async Task<string> DescribeLockHolderAsync(NpgsqlConnection connection)
-    {
-        const string sql = """
-            SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), extract(epoch FROM now() - a.backend_start)::int
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.classid = ($1 >> 32)::int::oid AND l.objid = ($1 & 4294967295)::int::oid AND l.objsubid = 1
-            """;
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = LockKey } } };
-        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-        return await reader.ReadAsync()
-            ? $"pid {reader.GetInt32(0)} ({reader.GetString(1)}, connected {reader.GetInt32(2)} s)"
-            : "a session that has just released it";
-    }
-
-    private async Task<MigrationStatus> ReadStatusAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task<MigrationStatus> ReadStatusAsync(NpgsqlConnection connection, ServerInfo server, CancellationToken cancellationToken)
     {
         var applied = new Dictionary<long, (string Description, DateTimeOffset AppliedAt)>();
-        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{VersionTable}') IS NOT NULL", connection))
+        if (server.HasVersionTable)
         {
-            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.ReadHistory) } };
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                await using var command = new NpgsqlCommand($"SELECT version, description, applied_at FROM {VersionTable}", connection);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    applied[reader.GetInt64(0)] = (reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
-                }
+                applied[reader.GetInt64(0)] = (reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
             }
         }
 
@@ -505,19 +693,54 @@ public sealed class SchemaMigrator
                 .Select(a => new MigrationState(a.Key, a.Value.Description, a.Value.AppliedAt, Known: false)))
             .OrderBy(s => s.Version)
             .ToList();
-        var serverVersion = connection.ServerVersion.Split(' ', 2)[0];
-        return new MigrationStatus(serverVersion, states);
+        return new MigrationStatus(server.Version, states);
     }
 
-    private void RefuseUnknown(MigrationStatus status)
+    /// <summary>Who holds the migration lock, for the waiting message; never throws for what the catalog hides.</summary>
+    private static async Task<string> DescribeLockHolderAsync(NpgsqlConnection connection)
+    {
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new(RunnerSql.PinSearchPathInBatch),
+                new(RunnerSql.LockHolder) { Parameters = { new() { Value = LockKey } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
+        await reader.NextResultAsync();
+        if (!await reader.ReadAsync()) return "a session that has just released it";
+        var application = reader.IsDBNull(1) || reader.GetString(1).Length == 0 ? "no application_name" : reader.GetString(1);
+        var state = reader.IsDBNull(2) ? "state unknown" : reader.GetString(2);
+        var age = reader.IsDBNull(3)
+            ? "connection age unknown"
+            : string.Create(CultureInfo.InvariantCulture, $"connected {reader.GetDouble(3):0} s");
+        return string.Create(CultureInfo.InvariantCulture, $"pid {reader.GetInt32(0)} ({application}, {state}, {age})");
+    }
+
+    /// <summary>
+    /// With <see cref="MigratorOptions.AllowNewer"/>: true, after a one-line warning, when the
+    /// versions this build does not know are all newer than its own and all of its own are applied.
+    /// </summary>
+    private bool AcceptNewer(MigrationStatus status)
     {
         var unknown = status.Unknown.Select(m => m.Version).ToList();
-        if (unknown.Count > 0)
-        {
-            throw new MigrationException(MigrationError.DatabaseAhead,
-                $"The database has applied migration(s) {string.Join(", ", unknown)} that this build does not know " +
-                $"(its newest is {LatestVersion}); run a build that has them.");
-        }
+        if (!_options.AllowNewer || unknown.Count == 0 || unknown.Any(v => v < LatestVersion) || status.Pending.Any()) return false;
+        _options.Log.WriteLine(
+            $"Warning: the database is ahead of this build: it has applied {string.Join(", ", unknown)}, newer than this build's newest ({LatestVersion}), " +
+            "and every migration of this build; nothing to do (newer versions allowed).");
+        return true;
+    }
+
+    private void RefuseUnknown(MigrationStatus status, bool suggestAllowNewer = false)
+    {
+        var unknown = status.Unknown.Select(m => m.Version).ToList();
+        if (unknown.Count == 0) return;
+        var strictlyAhead = unknown.All(v => v > LatestVersion) && !status.Pending.Any();
+        throw new MigrationException(MigrationError.DatabaseAhead,
+            $"The database has applied migration(s) {string.Join(", ", unknown)} that this build does not know " +
+            $"(its newest is {LatestVersion}); run a build that has them" +
+            (suggestAllowNewer && strictlyAhead ? ", or pass --allow-newer if this is an older release starting after a newer one migrated." : "."));
     }
 
     private void RequireKnown(long version, bool allowZero)
@@ -527,19 +750,30 @@ public sealed class SchemaMigrator
             $"Version {version} is not a migration of this build; use {(allowZero ? "0 or " : "")}one that `status` lists.");
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>The connection string the runner's sessions use: unpooled, with TCP keepalives.</summary>
+    internal static string SessionConnectionString(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            // A session of its own: a pooled connection could carry the lock or settings elsewhere.
+            // A session of its own: a pooled connection could carry state from elsewhere.
             Pooling = false,
             Enlist = false,
+            // A peer that vanished (host down, network cut) is noticed within a minute even while a
+            // statement runs; the client deadline covers a server that is up but does not answer.
+            TcpKeepAlive = true,
         };
+        if (builder.TcpKeepAliveTime == 0) builder.TcpKeepAliveTime = 30;
+        if (builder.TcpKeepAliveInterval == 0) builder.TcpKeepAliveInterval = 10;
         builder.ApplicationName ??= "coderd-db";
+        return builder.ConnectionString;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
         // Unpooled, so it holds no connections or timers and needs no disposing. Its queries read
         // only built-in types, so the catalog query Npgsql runs on a first connection to learn the
         // database's types is pure start-up cost, which a CLI would pay on every run.
-        _dataSource ??= new NpgsqlDataSourceBuilder(builder.ConnectionString)
+        _dataSource ??= new NpgsqlDataSourceBuilder(SessionConnectionString(_options.ConnectionString))
             .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
             .Build();
         var connection = _dataSource.CreateConnection();
@@ -551,6 +785,7 @@ public sealed class SchemaMigrator
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             await connection.DisposeAsync();
+            var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
             var where = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
             var reason = e is PostgresException p ? $"{p.SqlState}: {p.MessageText}" : (e.InnerException ?? e).Message;
             throw new MigrationException(MigrationError.ConnectionFailed,
@@ -558,10 +793,48 @@ public sealed class SchemaMigrator
         }
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    /// <summary>Turns a lost connection anywhere in <paramref name="work"/> into <see cref="MigrationError.ConnectionLost"/>.</summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            return await work();
+        }
+        catch (Exception e) when (e is not MigrationException && IsConnectionLoss(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw ConnectionLost(e, migration: null);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> means the session is gone: SQLSTATE class 08 (connection
+    /// exception), an administrator or crash shutdown or a server starting up (57P01/57P02/57P03),
+    /// or an Npgsql failure without a server error (broken socket, no answer in time).
+    /// </summary>
+    internal static bool IsConnectionLoss(Exception error) => error switch
+    {
+        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal)
+                               || p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException => true,
+        _ => false,
+    };
+
+    private MigrationException ConnectionLost(Exception error, MigrationInfo? migration)
+    {
+        // A migration's statements wait for the client deadline; the runner's own queries for the
+        // connection's command timeout (Npgsql's 30 s unless the connection string sets one).
+        var reason = error switch
+        {
+            PostgresException p => $"{p.SqlState}: {p.MessageText}",
+            { InnerException: TimeoutException } when migration is not null => string.Create(CultureInfo.InvariantCulture,
+                $"no answer within {ClientDeadlineSeconds} s, the statement timeout plus {ClientDeadlineMargin.TotalSeconds:0} s"),
+            { InnerException: TimeoutException } => string.Create(CultureInfo.InvariantCulture,
+                $"no answer within the command timeout of {new NpgsqlConnectionStringBuilder(_options.ConnectionString).CommandTimeout} s"),
+            _ => (error.InnerException ?? error).Message.TrimEnd('.'),
+        };
+        var during = migration is null ? "" : $" during migration {migration.Version} ({migration.Description})";
+        return new MigrationException(MigrationError.ConnectionLost,
+            $"The server went away{during} ({reason}); each migration is atomic, so none is half applied: run again.", error);
     }
 
     internal static string Interval(TimeSpan value) =>
@@ -576,6 +849,25 @@ public sealed class SchemaMigrator
     /// <summary>Whether PostgreSQL takes <paramref name="value"/> as a finite timeout once rendered by <see cref="Interval"/>.</summary>
     internal static bool IsValidTimeout(TimeSpan value) => value >= TimeSpan.FromMilliseconds(1) && value.TotalMilliseconds <= int.MaxValue;
 
-    /// <summary>The migrator's session, its backend's pid, and the second session that watches it.</summary>
-    private sealed record Session(NpgsqlConnection Connection, int Pid, LockObserver Observer);
+    /// <summary>What the server said about itself and the version table when the run started.</summary>
+    private sealed record ServerInfo(int VersionNumber, string Version, bool InRecovery, bool HasVersionTable);
+
+    /// <summary>A transaction that holds the migration lock, its backend's pid, and the versions it read under the lock.</summary>
+    private sealed record LockedTransaction(NpgsqlTransaction Transaction, int Pid, IReadOnlySet<long> Applied);
+
+    /// <summary>An up or down run: the migrator's session, the server, and the second session that watches for lock waits.</summary>
+    private sealed class Run(NpgsqlConnection connection, ServerInfo server, LockObserver observer) : IAsyncDisposable
+    {
+        public NpgsqlConnection Connection => connection;
+
+        public ServerInfo Server => server;
+
+        public LockObserver Observer => observer;
+
+        public async ValueTask DisposeAsync()
+        {
+            await observer.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 }

@@ -15,7 +15,7 @@ internal static class SnapshotReader
     /// </summary>
     private static readonly string[] Settings =
     [
-        "SET LOCAL search_path = pg_catalog, public",
+        RunnerSql.PinSearchPath,
         "SET LOCAL TimeZone = 'UTC'",
         "SET LOCAL DateStyle = 'ISO, MDY'",
         "SET LOCAL IntervalStyle = 'postgres'",
@@ -27,7 +27,7 @@ internal static class SnapshotReader
     private static string NotFromExtension(string catalog, string oid) =>
         $"NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = '{catalog}'::regclass AND x.objid = {oid} AND x.deptype = 'e')";
 
-    private const string InPublic = "'public'::regnamespace";
+    private const string InPublic = $"'{SchemaMigrator.Schema}'::pg_catalog.regnamespace";
 
     // Tables, partitioned tables, views and materialized views of the schema, less the runner's table.
     private static readonly string Relation =

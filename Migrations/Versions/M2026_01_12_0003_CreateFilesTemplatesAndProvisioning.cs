@@ -84,7 +84,7 @@ public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : Schem
         // SQL, not the fluent API: FluentMigrator cannot declare the generated job_status, and
         // adding it afterwards would put it after the columns that follow it in coderd's table.
         Execute.Sql("""
-            CREATE TABLE provisioner_jobs (
+            CREATE TABLE public.provisioner_jobs (
                 id uuid NOT NULL,
                 created_at timestamptz NOT NULL,
                 updated_at timestamptz NOT NULL,

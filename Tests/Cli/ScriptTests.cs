@@ -1,3 +1,4 @@
+using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 using Npgsql;
 using static Coderd.Database.Tests.NamedMigrations;
@@ -12,6 +13,9 @@ public sealed class ScriptTests(PostgresFixture fixture)
         // Given the full script, made without a database (the unit tests check it starts none)
         var scripted = await CoderdDb.RunAsync("script", "--from", "0");
         Assert.True(scripted.ExitCode == 0, scripted.ToString());
+        // Each migration's transaction takes the migration lock (the unit tests count the transactions).
+        Assert.Equal(MigrationInfo.All.Count + 1, scripted.Stdout.Split('\n').Count(line => line.StartsWith("SELECT pg_catalog.pg_advisory_xact_lock(", StringComparison.Ordinal)));
+        Assert.DoesNotContain("pg_advisory_lock(", scripted.Stdout, StringComparison.Ordinal);
 
         // When psql runs it on one empty database and up migrates another
         var viaPsql = await CliDatabases.CreateEmptyAsync(fixture);

@@ -34,6 +34,20 @@ public sealed class StatusTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task StatusIgnoresASearchPathSetThroughPgOptions()
+    {
+        // Given a migrated database, and the libpq variable that sets options for every session
+        var database = await CliDatabases.CreateMigratedAsync(fixture);
+        var environment = new Dictionary<string, string?> { ["PGOPTIONS"] = "-c search_path=nosuch" };
+
+        var run = await CoderdDb.RunAsync(["status", "--connection", database], environment);
+
+        // Then status still reads public.schema_version: everything applied
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"{CliDatabases.Versions.Count} applied, 0 pending.", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StatusTextMarksPendingAndUnknownMigrations()
     {
         var database = await CliDatabases.CreateMigratedAsync(fixture);

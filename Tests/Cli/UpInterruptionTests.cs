@@ -11,7 +11,7 @@ namespace Coderd.Database.Tests.Cli;
 public sealed class UpInterruptionTests(PostgresFixture fixture)
 {
     [Fact]
-    public async Task KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock()
+    public async Task KilledMidMigrationLeavesNothingHalfAppliedAndTheNextJobGetsTheLock()
     {
         // Given a migrator killed with SIGKILL while its migration waits (and holds the migration lock)
         var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);

@@ -103,7 +103,8 @@ public sealed class LockBackoffTests
 
         Assert.Equal(
             "SET LOCAL lock_timeout = '150ms'; -- this migration's own; the default is 500ms; not retried after a lock timeout",
-            script[Array.IndexOf(script, $"-- {LockSettingsMigrations.OwnSettings}: {LockSettingsMigrations.Description}") + 2]);
+            // After the header: BEGIN, the pinned search path, the migration lock, then the lock timeout.
+            script[Array.IndexOf(script, $"-- {LockSettingsMigrations.OwnSettings}: {LockSettingsMigrations.Description}") + 4]);
         var defaults = script.Where(line => line.StartsWith("SET LOCAL lock_timeout", StringComparison.Ordinal)).SkipLast(1).ToList();
         Assert.Equal(MigrationDatabases.History.Count(m => m.Version <= ValidateChatSpendLimits), defaults.Count);
         Assert.All(defaults, line => Assert.Equal("SET LOCAL lock_timeout = '500ms';", line));

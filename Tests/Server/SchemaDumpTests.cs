@@ -85,7 +85,7 @@ public sealed class SchemaDumpTests(PostgresFixture postgres)
     private static async Task CreateSampleSchemaAsync(string connectionString, CancellationToken cancellationToken)
     {
         var schema = $"""
-            {SchemaMigrator.BootstrapSql};
+            {RunnerSql.CreateVersionTable};
             CREATE TABLE widgets (
                 id bigserial PRIMARY KEY,
                 name text NOT NULL CONSTRAINT widgets_name_key UNIQUE,

@@ -23,7 +23,8 @@ internal static partial class CommandLine
         Recursive = true,
     };
 
-    private static readonly Option<double> LockWait = Seconds("--lock-wait", MigratorOptions.DefaultLockWait, "How long to wait for another migrator's lock before giving up (exit 4).", allowZero: true);
+    private static readonly Option<double> LockWait = Seconds("--lock-wait", MigratorOptions.DefaultLockWait,
+        "How long to wait, before each migration, for the lock another migrator holds before giving up (exit 4).", allowZero: true);
 
     private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", MigratorOptions.DefaultLockTimeout,
         "lock_timeout in each migration that declares none: how long a statement may queue behind other sessions (whose queries on the table then queue behind it) before the attempt is rolled back.",
@@ -33,7 +34,8 @@ internal static partial class CommandLine
         "How long a migration that hit the lock timeout keeps trying, waiting without queueing for the blocking transaction to end; 0 = one attempt.",
         allowZero: true, minimum: 0);
 
-    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", MigratorOptions.DefaultStatementTimeout, "statement_timeout in each migration; 0 = none.", allowZero: true);
+    private static readonly Option<double> StatementTimeout = Seconds("--statement-timeout", MigratorOptions.DefaultStatementTimeout,
+        "statement_timeout in each migration; the client gives up on a server silent for 5 s longer (exit 3); 0 = neither.", allowZero: true);
 
     private static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
@@ -60,8 +62,12 @@ internal static partial class CommandLine
         };
 
         var upTo = Version("--to", "Apply up to and including this version (default: all).");
-        var up = new Command("up", "Apply the pending migrations, each in its own transaction.") { upTo };
-        up.SetAction((r, ct) => Verbs.UpAsync(terminal, Read(r, terminal), r.GetValue(upTo), ct));
+        var allowNewer = new Option<bool>("--allow-newer")
+        {
+            Description = "Succeed, with a warning, when the database has applied versions newer than all of this build's and all of this build's are applied (an older build after a rolling update).",
+        };
+        var up = new Command("up", "Apply the pending migrations, each in its own transaction.") { upTo, allowNewer };
+        up.SetAction((r, ct) => Verbs.UpAsync(terminal, Read(r, terminal) with { AllowNewer = r.GetValue(allowNewer) }, r.GetValue(upTo), ct));
 
         var downTo = Version("--to", "Roll back every migration newer than this version; 0 = all of them. Required.");
         var down = new Command("down", "Roll back to a version, printing what each step drops.") { downTo };

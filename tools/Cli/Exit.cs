@@ -8,16 +8,19 @@ internal static class Exit
     /// <summary>A migration failed and was rolled back (or another unexpected failure).</summary>
     public const int Failed = 1;
 
-    /// <summary>Bad usage or input: an unknown option or version, a malformed connection string.</summary>
+    /// <summary>Bad usage or input: an unknown option or version, a malformed connection string, a server older than PostgreSQL 13.</summary>
     public const int Usage = 2;
 
-    /// <summary>The server could not be reached, refused the credentials, or the embedded one did not start.</summary>
+    /// <summary>
+    /// The server could not be reached, refused the credentials, went away mid-run, is a hot
+    /// standby, or the embedded one did not start.
+    /// </summary>
     public const int Connection = 3;
 
-    /// <summary>Another migrator held the lock for longer than <c>--lock-wait</c>.</summary>
+    /// <summary>Another migrator held the lock for longer than <c>--lock-wait</c>, or moved the history the other way meanwhile.</summary>
     public const int LockWait = 4;
 
-    /// <summary>The database and this build disagree: ahead, behind (verify), out of order, or drifted.</summary>
+    /// <summary>The database and this build disagree: ahead, behind (verify), out of order, drifted, or its version table is another tool's.</summary>
     public const int Mismatch = 5;
 
     /// <summary>Interrupted: 128 + the signal number, as shells report it.</summary>

@@ -58,10 +58,10 @@ internal static class Program
         MigrationException m => (m.Error switch
         {
             MigrationError.MigrationFailed => Exit.Failed,
-            MigrationError.ConnectionFailed => Exit.Connection,
-            MigrationError.LockWaitTimeout => Exit.LockWait,
-            MigrationError.DatabaseAhead or MigrationError.DatabaseBehind or MigrationError.OutOfOrder => Exit.Mismatch,
-            MigrationError.UnknownVersion => Exit.Usage,
+            MigrationError.ConnectionFailed or MigrationError.ConnectionLost or MigrationError.StandbyServer => Exit.Connection,
+            MigrationError.LockWaitTimeout or MigrationError.HistoryChanged => Exit.LockWait,
+            MigrationError.DatabaseAhead or MigrationError.DatabaseBehind or MigrationError.OutOfOrder or MigrationError.ForeignVersionTable => Exit.Mismatch,
+            MigrationError.UnknownVersion or MigrationError.UnsupportedServer => Exit.Usage,
             _ => Exit.Failed,
         }, m.Message),
         PostgresException p => (Exit.Failed,

@@ -24,6 +24,9 @@ internal sealed record Settings
 
     public bool Verbose { get; init; }
 
+    /// <summary><c>up --allow-newer</c>: see <see cref="MigratorOptions.AllowNewer"/>.</summary>
+    public bool AllowNewer { get; init; }
+
     public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
     {
         ConnectionString = connectionString,
@@ -31,6 +34,7 @@ internal sealed record Settings
         LockTimeout = LockTimeout,
         StatementTimeout = StatementTimeout,
         LockRetryBudget = LockRetryBudget,
+        AllowNewer = AllowNewer,
         Log = log,
     };
 }

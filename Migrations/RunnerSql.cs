@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Coderd.Database.Migrations;
+
+/// <summary>
+/// The SQL the runner itself sends. Every statement runs in a transaction whose <c>search_path</c>
+/// is pinned to <see cref="SearchPath"/> (<c>SET LOCAL</c>, never a session setting, which a
+/// transaction pooler would leak to other clients), and names what it touches schema-qualified
+/// anyway: no schema other than <c>pg_catalog</c> and <c>public</c> is ever consulted, whoever
+/// can create one named after the migrator's role, and whatever the connection's <c>options</c> say.
+/// </summary>
+internal static class RunnerSql
+{
+    /// <summary>pg_catalog first, so a built-in is never shadowed by a look-alike of the same signature.</summary>
+    public const string SearchPath = "pg_catalog, " + SchemaMigrator.Schema;
+
+    /// <summary>Pins the path in an explicit transaction (BEGIN ... COMMIT), as the script shows it.</summary>
+    public const string PinSearchPath = "SET LOCAL search_path = " + SearchPath;
+
+    /// <summary>
+    /// Pins the path in the implicit transaction of a batch: one Sync, one transaction, on one
+    /// backend even behind a transaction pooler. <c>SET LOCAL</c> would warn there.
+    /// </summary>
+    public const string PinSearchPathInBatch = "SELECT pg_catalog.set_config('search_path', '" + SearchPath + "', true)";
+
+    /// <summary>
+    /// Lets the server notice within a second that the migrator's connection closed, and abort the
+    /// statement and its transaction instead of running a migration to its end for nobody. Local to
+    /// the transaction (PostgreSQL 14 and later have it).
+    /// </summary>
+    public const string CheckClientConnection = "SET LOCAL client_connection_check_interval = '1s'";
+
+    public const string QualifiedVersionTable = SchemaMigrator.Schema + "." + SchemaMigrator.VersionTable;
+
+    public const string CreateVersionTable =
+        $"CREATE TABLE IF NOT EXISTS {QualifiedVersionTable} (version bigint NOT NULL PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+
+    /// <summary>The columns of the runner's version table, as <c>format_type</c> names their types.</summary>
+    public static readonly IReadOnlyList<(string Name, string Type)> VersionColumns =
+        [("version", "bigint"), ("description", "text"), ("applied_at", "timestamp with time zone")];
+
+    /// <summary>The server's version, as a number and as text, and whether it is a standby.</summary>
+    public const string Server =
+        "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4, pg_catalog.current_setting('server_version'), pg_catalog.pg_is_in_recovery()";
+
+    /// <summary>
+    /// The version table's kind and columns in order: no row when there is no such table, one row
+    /// with null columns for a relation without any.
+    /// </summary>
+    public const string VersionTableShape = $"""
+        SELECT c.relkind::pg_catalog.text, a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod)
+        FROM pg_catalog.pg_class c
+        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.oid = pg_catalog.to_regclass('{QualifiedVersionTable}')
+        ORDER BY a.attnum
+        """;
+
+    public const string ReadHistory = $"SELECT version, description, applied_at FROM {QualifiedVersionTable}";
+
+    public const string ReadVersions = $"SELECT version FROM {QualifiedVersionTable}";
+
+    /// <summary>The migrator's backend (asked, not taken from the protocol: a pooler makes that up) and the lock, if free.</summary>
+    public static readonly string TryLock = string.Create(CultureInfo.InvariantCulture,
+        $"SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({SchemaMigrator.LockKey})");
+
+    /// <summary>What the script takes instead: psql waits for it.</summary>
+    public static readonly string Lock = string.Create(CultureInfo.InvariantCulture,
+        $"SELECT pg_catalog.pg_advisory_xact_lock({SchemaMigrator.LockKey})");
+
+    /// <summary>
+    /// Who holds the migration lock, whether in a session or a transaction. The activity columns
+    /// are null for another role's session unless the migrator may read all statistics.
+    /// </summary>
+    public const string LockHolder = """
+        SELECT l.pid, a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.backend_start)::pg_catalog.float8
+        FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+          AND l.classid = ($1 >> 32)::pg_catalog.int4::pg_catalog.oid AND l.objid = ($1 & 4294967295)::pg_catalog.int4::pg_catalog.oid
+          AND l.objsubid = 1
+        ORDER BY l.pid
+        LIMIT 1
+        """;
+}

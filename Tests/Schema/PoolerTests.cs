@@ -1,0 +1,129 @@
+using Coderd.Database.Migrations;
+using Npgsql;
+using static Coderd.Database.Tests.Schema.MigrationDatabases;
+
+namespace Coderd.Database.Tests.Schema;
+
+/// <summary>
+/// Racing migrators through a real PgBouncer, in session and in transaction pooling mode. Under a
+/// transaction pooler every transaction may run on another server connection, so the runner keeps
+/// nothing in the session: the lock is a transaction-level advisory lock taken inside each
+/// migration's transaction, the applied versions are re-read under it, and settings are SET LOCAL.
+/// Every job must end with success or a documented error, each version be applied once, the
+/// history stay a prefix of the versions, and nothing (lock, setting) be left on a server connection.
+/// </summary>
+public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
+{
+    /// <summary>A version in the middle of the history (the last trigger migration), and one well below it.</summary>
+    private const long Middle = 2026_02_16_0007, Low = 2026_01_12_0010;
+
+    private readonly MigrationDatabases databases = new(postgres);
+
+    public ValueTask DisposeAsync() => databases.DisposeAsync();
+
+    [Theory]
+    [InlineData("transaction", 2)]
+    [InlineData("session", 20)]
+    public async Task RacingUpsApplyEachVersionOnceAndLeaveNothingOnTheServerConnections(string poolMode, int poolSize)
+    {
+        // Given an empty database behind a PgBouncer (in transaction mode, two server connections for five jobs)
+        var (database, _) = await databases.CreateAsync();
+        await using var bouncer = await PgBouncer.StartAsync(database, poolMode, poolSize);
+        var pooled = bouncer.Route(database);
+
+        // When five deployment jobs migrate it at once through the pooler
+        var jobs = Enumerable.Range(0, 5)
+            .Select(_ => Task.Run(() => new SchemaMigrator(new MigratorOptions { ConnectionString = pooled }).UpAsync(cancellationToken: Token)))
+            .ToList();
+        var results = await Task.WhenAll(jobs);
+
+        // Then all succeeded, each migration was applied by exactly one of them, and the schema is the one this build makes
+        Assert.Equal(History.Select(m => m.Version), results.SelectMany(r => r).Select(m => m.Version).Order());
+        Assert.Equal(History.Select(m => m.Version), await RecordedAsync(database));
+        Assert.True((await new SchemaMigrator(new MigratorOptions { ConnectionString = database }).VerifyAsync(Token)).Matches);
+        await AssertNothingLeftBehindAsync(database, bouncer, Math.Min(poolSize, 4));
+    }
+
+    [Fact]
+    public async Task UpRacingDownThroughATransactionPoolerLeavesAConsistentHistory()
+    {
+        // Given a database in the middle of the history, behind a transaction pooler
+        var (database, direct) = await databases.CreateAsync();
+        await direct.UpAsync(Middle, Token);
+        await using var bouncer = await PgBouncer.StartAsync(database, "transaction", poolSize: 2);
+        var pooled = new SchemaMigrator(new MigratorOptions { ConnectionString = bouncer.Route(database) });
+
+        for (var round = 0; round < 3; round++)
+        {
+            // When two ups (to the newest) and a down (to a low version) race
+            var outcomes = await Task.WhenAll(
+                OutcomeAsync(() => pooled.UpAsync(cancellationToken: Token)),
+                OutcomeAsync(() => pooled.DownAsync(Low, Token)),
+                OutcomeAsync(() => pooled.UpAsync(cancellationToken: Token)));
+
+            // Then each ended with success or with the documented "history changed" error, and the history is a prefix
+            Assert.All(outcomes, error => Assert.True(error is null or MigrationException { Error: MigrationError.HistoryChanged }, error?.ToString()));
+            var recorded = await RecordedAsync(database);
+            Assert.Equal(History.Select(m => m.Version).Take(recorded.Count), recorded);
+
+            // (and the next round starts in the middle again)
+            if (recorded[^1] < Middle) await direct.UpAsync(Middle, Token);
+            else await direct.DownAsync(Middle, Token);
+        }
+
+        // And nothing is half done: a last up brings the schema to exactly the one this build makes
+        await direct.UpAsync(cancellationToken: Token);
+        Assert.True((await direct.VerifyAsync(Token)).Matches);
+        await AssertNothingLeftBehindAsync(database, bouncer, 2);
+    }
+
+    private static async Task<Exception?> OutcomeAsync(Func<Task> job)
+    {
+        try
+        {
+            await Task.Run(job);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
+
+    private static async Task<List<long>> RecordedAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        return [.. (await ListAsync(connection, "SELECT version::text FROM public.schema_version ORDER BY version")).Select(long.Parse)];
+    }
+
+    /// <summary>
+    /// No advisory lock held on the database (asked directly), and, from <paramref name="clients"/>
+    /// clients of the pooler that each hold a transaction open (so each gets a server connection of
+    /// its own), the default <c>client_connection_check_interval</c> and <c>search_path</c>.
+    /// </summary>
+    internal static async Task AssertNothingLeftBehindAsync(string database, PgBouncer bouncer, int clients)
+    {
+        await using (var connection = await OpenAsync(database))
+        {
+            Assert.Empty(await ListAsync(connection,
+                "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
+        }
+
+        var sessions = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < clients; i++)
+            {
+                var session = await OpenAsync(bouncer.Route(database));
+                sessions.Add(session);
+                await ExecuteAsync(session, "BEGIN");
+                Assert.Equal(["0 | \"$user\", public"], await ListAsync(session,
+                    "SELECT current_setting('client_connection_check_interval') || ' | ' || current_setting('search_path')"));
+            }
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+        }
+    }
+}
