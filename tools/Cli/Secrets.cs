@@ -27,12 +27,14 @@ internal static class Secrets
     /// </summary>
     public static string Scrub(string text)
     {
-        lock (Known)
-        {
-            // Longest first, so that a password holding a shorter one is masked whole.
-            foreach (var secret in Known.OrderByDescending(s => s.Length)) text = MaskTokens(text, secret);
-        }
+        lock (Known) return Scrub(text, Known);
+    }
 
+    /// <summary><see cref="Scrub(string)"/> with the given passwords.</summary>
+    internal static string Scrub(string text, IEnumerable<string> secrets)
+    {
+        // Longest first, so that a password holding a shorter one is masked whole.
+        foreach (var secret in secrets.Where(s => s.Length > 0).OrderByDescending(s => s.Length)) text = MaskTokens(text, secret);
         return text;
     }
 
