@@ -11,9 +11,10 @@ namespace Coderd.Database.UnitTests.Cli;
 /// </summary>
 public sealed class ConnectionInputTests : IDisposable
 {
-    // Fragments of passwords: none may appear in any output.
-    private const string Front = "Xq7";
-    private const string Back = "Zp9";
+    // Fragments of passwords: none may appear in any output. Lower case, as Npgsql lowercases the
+    // keyword it names in its own errors.
+    private const string Front = "xq7";
+    private const string Back = "zp9";
 
     private static readonly int ClosedPort = LocalCluster.FreeLoopbackPort();
 
