@@ -67,6 +67,8 @@ internal static class LibpqParameters
         [SslMode.Require] = "require", [SslMode.VerifyCA] = "verify-ca", [SslMode.VerifyFull] = "verify-full",
     };
 
+    private static readonly Dictionary<string, SslMode> SslModesByName = SslModes.ToDictionary(m => m.Value, m => m.Key, StringComparer.Ordinal);
+
     /// <summary>What libpq accepts for <c>target_session_attrs</c>; Npgsql takes the same words.</summary>
     public static readonly IReadOnlyList<string> SessionAttributes = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"];
 
@@ -86,8 +88,8 @@ internal static class LibpqParameters
         switch (parameter.Keyword)
         {
             case "sslmode":
-                builder.SslMode = SslModes.FirstOrDefault(m => string.Equals(m.Value, value, StringComparison.Ordinal)) is { Value: not null } mode
-                    ? mode.Key
+                builder.SslMode = SslModesByName.TryGetValue(value, out var mode)
+                    ? mode
                     : throw new FormatException($"{part} is not one of {string.Join(", ", SslModes.Values)}");
                 return;
             case "target_session_attrs":
