@@ -202,12 +202,14 @@ public sealed class ConnectionStringsTests
     public void ToLibpqQuotesEveryValueAndLeavesThePasswordsOut()
     {
         var builder = ConnectionStrings.Parse(
-            $"Host=h1:5433,h2;Port=5434;Database=\"dbname='x' y\\z\";Username=app;Password={Secret};SSL Password={Secret};SSL Mode=VerifyFull;Root Certificate=/ca.pem;Options=-c a=b");
+            $"Host=h1:5433,h2;Port=5434;Database=\"dbname='x' y\\z\";Username=app;Password={Secret};SSL Password={Secret};SSL Mode=VerifyFull;Root Certificate=/ca.pem;" +
+            "SSL Certificate=/c.crt;SSL Key=/c.key;Passfile=/pgpass;Application Name=job;Timeout=7;Target Session Attributes=read-write;Options=-c a=b");
 
         var libpq = ConnectionStrings.ToLibpq(builder);
 
         Assert.Equal(
-            "host='h1,h2' port='5433,5434' dbname='dbname=\\'x\\' y\\\\z' user='app' sslmode='verify-full' sslrootcert='/ca.pem' options='-c a=b'",
+            "host='h1,h2' port='5433,5434' dbname='dbname=\\'x\\' y\\\\z' user='app' passfile='/pgpass' sslmode='verify-full' sslrootcert='/ca.pem' " +
+            "sslcert='/c.crt' sslkey='/c.key' application_name='job' connect_timeout='7' options='-c a=b' target_session_attrs='read-write'",
             libpq);
         Assert.DoesNotContain(Secret, libpq, StringComparison.Ordinal);
         // And libpq's reading of it gives the same values back.
