@@ -39,18 +39,26 @@ public sealed class ConnectionInputTests(PostgresFixture fixture)
         var embedded = Path.Combine(Path.GetTempPath(), "coderd-db-untouched-" + Guid.NewGuid().ToString("N"));
 
         // When up runs
-        var run = await CoderdDb.RunAsync(["up"], new Dictionary<string, string?>
+        CliRun run;
+        try
         {
-            ["PGHOST"] = database.Host, ["PGPORT"] = database.Port.ToString(CultureInfo.InvariantCulture),
-            ["PGUSER"] = database.Username, ["PGPASSWORD"] = database.Password, ["PGDATABASE"] = database.Database,
-            ["CODERD_DB_DATA"] = embedded,
-        });
+            run = await CoderdDb.RunAsync(["up"], new Dictionary<string, string?>
+            {
+                ["PGHOST"] = database.Host, ["PGPORT"] = database.Port.ToString(CultureInfo.InvariantCulture),
+                ["PGUSER"] = database.Username, ["PGPASSWORD"] = database.Password, ["PGDATABASE"] = database.Database,
+                ["CODERD_DB_DATA"] = embedded,
+            });
+            Assert.False(Directory.Exists(embedded), "The embedded database was used although PG* variables named a database.");
+        }
+        finally
+        {
+            if (Directory.Exists(embedded)) Directory.Delete(embedded, recursive: true);
+        }
 
         // Then that database is migrated, and the embedded one was never made
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal($"Using {ConnectionStrings.Describe(database)} (from PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD).", run.TargetNote);
         Assert.Equal(CliDatabases.Versions, (await CliDatabases.RecordedVersionsAsync(database.ConnectionString)).Keys.Order());
-        Assert.False(Directory.Exists(embedded), "The embedded database was used although PG* variables named a database.");
         Assert.DoesNotContain(database.Password!, run.Output, StringComparison.Ordinal);
     }
 
