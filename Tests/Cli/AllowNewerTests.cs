@@ -26,7 +26,7 @@ public sealed class AllowNewerTests(PostgresFixture fixture)
         Assert.True(allowed.ExitCode == 0, allowed.ToString());
         var warning = Assert.Single(allowed.Stdout.Split('\n'), line => line.StartsWith("Warning: ", StringComparison.Ordinal));
         Assert.Contains(Newer.ToString(), warning, StringComparison.Ordinal);
-        Assert.Empty(allowed.Stderr);
+        Assert.Empty(allowed.ErrorLines);
         Assert.True(refused.ExitCode == 5, refused.ToString());
         Assert.Contains("--allow-newer", Assert.Single(refused.ErrorLines), StringComparison.Ordinal);
         Assert.Equal([.. CliDatabases.Versions, Newer], (await CliDatabases.RecordedVersionsAsync(database)).Keys.Order());

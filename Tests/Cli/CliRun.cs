@@ -8,8 +8,13 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSp
 {
     public string Output => Stdout + Stderr;
 
-    /// <summary>The non-empty lines of stderr.</summary>
-    public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>The non-empty lines of stderr, except the note naming the database (<see cref="TargetNote"/>).</summary>
+    public string[] ErrorLines => Lines.Where(line => !IsTargetNote(line)).ToArray();
+
+    /// <summary>The line every verb that needs a database prints once on stderr, naming it ("Using ..."); null when none was printed.</summary>
+    public string? TargetNote => Lines.SingleOrDefault(IsTargetNote);
+
+    private string[] Lines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Exited with <paramref name="exitCode"/>, saying why in one <c>coderd-db: </c> line that holds none of <paramref name="secrets"/>.</summary>
     public void AssertOneLineFailure(int exitCode, params string[] secrets)
@@ -18,6 +23,8 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSp
         Assert.StartsWith("coderd-db: ", Assert.Single(ErrorLines), StringComparison.Ordinal);
         foreach (var secret in secrets) Assert.DoesNotContain(secret, Output, StringComparison.Ordinal);
     }
+
+    private static bool IsTargetNote(string line) => line.StartsWith("Using ", StringComparison.Ordinal);
 
     public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
 }

@@ -9,8 +9,8 @@ namespace Coderd.Database.Tests.Cli;
 /// project reference and records where its output is (assembly metadata written at build time).
 /// </summary>
 /// <remarks>
-/// Children never inherit <c>DATABASE_URL</c> or <c>CODERD_DB_DATA</c>: a test states its target
-/// explicitly, and the developer's database or embedded folder is never touched.
+/// Children never inherit <c>DATABASE_URL</c>, <c>CODERD_DB_DATA</c> or any <c>PG*</c> variable: a
+/// test states its target explicitly, and the developer's database or embedded folder is never touched.
 /// </remarks>
 internal static class CoderdDb
 {
@@ -39,6 +39,8 @@ internal static class CoderdDb
         foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
         startInfo.Environment.Remove("DATABASE_URL");
         startInfo.Environment.Remove("CODERD_DB_DATA");
+        // The developer's libpq variables would name a target of their own (or be refused).
+        foreach (var name in startInfo.Environment.Keys.Where(name => name.StartsWith("PG", StringComparison.Ordinal)).ToList()) startInfo.Environment.Remove(name);
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null) startInfo.Environment.Remove(name);

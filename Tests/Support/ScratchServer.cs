@@ -131,7 +131,9 @@ public sealed class ScratchServer : IAsyncDisposable
         {
             // Inside the container the server trusts its Unix socket, so no password is needed at all.
             var result = await container.ExecAsync(
-                ["env", "PGTZ=UTC", "PGOPTIONS=-c TimeZone=UTC", "pg_dump", "--username", target.Username ?? "postgres", "--dbname", target.Database!, .. options], token);
+                ["env", "PGTZ=UTC", "PGOPTIONS=-c TimeZone=UTC", "pg_dump",
+                 "--dbname", ConnectionStrings.ToLibpq(new NpgsqlConnectionStringBuilder { Database = target.Database, Username = target.Username ?? "postgres" }),
+                 .. options], token);
             return result.ExitCode == 0 ? result.Stdout : throw new InvalidOperationException($"pg_dump in the container failed: {result.Stderr.Trim()}");
         }, cancellationToken);
 

@@ -11,7 +11,7 @@ internal static partial class CommandLine
 {
     private static readonly Option<string> Connection = new("--connection", "-c")
     {
-        Description = $"Npgsql keyword string or postgres://user:pass@host:port/db URL. Default: ${Target.UrlVariable}, else the embedded PostgreSQL.",
+        Description = $"Npgsql keywords (Host=...;Username=...), a postgres://user:pass@host:port/db URL, or libpq key=value pairs. Default: ${Target.UrlVariable}, else the PG* variables, else the embedded PostgreSQL.",
         HelpName = "CONNECTION",
         Recursive = true,
     };
@@ -39,7 +39,7 @@ internal static partial class CommandLine
 
     private static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
-        Description = "Say which database is used; print stack traces on errors.",
+        Description = "Print stack traces on errors.",
         Recursive = true,
     };
 
@@ -105,9 +105,11 @@ internal static partial class CommandLine
 
     private static Settings Read(ParseResult r, Terminal terminal) => new()
     {
-        // An option wins over the environment; the source is named in messages, never the text.
-        Connection = r.GetValue(Connection) ?? (terminal.Variable(Target.UrlVariable) is { Length: > 0 } url ? url : null),
+        // An option wins over the environment; the source is named in messages, never the text. An
+        // empty value stays empty: a missing secret is refused, not read as "no connection".
+        Connection = r.GetValue(Connection) ?? terminal.Variable(Target.UrlVariable),
         ConnectionSource = r.GetValue(Connection) is null ? Target.UrlVariable : "--connection",
+        Variable = terminal.Variable,
         DataDirectory = r.GetValue(DataDirectory) ?? (terminal.Variable(Target.DataVariable) is { Length: > 0 } data ? data : null),
         LockWait = TimeSpan.FromSeconds(r.GetValue(LockWait)),
         LockTimeout = TimeSpan.FromSeconds(r.GetValue(LockTimeout)),

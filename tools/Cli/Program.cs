@@ -82,10 +82,13 @@ internal static class Program
     private static int UsageError(Terminal terminal, ParseResult parse, string[] args)
     {
         // An unknown word is the likelier mistake than the missing verb the parser reports first.
+        // A word that may be (part of) a connection string is never echoed.
         var message = parse.UnmatchedTokens.Count > 0
-            ? $"Unrecognized command or argument '{parse.UnmatchedTokens[0]}'"
+            ? Secrets.MayBeConnectionText(parse.UnmatchedTokens[0])
+                ? "Unrecognized argument (not shown: it may be part of a connection string, which goes after --connection, quoted as one word)"
+                : $"Unrecognized command or argument '{parse.UnmatchedTokens[0]}'"
             : parse.Errors[0].Message;
-        foreach (var arg in args) message = Secrets.ScrubToken(message, arg);
+        foreach (var arg in args.Where(Secrets.MayBeConnectionText)) message = message.Replace(arg, "(not shown)", StringComparison.Ordinal);
         var command = parse.CommandResult.Command is RootCommand ? Name : $"{Name} {parse.CommandResult.Command.Name}";
         terminal.Error.WriteLine($"{Name}: {OneLine(message).TrimEnd('.')}; see `{command} --help`.");
         return Exit.Usage;

@@ -5,7 +5,10 @@ namespace Coderd.Database.Cli;
 /// <summary>The options every verb shares.</summary>
 internal sealed record Settings
 {
-    /// <summary>The connection string given, from <c>--connection</c> or <c>DATABASE_URL</c>; null for the embedded database.</summary>
+    /// <summary>
+    /// The connection string given, from <c>--connection</c> or <c>DATABASE_URL</c>, as given (an
+    /// empty one is refused); null when neither is set.
+    /// </summary>
     public string? Connection { get; init; }
 
     /// <summary>Where <see cref="Connection"/> came from, for messages.</summary>
@@ -26,6 +29,9 @@ internal sealed record Settings
 
     /// <summary><c>up --allow-newer</c>: see <see cref="MigratorOptions.AllowNewer"/>.</summary>
     public bool AllowNewer { get; init; }
+
+    /// <summary>Reads an environment variable (the <c>PG*</c> ones); null when unset.</summary>
+    public Func<string, string?> Variable { get; init; } = _ => null;
 
     public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
     {

@@ -1,13 +1,13 @@
-using System.Data.Common;
 using Coderd.Database.Server;
 using Npgsql;
 
 namespace Coderd.Database.Cli;
 
 /// <summary>
-/// The database a verb works on: <c>--connection</c>, else <c>DATABASE_URL</c>, else the embedded
-/// PostgreSQL kept in a local folder, started for this run and stopped after it (or, when someone
-/// started it by hand, used and left running).
+/// The database a verb works on: <c>--connection</c>, else <c>DATABASE_URL</c>, else what the libpq
+/// <c>PG*</c> variables name, else (only when none of them is set) the embedded PostgreSQL kept in a
+/// local folder, started for this run and stopped after it (or, when someone started it by hand,
+/// used and left running). Whichever it is, stderr says so once.
 /// </summary>
 internal sealed class Target : IAsyncDisposable
 {
@@ -45,19 +45,36 @@ internal sealed class Target : IAsyncDisposable
     /// <summary>Where the database is, printable: no password.</summary>
     public string Description { get; }
 
-    /// <summary>Resolves the target; starts the embedded server when no connection is given.</summary>
-    /// <param name="settings">The connection, or the embedded database's folder and how long to wait for it.</param>
-    /// <param name="notes">Told, in one line, which embedded database is used (which given one too, with --verbose).</param>
+    /// <summary>Resolves the target and says on <paramref name="notes"/> which it is; starts the embedded server when nothing names another.</summary>
+    /// <param name="settings">The connection and environment, or the embedded database's folder and how long to wait for it.</param>
+    /// <param name="notes">Told, in one line, which database is used: where, which, as whom; never the password.</param>
     /// <param name="cancellationToken">Stops waiting for or starting the embedded server.</param>
-    /// <exception cref="CliException">Exit 2 for a malformed connection string, 3 when the embedded server
-    /// cannot start, 4 when another process used it for longer than --lock-wait.</exception>
+    /// <exception cref="CliException">Exit 2 for a malformed or empty connection string or a refused
+    /// variable, 3 when the embedded server cannot start, 4 when another process used it for longer than --lock-wait.</exception>
     public static async Task<Target> OpenAsync(Settings settings, TextWriter notes, CancellationToken cancellationToken)
     {
+        // libpq would read these under any connection string, so they are refused whatever names the target.
+        if (LibpqEnvironment.FirstRefused(settings.Variable) is { } refused)
+        {
+            throw new CliException(Exit.Usage,
+                $"{refused} is set, and coderd-db does not honour it (it would change the connection); unset it, and put what it stands for in --connection or {UrlVariable}.");
+        }
+
         if (settings.Connection is { } given)
         {
-            var target = FromText(given, settings.ConnectionSource);
-            if (settings.Verbose) await notes.WriteLineAsync($"Using {target.Description}.");
-            return target;
+            if (string.IsNullOrWhiteSpace(given))
+            {
+                throw new CliException(Exit.Usage, settings.ConnectionSource == UrlVariable
+                    ? $"{UrlVariable} is set but empty (a missing secret?); set it to the database's connection string, or unset it to use the PG* variables or the embedded PostgreSQL."
+                    : "--connection is empty; pass the database's connection string.");
+            }
+
+            return await FromTextAsync(given, settings, notes);
+        }
+
+        if (LibpqEnvironment.SetVariables(settings.Variable).Count > 0)
+        {
+            return await FromTextAsync(null, settings, notes);
         }
 
         var folder = Path.GetFullPath(settings.DataDirectory ?? DefaultFolder);
@@ -97,27 +114,40 @@ internal sealed class Target : IAsyncDisposable
         }
     }
 
-    private static Target FromText(string text, string source)
+    /// <summary>The connection string given (or none), under it the PG* variables, under those libpq's defaults.</summary>
+    private static async Task<Target> FromTextAsync(string? text, Settings settings, TextWriter notes)
     {
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = ConnectionStrings.Parse(text);
+            builder = text is null ? new NpgsqlConnectionStringBuilder() : ConnectionStrings.Parse(text);
         }
         catch (FormatException e)
         {
-            throw new CliException(Exit.Usage, $"{source}: {e.Message}", e);
+            // No inner exception: nothing under the message may carry the text.
+            throw new CliException(Exit.Usage, $"{settings.ConnectionSource}: {e.Message}");
+        }
+
+        IReadOnlyList<string> variables;
+        try
+        {
+            variables = LibpqEnvironment.ApplyDefaults(builder, settings.Variable);
+        }
+        catch (FormatException e)
+        {
+            throw new CliException(Exit.Usage, $"{e.Message}; fix or unset it.");
         }
 
         Secrets.Add(builder.Password);
+        Secrets.Add(builder.SslPassword);
         // Npgsql's 15 s default is long for a deployment job that should fail fast; an explicit
-        // Timeout (or the URL's connect_timeout) wins.
-        if (!new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey("Timeout"))
-        {
-            builder.Timeout = DefaultConnectTimeoutSeconds;
-        }
+        // Timeout (or connect_timeout, or PGCONNECT_TIMEOUT) wins.
+        if (!ConnectionStrings.IsSet(builder, "Timeout")) builder.Timeout = DefaultConnectTimeoutSeconds;
 
-        return new Target(builder.ConnectionString, $"{source} ({ConnectionStrings.Redact(builder)})", null);
+        var source = string.Join(" and ", new[] { text is null ? null : settings.ConnectionSource, variables.Count == 0 ? null : string.Join(", ", variables) }.OfType<string>());
+        var description = $"{ConnectionStrings.Describe(builder)} (from {source})";
+        await notes.WriteLineAsync($"Using {description}.");
+        return new Target(builder.ConnectionString, description, null);
     }
 
     private static async Task EnsureDatabaseAsync(NpgsqlConnectionStringBuilder admin, CancellationToken cancellationToken)

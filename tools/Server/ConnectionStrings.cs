@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -5,49 +7,57 @@ using Npgsql;
 namespace Coderd.Database.Server;
 
 /// <summary>
-/// Reads connection strings the way people hand them over: Npgsql keywords
-/// (<c>Host=...;Username=...</c>) or libpq URLs (<c>postgres://user:pass@host:port/db?sslmode=...</c>).
+/// Reads connection strings in the three forms people hand over: Npgsql keywords
+/// (<c>Host=...;Username=...</c>), <c>postgres://user:pass@host:port/db?sslmode=...</c> URLs, and
+/// libpq key/value strings (<c>host=... dbname=... sslmode=...</c>, what psql and pg_dump take).
 /// </summary>
 /// <remarks>
-/// Every message this class produces is safe to print: it never contains the password, and never
-/// echoes the input, which may hold one. Npgsql has no URL support; <see cref="Uri"/> splits the URL.
+/// Every message this class produces is safe to print: it names the part that is wrong and never
+/// holds any text of the input, which may hold a password. Which form it is: a URL by its scheme,
+/// libpq key/value when the first key is a (lower-case) libpq keyword and the first value has no
+/// unquoted <c>;</c>, else Npgsql keywords. <see cref="Uri"/> splits URLs, Npgsql reads its own form,
+/// and <see cref="LibpqKeyValue"/> the libpq one.
 /// </remarks>
 public static partial class ConnectionStrings
 {
     private const string Redacted = "***";
 
-    // libpq URL parameters and the Npgsql keyword each one becomes. Parameters with no faithful
-    // Npgsql equivalent are rejected rather than silently dropped.
-    private static readonly Dictionary<string, string> UrlParameters = new(StringComparer.Ordinal)
-    {
-        ["application_name"] = "Application Name", ["client_encoding"] = "Client Encoding", ["connect_timeout"] = "Timeout",
-        ["dbname"] = "Database", ["host"] = "Host", ["options"] = "Options", ["password"] = "Password", ["port"] = "Port",
-        ["sslcert"] = "SSL Certificate", ["sslkey"] = "SSL Key", ["sslmode"] = "SSL Mode", ["sslpassword"] = "SSL Password",
-        ["sslrootcert"] = "Root Certificate", ["target_session_attrs"] = "Target Session Attributes", ["user"] = "Username",
-    };
+    private const string PercentEncode =
+        "percent-encode special characters in the user name and password (%40 for @, %3A for :, %2F for /, %3F for ?, %23 for #, %25 for %)";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Parses either form into a new builder.</summary>
-    /// <exception cref="FormatException">The text is neither a valid keyword string nor a valid
-    /// postgres URL; the message says which part is wrong and never contains the password.</exception>
+    /// <summary>Parses any of the three forms into a new builder; nothing is taken from the environment.</summary>
+    /// <exception cref="FormatException">The text is malformed; the message says which part is wrong
+    /// and never contains any of the text.</exception>
     public static NpgsqlConnectionStringBuilder Parse(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         var text = connectionString.Trim();
         if (text.Length == 0)
         {
-            throw new FormatException("The connection string is empty; pass Host=...;Username=... or postgres://user@host:port/database.");
+            throw new FormatException("The connection string is empty; pass Host=...;Username=..., host=... user=..., or postgres://user@host:port/database.");
         }
 
         // A keyword string can contain "://" inside a value (Options=...); only a leading scheme counts.
-        if (UrlScheme().Match(text) is not { Success: true } scheme) return ParseKeywords(text);
-        if (scheme.Groups[1].Value.ToLowerInvariant() is not ("postgres" or "postgresql"))
+        if (UrlScheme().Match(text) is { Success: true } scheme)
         {
-            throw UrlError($"the scheme '{Shorten(scheme.Groups[1].Value)}' is not supported; use postgres:// or postgresql://");
+            return scheme.Groups[1].Value.ToLowerInvariant() is "postgres" or "postgresql"
+                ? ParseUrl(text)
+                : throw UrlError("only the schemes postgres:// and postgresql:// are supported");
         }
 
-        return ParseUrl(text);
+        return LibpqKeyValue.LooksLike(text) ? ParseKeyValue(text) : ParseKeywords(text);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="keyword"/> (an Npgsql keyword, such as <c>Port</c>) was given, as
+    /// opposed to holding its default.
+    /// </summary>
+    public static bool IsSet(NpgsqlConnectionStringBuilder builder, string keyword)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey(keyword);
     }
 
     /// <summary>A printable form of the connection string: keyword form, any password replaced by <c>***</c>.</summary>
@@ -60,11 +70,26 @@ public static partial class ConnectionStrings
         return copy.ConnectionString;
     }
 
-    /// <summary>A printable form of either connection string form; unparseable input is not echoed.</summary>
+    /// <summary>A printable form of any of the three forms; unparseable input is not echoed.</summary>
     public static string Redact(string connectionString)
     {
         try { return Redact(Parse(connectionString)); }
         catch (FormatException) { return "(unparseable connection string)"; }
+    }
+
+    /// <summary>
+    /// Which database, where, as whom, in one phrase: <c>database "coder" on db:5432 as user "app"</c>;
+    /// never the password.
+    /// </summary>
+    public static string Describe(NpgsqlConnectionStringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var where = builder.Host is { } hosts
+            ? string.Join(", ", LibpqParameters.Endpoints(hosts, builder.Port).Select(e => e.Host.StartsWith('/')
+                ? string.Create(CultureInfo.InvariantCulture, $"the socket in {e.Host} (port {e.Port})")
+                : LibpqParameters.WithPort(e.Host, e.Port)))
+            : "(no host)";
+        return $"database \"{builder.Database}\" on {where} as user \"{builder.Username}\"";
     }
 
     /// <summary>The same server and credentials, pointed at another database; returns the keyword form.</summary>
@@ -77,6 +102,42 @@ public static partial class ConnectionStrings
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// The connection as a libpq key/value string, every value quoted, for programs such as pg_dump
+    /// (<c>--dbname</c> takes it whole, so a database named <c>dbname=x</c> stays that name). Only
+    /// what is set is written, and the SSL mode always; the passwords never are: hand them over in <c>PGPASSWORD</c> or a
+    /// password file, not on a command line every user can read.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A setting libpq has no equivalent for.</exception>
+    public static string ToLibpq(NpgsqlConnectionStringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var pairs = new List<(string Key, string Value)>();
+        if (builder.Host is { } hosts)
+        {
+            var endpoints = LibpqParameters.Endpoints(hosts, builder.Port);
+            pairs.Add(("host", string.Join(',', endpoints.Select(e => e.Host))));
+            pairs.Add(("port", string.Join(',', endpoints.Select(e => e.Port.ToString(CultureInfo.InvariantCulture)))));
+        }
+
+        foreach (var parameter in LibpqParameters.Honoured)
+        {
+            if (parameter.Keyword is LibpqParameters.Host or LibpqParameters.Port or "password" or "sslpassword") continue;
+            // The SSL mode is always written: libpq would otherwise read PGSSLMODE, which Npgsql ignores.
+            if (!IsSet(builder, parameter.NpgsqlKeyword) && parameter.Keyword != "sslmode") continue;
+            pairs.Add((parameter.Keyword, parameter.Keyword switch
+            {
+                "sslmode" => LibpqParameters.SslModes[builder.SslMode],
+                "connect_timeout" => builder.Timeout.ToString(CultureInfo.InvariantCulture),
+                "target_session_attrs" when !LibpqParameters.SessionAttributes.Contains(builder.TargetSessionAttributes, StringComparer.Ordinal) =>
+                    throw new InvalidOperationException($"libpq has no target_session_attrs for the Target Session Attributes given; use one of {string.Join(", ", LibpqParameters.SessionAttributes)}"),
+                _ => Convert.ToString(builder[parameter.NpgsqlKeyword], CultureInfo.InvariantCulture) ?? "",
+            }));
+        }
+
+        return string.Join(' ', pairs.Select(p => $"{p.Key}='{p.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)}'"));
+    }
+
     private static NpgsqlConnectionStringBuilder ParseKeywords(string text)
     {
         try
@@ -85,76 +146,178 @@ public static partial class ConnectionStrings
         }
         catch (ArgumentException e)
         {
-            // Npgsql names the keyword it could not set, never the value, which may be the password.
+            // Npgsql names the keyword it could not set. A known one is safe to repeat; an unknown one
+            // may be the rest of a password cut at an unquoted ';', so it is never shown. No inner
+            // exception either: its message holds that text.
             throw new FormatException(e.ParamName switch
             {
-                null => "The connection string is neither Key=Value;... pairs nor a postgres:// URL; check quoting and separators.",
-                var key when new NpgsqlConnectionStringBuilder().ContainsKey(key) => $"The connection string value for '{Shorten(key)}' is not valid.",
-                var key => $"The connection string keyword '{Shorten(key)}' is not an Npgsql keyword; see the Npgsql connection string reference.",
-            }, e);
+                var key when key is not null && new NpgsqlConnectionStringBuilder().ContainsKey(key) =>
+                    $"The connection string value for '{key}' is not valid.",
+                not null => "The connection string has a keyword Npgsql does not know (not shown: it may be part of a value); " +
+                    "a value holding ';' must be in double quotes, and keywords are listed in the Npgsql connection string reference.",
+                null => "The connection string is neither Key=Value;... pairs, key=value pairs separated by spaces, nor a postgres:// URL; check quoting and separators.",
+            });
         }
+    }
+
+    private static NpgsqlConnectionStringBuilder ParseKeyValue(string text)
+    {
+        IReadOnlyList<LibpqKeyValue.Pair> pairs;
+        try
+        {
+            pairs = LibpqKeyValue.Read(text);
+        }
+        catch (FormatException e)
+        {
+            throw KeyValueError(e.Message);
+        }
+
+        // libpq: a key given twice takes its last value; an empty value is as good as none.
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value, _) in pairs)
+        {
+            if (LibpqParameters.IsRefused(key)) throw KeyValueError($"coderd-db does not support the libpq parameter {key}");
+            if (LibpqParameters.Find(key) is null)
+            {
+                throw KeyValueError("a key is not a libpq connection parameter (not shown: it may be part of a value; a value holding spaces must be in single quotes)");
+            }
+
+            if (value.Length == 0) values.Remove(key);
+            else values[key] = value;
+        }
+
+        return Build(values, part => part, KeyValueError);
     }
 
     private static NpgsqlConnectionStringBuilder ParseUrl(string text)
     {
         // System.Uri re-escapes a stray '%' instead of refusing it, and a password it silently keeps
         // wrong is hard to see: libpq refuses them, and so do we.
-        if (BadEscape().IsMatch(text)) throw UrlError("it has a '%' that is not followed by two hex digits");
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
+        if (BadEscape().IsMatch(text)) throw UrlError($"it has a '%' that is not followed by two hex digits; {PercentEncode}");
+
+        // Where the authority ends ('/', '?', '#') is decided before any '@': a password with one of
+        // those unencoded ends it early, and what follows must not be read as host, port or database.
+        var authorityStart = text.IndexOf("://", StringComparison.Ordinal) + 3;
+        var rest = text[authorityStart..];
+        var authorityEnd = rest.IndexOfAny(['/', '?', '#']);
+        var authority = authorityEnd < 0 ? rest : rest[..authorityEnd];
+        var tail = authorityEnd < 0 ? "" : rest[authorityEnd..];
+        var at = authority.LastIndexOf('@');
+        if (authority.IndexOf('@', StringComparison.Ordinal) != at || (at < 0 && tail.Contains('@', StringComparison.Ordinal)))
         {
-            throw UrlError(text.Contains(',')
-                ? "several hosts are not supported in the URL form; use the keyword form Host=h1:5432,h2:5432"
-                : "check the host and the port (1 to 65535), and percent-encode '@', ':' and '/' inside the user name and password");
+            throw UrlError($"it is malformed: a '/', '?', '#' or '@' in the user name or password ends them early, so {PercentEncode}; an '@' meant in a parameter is %40");
         }
 
-        if (uri.Fragment.Length > 0) throw UrlError("it contains '#'; percent-encode it as %23");
-        var builder = new NpgsqlConnectionStringBuilder();
-        var colon = uri.UserInfo.IndexOf(':');
+        if (tail.Contains('#', StringComparison.Ordinal)) throw UrlError($"it contains '#'; {PercentEncode}");
+
+        // Several hosts (libpq's host1:port1,host2:port2) are split here, each read by System.Uri.
+        var hostList = authority[(at + 1)..].Split(',');
+        var hosts = new List<string>();
+        var ports = new List<int?>();
+        foreach (var entry in hostList)
+        {
+            if (entry.Length == 0 && hostList.Length > 1) throw UrlError("a host in its list of hosts is empty");
+            var (host, port) = ReadHost(entry);
+            hosts.Add(host);
+            ports.Add(port);
+        }
+
+        var single = text[..authorityStart] + authority[..(at + 1)] + hostList[0] + tail;
+        if (!Uri.TryCreate(single, UriKind.Absolute, out var uri))
+        {
+            throw UrlError($"it is malformed; check the host, and {PercentEncode}");
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (hosts.Any(h => h.Length > 0)) values[LibpqParameters.Host] = string.Join(',', hosts);
+        if (ports.Any(p => p is not null)) values[LibpqParameters.Port] = string.Join(',', ports.Select(p => p?.ToString(CultureInfo.InvariantCulture) ?? ""));
+
+        var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
         var user = colon >= 0 ? uri.UserInfo[..colon] : uri.UserInfo;
-        if (user.Length > 0) builder.Username = Decode(user, "the user name");
-        if (colon >= 0) builder.Password = Decode(uri.UserInfo[(colon + 1)..], "the password");
-        // IdnHost is the host without the brackets of an IPv6 address.
-        if (uri.IdnHost.Length > 0) builder.Host = uri.IdnHost;
-        if (!uri.IsDefaultPort) builder.Port = uri.Port;
+        if (user.Length > 0) values["user"] = Decode(user, "the user name");
+        if (colon >= 0 && colon + 1 < uri.UserInfo.Length) values["password"] = Decode(uri.UserInfo[(colon + 1)..], "the password");
 
         var path = uri.AbsolutePath.TrimStart('/');
-        if (path.Contains('/')) throw UrlError("the database name contains '/'; percent-encode it as %2F");
-        if (path.Length > 0) builder.Database = Decode(path, "the database name");
+        if (path.Contains('/', StringComparison.Ordinal)) throw UrlError("the database name contains '/'; percent-encode it as %2F");
+        if (path.Length > 0) values["dbname"] = Decode(path, "the database name");
+
+        // libpq: query parameters override what the authority and path say.
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
-            ApplyParameter(pair, builder);
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0) throw UrlError("a query parameter is not of the form name=value (a value holding '&' or '=' must percent-encode them)");
+            var name = Decode(pair[..equals], "a query parameter name");
+            if (LibpqParameters.IsRefused(name)) throw UrlError($"coderd-db does not support the query parameter {name}");
+            if (LibpqParameters.Find(name) is null)
+            {
+                throw UrlError("a query parameter is not a libpq connection parameter (not shown: it may be part of a value; percent-encode '&' and '=' inside values)");
+            }
+
+            var value = Decode(pair[(equals + 1)..], $"the value of {name}");
+            if (value.Length == 0) values.Remove(name);
+            else values[name] = value;
+        }
+
+        return Build(values, part => $"the {part} of the URL", UrlError);
+    }
+
+    /// <summary>One <c>host[:port]</c> of a URL's authority, read by System.Uri; the port is checked first so that its error names it.</summary>
+    private static (string Host, int? Port) ReadHost(string entry)
+    {
+        var close = entry.LastIndexOf(']');
+        var colon = entry.LastIndexOf(':');
+        int? port = null;
+        if (colon >= 0 && colon > close && (entry.StartsWith('[') || entry.IndexOf(':', StringComparison.Ordinal) == colon))
+        {
+            try
+            {
+                port = LibpqParameters.ParsePorts(entry[(colon + 1)..], "the port")[0];
+            }
+            catch (FormatException e)
+            {
+                throw UrlError(e.Message);
+            }
+        }
+
+        if (entry.Length == 0) return ("", null);
+        if (!Uri.TryCreate("postgres://" + entry, UriKind.Absolute, out var uri) || uri.UserInfo.Length > 0 || uri.AbsolutePath is not ("/" or ""))
+        {
+            throw UrlError($"a host is malformed; {PercentEncode}");
+        }
+
+        // IdnHost is the host without the brackets of an IPv6 address.
+        return (uri.IdnHost, port);
+    }
+
+    /// <summary>The builder from libpq keywords and their values, host and port lists combined.</summary>
+    private static NpgsqlConnectionStringBuilder Build(Dictionary<string, string> values, Func<string, string> part, Func<string, FormatException> error)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        try
+        {
+            if (values.TryGetValue(LibpqParameters.Host, out var hosts))
+            {
+                LibpqParameters.SetEndpoints(builder, hosts, values.GetValueOrDefault(LibpqParameters.Port), part("host"), part("port"));
+            }
+            else if (values.TryGetValue(LibpqParameters.Port, out var ports))
+            {
+                var list = LibpqParameters.ParsePorts(ports, part("port"));
+                if (list.Count > 1) throw new FormatException($"{part("port")} lists several ports but there is no host list");
+                if (list[0] is { } port) builder.Port = port;
+            }
+
+            foreach (var (key, value) in values)
+            {
+                if (key is LibpqParameters.Host or LibpqParameters.Port) continue;
+                LibpqParameters.Apply(builder, LibpqParameters.Find(key)!, value, part(key));
+            }
+        }
+        catch (FormatException e)
+        {
+            throw error(e.Message);
         }
 
         return builder;
-    }
-
-    private static void ApplyParameter(string pair, NpgsqlConnectionStringBuilder builder)
-    {
-        var equals = pair.IndexOf('=');
-        if (equals <= 0) throw UrlError("a query parameter is not of the form name=value");
-        var name = Decode(pair[..equals], "a query parameter name");
-        if (!UrlParameters.TryGetValue(name, out var keyword))
-        {
-            throw UrlError($"the query parameter '{Shorten(name)}' is not supported; use one of {string.Join(", ", UrlParameters.Keys.Order(StringComparer.Ordinal))}, or the keyword form");
-        }
-
-        var isSecret = keyword is "Password" or "SSL Password";
-        var value = Decode(pair[(equals + 1)..], isSecret ? $"the {name} parameter" : $"the value of {name}");
-        if (value.Length == 0) throw UrlError($"the query parameter '{name}' has no value");
-        // libpq spells the modes with dashes (verify-full); Npgsql's enum has none.
-        if (keyword == "SSL Mode" && (!Enum.TryParse<SslMode>(value.Replace("-", ""), ignoreCase: true, out _) || char.IsAsciiDigit(value[0])))
-        {
-            throw UrlError($"sslmode '{Shorten(value)}' is not one of disable, allow, prefer, require, verify-ca, verify-full");
-        }
-
-        try
-        {
-            builder[keyword] = keyword == "SSL Mode" ? value.Replace("-", "") : value;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
-        {
-            throw UrlError(isSecret ? $"the {name} parameter is not valid" : $"the value '{Shorten(value)}' of {name} is not valid");
-        }
     }
 
     // System.Uri hands over its parts escaped and ASCII only, and every '%' in the URL was checked to
@@ -178,9 +341,9 @@ public static partial class ConnectionStrings
         }
     }
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
-
     private static FormatException UrlError(string problem) => new($"The postgres URL is not valid: {problem}.");
+
+    private static FormatException KeyValueError(string problem) => new($"The libpq connection string (key=value ...) is not valid: {problem}.");
 
     [GeneratedRegex("^([A-Za-z][A-Za-z0-9+.-]*)://")]
     private static partial Regex UrlScheme();

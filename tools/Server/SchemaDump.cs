@@ -145,32 +145,27 @@ public static class SchemaDump
 
     private static PgDumpRunner LocalPgDump(int major) => async (target, options, cancellationToken) =>
     {
-        var environment = new Dictionary<string, string?>
+        if (!string.IsNullOrEmpty(target.SslPassword))
         {
-            // The password travels in the environment: a command line is visible to every user.
-            ["PGPASSWORD"] = target.Password,
-            ["PGTZ"] = "UTC",
-            ["PGOPTIONS"] = "-c TimeZone=UTC",
-            ["PGCONNECT_TIMEOUT"] = "15",
-            ["PGSSLMODE"] = target.SslMode switch
-            {
-                SslMode.VerifyCA => "verify-ca",
-                SslMode.VerifyFull => "verify-full",
-                var mode => mode.ToString().ToLowerInvariant(),
-            },
-            // Inherited libpq settings must not redirect the dump to another server or file.
-            ["PGSERVICE"] = null,
-            ["PGSERVICEFILE"] = null,
-            ["PGPASSFILE"] = null,
+            throw new InvalidOperationException(
+                "pg_dump takes the client key's password (SSL Password) only on its command line, which every user of the host can read; use an unencrypted key or verify without --schema-dump");
+        }
+
+        // Everything the connection says goes to pg_dump as one quoted libpq string: --dbname takes
+        // it whole, so a database named like a connection string (dbname=x) is that database.
+        var connection = new NpgsqlConnectionStringBuilder(target.ConnectionString)
+        {
+            Options = $"{target.Options} -c TimeZone=UTC".Trim(),
+            ClientEncoding = "UTF8",
         };
-        string[] arguments =
-        [
-            "--host", target.Host ?? "localhost",
-            "--port", target.Port.ToString(CultureInfo.InvariantCulture),
-            "--username", target.Username ?? Environment.UserName,
-            "--dbname", target.Database!,
-            .. options,
-        ];
+        if (!ConnectionStrings.IsSet(connection, "Timeout")) connection.Timeout = 15;
+        var environment = new Dictionary<string, string?> { ["PGTZ"] = "UTC" };
+        // The password travels in the environment: a command line is visible to every user. Without
+        // one, libpq looks where Npgsql looked: PGPASSWORD, then the password file.
+        if (!string.IsNullOrEmpty(target.Password)) environment["PGPASSWORD"] = target.Password;
+        // libpq also reads variables Npgsql ignores; none of them may redirect the dump.
+        foreach (var name in LibpqEnvironment.Refused) environment[name] = null;
+        string[] arguments = ["--dbname", ConnectionStrings.ToLibpq(connection), .. options];
         var dump = await ProcessRunner.RunAsync(PostgresBinaries.Find(major).PgDump, arguments, environment, timeout: TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
         return dump.ExitCode == 0
             ? dump.StandardOutput
