@@ -469,13 +469,13 @@ public sealed class SchemaMigrator
 
     private static async Task<string> DescribeLockHolderAsync(NpgsqlConnection connection)
     {
-        const string sql = """
+        const string Sql = """
             SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), extract(epoch FROM now() - a.backend_start)::int
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid = ($1 >> 32)::int::oid AND l.objid = ($1 & 4294967295)::int::oid AND l.objsubid = 1
             """;
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = LockKey } } };
+        await using var command = new NpgsqlCommand(Sql, connection) { Parameters = { new() { Value = LockKey } } };
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
         return await reader.ReadAsync()
             ? $"pid {reader.GetInt32(0)} ({reader.GetString(1)}, connected {reader.GetInt32(2)} s)"

@@ -42,14 +42,14 @@ internal sealed class RowBuilder : IAsyncDisposable
 
     private static readonly ConcurrentDictionary<string, Task<SchemaCatalog>> Catalogs = new(StringComparer.Ordinal);
 
-    private readonly bool ownsConnection;
-    private readonly Dictionary<(string Table, string Column), int> counters = [];
+    private readonly bool _ownsConnection;
+    private readonly Dictionary<(string Table, string Column), int> _counters = [];
 
     private RowBuilder(NpgsqlConnection connection, SchemaCatalog catalog, bool ownsConnection)
     {
         Connection = connection;
         Catalog = catalog;
-        this.ownsConnection = ownsConnection;
+        _ownsConnection = ownsConnection;
     }
 
     /// <summary>The connection every insert and query of this builder runs on.</summary>
@@ -82,7 +82,7 @@ internal sealed class RowBuilder : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ownsConnection ? Connection.DisposeAsync() : ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _ownsConnection ? Connection.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>An override holding an SQL expression instead of a value, e.g. <c>new Sql("now()")</c>.</summary>
     public sealed record Sql(string Expression);
@@ -276,7 +276,7 @@ internal sealed class RowBuilder : IAsyncDisposable
     /// </summary>
     public string NewValue(string table, SchemaCatalog.Column column)
     {
-        var n = counters[(table, column.Name)] = counters.GetValueOrDefault((table, column.Name)) + 1;
+        var n = _counters[(table, column.Name)] = _counters.GetValueOrDefault((table, column.Name)) + 1;
         if (column.Accepted.Count > 0) return column.Accepted[(n - 1) % column.Accepted.Count];
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(n);
         return column.Kind switch
@@ -395,26 +395,26 @@ internal sealed partial class SchemaCatalog
     /// <summary><see cref="Column.Kind"/> of enum columns.</summary>
     public const string EnumKind = "enum";
 
-    private readonly Dictionary<string, TableInfo> tables;
+    private readonly Dictionary<string, TableInfo> _tables;
 
     private SchemaCatalog(Dictionary<string, TableInfo> tables, IReadOnlyList<UniqueIndex> uniqueIndexes)
     {
-        this.tables = tables;
+        _tables = tables;
         UniqueIndexes = uniqueIndexes;
     }
 
     /// <summary>Every table but the migrator's version table.</summary>
-    public IEnumerable<TableInfo> Tables => tables.Values;
+    public IEnumerable<TableInfo> Tables => _tables.Values;
 
     /// <summary>Every unique index of the schema, by name.</summary>
     public IReadOnlyList<UniqueIndex> UniqueIndexes { get; }
 
     /// <summary>Every foreign key of the schema.</summary>
-    public IEnumerable<ForeignKey> ForeignKeys => tables.Values.SelectMany(t => t.ForeignKeys);
+    public IEnumerable<ForeignKey> ForeignKeys => _tables.Values.SelectMany(t => t.ForeignKeys);
 
     /// <summary>The table called <paramref name="name"/>.</summary>
     public TableInfo Table(string name) =>
-        tables.TryGetValue(name, out var table) ? table : throw new ArgumentException($"The migrated schema has no table {name}.", nameof(name));
+        _tables.TryGetValue(name, out var table) ? table : throw new ArgumentException($"The migrated schema has no table {name}.", nameof(name));
 
     /// <summary>A column.</summary>
     /// <param name="Name">Its name.</param>

@@ -26,14 +26,14 @@ public sealed class LocalCluster : IAsyncDisposable
     private const string LockFile = "coderd-db.lock";
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly PostgresBinaries binaries;
-    private readonly FileStream folderLock;
-    private int stopped;
+    private readonly PostgresBinaries _binaries;
+    private readonly FileStream _folderLock;
+    private int _stopped;
 
     private LocalCluster(PostgresBinaries binaries, string folder, FileStream folderLock, string host, int port, string password, bool startedServer)
     {
-        this.binaries = binaries;
-        this.folderLock = folderLock;
+        _binaries = binaries;
+        _folderLock = folderLock;
         Folder = folder;
         Port = port;
         StartedServer = startedServer;
@@ -47,7 +47,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The PostgreSQL major version of the cluster.</summary>
-    public int MajorVersion => binaries.MajorVersion;
+    public int MajorVersion => _binaries.MajorVersion;
 
     /// <summary>The cluster's folder.</summary>
     public string Folder { get; }
@@ -153,20 +153,20 @@ public sealed class LocalCluster : IAsyncDisposable
     /// disconnected) and lets the next process use the folder. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         try
         {
             // Pooled connections would otherwise linger as broken sockets to a server that is gone.
             NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
             if (StartedServer)
             {
-                await StopServerAsync(binaries, Folder, immediate: false).ConfigureAwait(false);
+                await StopServerAsync(_binaries, Folder, immediate: false).ConfigureAwait(false);
                 File.Delete(Path.Combine(Folder, OwnerFile));
             }
         }
         finally
         {
-            await folderLock.DisposeAsync().ConfigureAwait(false);
+            await _folderLock.DisposeAsync().ConfigureAwait(false);
         }
     }
 
