@@ -148,7 +148,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
 
     private Task<Guid> TemplateAsync(bool enabledByDefault) => Builder.InsertIdAsync("notification_templates", ("enabled_by_default", enabledByDefault));
 
-    private Task PreferenceAsync(Guid template, bool disabled) =>
+    private Task<Row> PreferenceAsync(Guid template, bool disabled) =>
         Builder.InsertAsync("notification_preferences", ("user_id", _user), ("notification_template_id", template), ("disabled", disabled));
 
     /// <summary>Inserts an smtp message for the class's user and returns its id; <paramref name="targets"/> null is SQL NULL.</summary>

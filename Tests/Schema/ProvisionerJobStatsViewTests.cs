@@ -81,6 +81,6 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
         Assert.Equal("0 0 0 10 1.25 0 0", await Builder.ScalarAsync<string>(Secs, ("job", job)));
     }
 
-    private Task TimingAsync(Guid job, string stage, string started, string ended) => Builder.InsertAsync(
+    private Task<Row> TimingAsync(Guid job, string stage, string started, string ended) => Builder.InsertAsync(
         "provisioner_job_timings", ("job_id", job), ("stage", stage), ("started_at", $"2024-01-01 {started}+00"), ("ended_at", $"2024-01-01 {ended}+00"));
 }

@@ -439,10 +439,19 @@ internal sealed partial class SchemaCatalog
     }
 
     /// <summary>A one-column foreign key (the schema has no other kind).</summary>
+    /// <param name="Name">The constraint's name.</param>
+    /// <param name="Table">The referencing table.</param>
+    /// <param name="Column">The referencing column.</param>
+    /// <param name="ReferencedTable">The referenced table.</param>
+    /// <param name="ReferencedColumn">The referenced column.</param>
     /// <param name="OnDelete"><c>pg_constraint.confdeltype</c>: a no action, r restrict, c cascade, n set null, d set default.</param>
     public sealed record ForeignKey(string Name, string Table, string Column, string ReferencedTable, string ReferencedColumn, char OnDelete);
 
     /// <summary>A unique index: its key elements (a column name or an expression's text each) and its predicate, if partial.</summary>
+    /// <param name="Name">The index's name.</param>
+    /// <param name="Table">Its table.</param>
+    /// <param name="Keys">Its key elements, in order.</param>
+    /// <param name="Predicate">The <c>WHERE</c> of a partial index; null otherwise.</param>
     /// <param name="Order">Its place in creation (OID) order, in which PostgreSQL checks a table's unique indexes.</param>
     public sealed record UniqueIndex(string Name, string Table, IReadOnlyList<string> Keys, string? Predicate, long Order);
 

@@ -119,8 +119,8 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
 
     private Task<Guid> CoordinatorAsync(Guid? id = null) => Builder.InsertIdAsync("tailnet_coordinators", ("id", id ?? Guid.NewGuid()));
 
-    private Task PeerAsync(Guid id, Guid coordinator) => Builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
+    private Task<Row> PeerAsync(Guid id, Guid coordinator) => Builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
 
-    private Task TunnelAsync(Guid coordinator, Guid src, Guid dst) =>
+    private Task<Row> TunnelAsync(Guid coordinator, Guid src, Guid dst) =>
         Builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", src), ("dst_id", dst));
 }

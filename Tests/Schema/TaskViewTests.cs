@@ -164,7 +164,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     }
 
     /// <summary>Sets the job's times and error so that its generated <c>job_status</c> is <paramref name="status"/>.</summary>
-    private Task SetJobAsync(Guid job, string status) => Builder.ExecuteAsync(status switch
+    private Task<int> SetJobAsync(Guid job, string status) => Builder.ExecuteAsync(status switch
     {
         "pending" => "SELECT @job",
         "running" => "UPDATE provisioner_jobs SET started_at = now() WHERE id = @job",

@@ -280,7 +280,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
         Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, error.SqlState);
     }
 
-    private Task PrebuildsUserAsync() => Builder.InsertAsync("users", ("id", PrebuildsUser), ("is_system", true));
+    private Task<Row> PrebuildsUserAsync() => Builder.InsertAsync("users", ("id", PrebuildsUser), ("is_system", true));
 
     private Task<Guid> PresetAsync() => Builder.InsertIdAsync("template_version_presets", ("template_version_id", _version));
 

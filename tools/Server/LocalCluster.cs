@@ -26,6 +26,9 @@ public sealed class LocalCluster : IAsyncDisposable
     private const string LockFile = "coderd-db.lock";
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
 
+    // Where util-linux puts runuser on the distributions we know.
+    private static readonly string[] RunUserPaths = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"];
+
     private readonly PostgresBinaries _binaries;
     private readonly FileStream _folderLock;
     private int _stopped;
@@ -271,7 +274,7 @@ public sealed class LocalCluster : IAsyncDisposable
     // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
     private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
     {
-        var runUser = !Environment.IsPrivilegedProcess ? null : new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
+        var runUser = !Environment.IsPrivilegedProcess ? null : RunUserPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
         return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
             new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
