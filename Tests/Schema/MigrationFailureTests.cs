@@ -10,7 +10,7 @@ namespace Coderd.Database.Tests.Schema;
 /// below passes this assembly to the runner (<see cref="MigratorOptions.Assemblies"/>).
 /// </summary>
 [Migration(2099_01_01_0001, "Test only: create failing_probe, then fail")]
-public sealed class M2099_01_01_0001_CreateThenFail : SchemaMigration
+internal sealed class M2099_01_01_0001_CreateThenFail : SchemaMigration
 {
     public const string Table = "failing_probe";
 
