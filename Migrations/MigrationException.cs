@@ -51,9 +51,12 @@ public enum MigrationError
 /// A migration run stopped. <see cref="Exception.Message"/> is one line saying what happened and
 /// what to do; it never holds a password or row data. The server's error, if any, is the inner exception.
 /// </summary>
-public sealed class MigrationException(MigrationError error, string message, Exception? inner = null)
-    : Exception(message, inner)
+public sealed class MigrationException : Exception
 {
+    // Only the runner throws it: its message rules are the runner's to keep.
+    internal MigrationException(MigrationError error, string message, Exception? inner = null)
+        : base(message, inner) => Error = error;
+
     /// <summary>Which kind of failure this is.</summary>
-    public MigrationError Error { get; } = error;
+    public MigrationError Error { get; }
 }

@@ -26,12 +26,13 @@ public sealed record MigrationInfo(long Version, string Description)
     internal bool RetryOnLockTimeout { get; init; } = true;
 
     /// <summary>
-    /// The migration class <typeparamref name="TMigration"/> of this library, so that code naming one
-    /// migration says which by its class (<c>MigrationInfo.Of&lt;M2026_03_19_0001_AddMcpServerConfigs&gt;().Version</c>)
-    /// rather than by its position in the history.
+    /// The migration class <typeparamref name="TMigration"/> of this library, so that a test naming
+    /// one migration says which by its class (<c>MigrationInfo.Of&lt;M2026_03_19_0001_AddMcpServerConfigs&gt;().Version</c>)
+    /// rather than by its position in the history. The classes are internal: users name a
+    /// migration by its version.
     /// </summary>
     /// <exception cref="ArgumentException"><typeparamref name="TMigration"/> has no <c>[Migration]</c> attribute.</exception>
-    public static MigrationInfo Of<TMigration>()
+    internal static MigrationInfo Of<TMigration>()
         where TMigration : SchemaMigration =>
         All.SingleOrDefault(m => m.Type == typeof(TMigration))
         ?? throw new ArgumentException($"{typeof(TMigration).Name} is not a [Migration] of {typeof(MigrationInfo).Assembly.GetName().Name}.", nameof(TMigration));

@@ -1,5 +1,4 @@
 using System.Data;
-using System.Reflection;
 using FluentMigrator;
 using FluentMigrator.Expressions;
 using FluentMigrator.Infrastructure;

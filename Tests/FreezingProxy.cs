@@ -11,58 +11,58 @@ namespace Coderd.Database.Tests;
 /// </summary>
 internal sealed class FreezingProxy : IAsyncDisposable
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly string targetHost;
-    private readonly int targetPort;
-    private readonly CancellationTokenSource stop = new();
-    private readonly TaskCompletionSource frozen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<TcpClient> clients = [];
-    private readonly Task accepting;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string _targetHost;
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _frozen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<TcpClient> _clients = [];
+    private readonly Task _accepting;
 
     public FreezingProxy(string targetHost, int targetPort)
     {
-        this.targetHost = targetHost;
-        this.targetPort = targetPort;
-        listener.Start();
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        accepting = AcceptAsync();
+        _targetHost = targetHost;
+        _targetPort = targetPort;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync();
     }
 
     public int Port { get; }
 
     /// <summary>Stops relaying, for good.</summary>
-    public void Freeze() => frozen.TrySetResult();
+    public void Freeze() => _frozen.TrySetResult();
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Stop();
-        lock (clients)
+        await _stop.CancelAsync();
+        _listener.Stop();
+        lock (_clients)
         {
-            foreach (var client in clients) client.Dispose();
+            foreach (var client in _clients) client.Dispose();
         }
 
         try
         {
-            await accepting;
+            await _accepting;
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private async Task AcceptAsync()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
-            var client = await listener.AcceptTcpClientAsync(stop.Token);
+            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
             var server = new TcpClient();
-            lock (clients)
+            lock (_clients)
             {
-                clients.Add(client);
-                clients.Add(server);
+                _clients.Add(client);
+                _clients.Add(server);
             }
 
             _ = RelayPairAsync(client, server);
@@ -73,8 +73,8 @@ internal sealed class FreezingProxy : IAsyncDisposable
     {
         try
         {
-            if (frozen.Task.IsCompleted) return;
-            await server.ConnectAsync(targetHost, targetPort, stop.Token);
+            if (_frozen.Task.IsCompleted) return;
+            await server.ConnectAsync(_targetHost, _targetPort, _stop.Token);
             await Task.WhenAll(RelayAsync(client.GetStream(), server.GetStream()), RelayAsync(server.GetStream(), client.GetStream()));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
@@ -88,17 +88,17 @@ internal sealed class FreezingProxy : IAsyncDisposable
         var buffer = new byte[16 * 1024];
         while (true)
         {
-            var read = from.ReadAsync(buffer, stop.Token).AsTask();
+            var read = from.ReadAsync(buffer, _stop.Token).AsTask();
             // Once frozen, whatever arrives is kept, never passed on.
-            if (await Task.WhenAny(read, frozen.Task) != read) await Task.Delay(Timeout.Infinite, stop.Token);
+            if (await Task.WhenAny(read, _frozen.Task) != read) await Task.Delay(Timeout.Infinite, _stop.Token);
             var count = await read;
-            if (count == 0 || frozen.Task.IsCompleted)
+            if (count == 0 || _frozen.Task.IsCompleted)
             {
                 if (count == 0) return;
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                await Task.Delay(Timeout.Infinite, _stop.Token);
             }
 
-            await to.WriteAsync(buffer.AsMemory(0, count), stop.Token);
+            await to.WriteAsync(buffer.AsMemory(0, count), _stop.Token);
         }
     }
 }

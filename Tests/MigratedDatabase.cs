@@ -18,15 +18,15 @@ namespace Coderd.Database.Tests;
 /// </example>
 public sealed class MigratedDatabase(PostgresFixture postgres) : IAsyncLifetime
 {
-    private string? connectionString;
+    private string? _connectionString;
 
     /// <summary>Connection string of this class's database; contains the password.</summary>
-    public string ConnectionString => connectionString ?? throw new InvalidOperationException(
+    public string ConnectionString => _connectionString ?? throw new InvalidOperationException(
         "MigratedDatabase is used before xunit initialized it; take it as a constructor parameter of a class marked IClassFixture<MigratedDatabase>.");
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync() =>
-        connectionString = await postgres.CreateMigratedDatabaseAsync("coderd_class", TestContext.Current.CancellationToken);
+        _connectionString = await postgres.CreateMigratedDatabaseAsync("coderd_class", TestContext.Current.CancellationToken);
 
     /// <summary>
     /// Deletes every row but the version table's and puts back the <c>chat_usage_limit_config</c>
@@ -45,6 +45,6 @@ public sealed class MigratedDatabase(PostgresFixture postgres) : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (connectionString is not null) await postgres.DropDatabaseAsync(connectionString);
+        if (_connectionString is not null) await postgres.DropDatabaseAsync(_connectionString);
     }
 }

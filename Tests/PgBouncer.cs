@@ -14,7 +14,7 @@ namespace Coderd.Database.Tests;
 /// free 127.0.0.1 port, in session or transaction pooling mode, with SCRAM authentication: each
 /// role's secret is copied from <c>pg_authid</c> into its auth file, so PgBouncer logs in to the
 /// server with the client's own credentials. Runs as the <c>postgres</c> OS user when this process
-/// is root (PgBouncer refuses root too). Disposing stops it and deletes its folder.
+/// is root (PgBouncer refuses root too). Disposing stops it and deletes its _folder.
 /// </summary>
 internal sealed class PgBouncer : IAsyncDisposable
 {
@@ -22,13 +22,13 @@ internal sealed class PgBouncer : IAsyncDisposable
     private const string RunAs = "postgres";
     private static readonly string[] Locations = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"];
 
-    private readonly string folder;
-    private readonly int pid;
+    private readonly string _folder;
+    private readonly int _pid;
 
     private PgBouncer(string folder, int port, int pid)
     {
-        this.folder = folder;
-        this.pid = pid;
+        _folder = folder;
+        _pid = pid;
         Port = port;
     }
 
@@ -39,8 +39,10 @@ internal sealed class PgBouncer : IAsyncDisposable
     /// Starts a PgBouncer that serves every database of the server behind <paramref name="adminConnectionString"/>
     /// (a superuser's: it reads <c>pg_authid</c>) to <paramref name="roles"/> (default: that superuser).
     /// </summary>
+    /// <param name="adminConnectionString"></param>
     /// <param name="poolMode"><c>session</c> or <c>transaction</c>.</param>
     /// <param name="poolSize">Server connections per database and role: small, to make clients share them.</param>
+    /// <param name="roles"></param>
     public static async Task<PgBouncer> StartAsync(string adminConnectionString, string poolMode, int poolSize, IReadOnlyList<string>? roles = null)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The PgBouncer fixture runs on Linux.");
@@ -123,14 +125,15 @@ internal sealed class PgBouncer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // SIGTERM: PgBouncer closes its client and server connections at once.
-        if (Kill(pid, 15) == 0)
+        if (Kill(_pid, 15) == 0)
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline) await Task.Delay(20);
-            if (Directory.Exists($"/proc/{pid}")) Kill(pid, 9);
+            while (Directory.Exists($"/proc/{_pid}") && DateTime.UtcNow < deadline) await Task.Delay(20);
+            // Nothing more to do if even SIGKILL fails: the folder is removed below either way.
+            if (Directory.Exists($"/proc/{_pid}")) _ = Kill(_pid, 9);
         }
 
-        Directory.Delete(folder, recursive: true);
+        Directory.Delete(_folder, recursive: true);
     }
 
     private static async Task<ProcessRunner.Result> RunAsync(string program, string[] arguments) =>

@@ -30,38 +30,38 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// </summary>
     private const string SeedSql = "INSERT INTO chat_usage_limit_config (id, singleton) VALUES (1, true)";
 
-    private ScratchServer? server;
-    private string? templateName;
-    private string? connectionString;
-    private Respawner? respawner;
+    private ScratchServer? _server;
+    private string? _templateName;
+    private string? _connectionString;
+    private Respawner? _respawner;
 
     /// <summary>
     /// Connection string of the run's shared database, migrated to the latest version; contains the
     /// password. Every class can see every other class's rows here: to write rows, take a
     /// <see cref="MigratedDatabase"/> instead.
     /// </summary>
-    public string ConnectionString => connectionString ?? throw NotStarted();
+    public string ConnectionString => _connectionString ?? throw NotStarted();
 
     /// <summary>The run's server, for tests that need databases of their own.</summary>
-    internal ScratchServer Server => server ?? throw NotStarted();
+    internal ScratchServer Server => _server ?? throw NotStarted();
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        server = await ScratchServer.StartAsync(Console.Out, cancellationToken);
+        _server = await ScratchServer.StartAsync(Console.Out, cancellationToken);
 
         // The migrator's sessions are not pooled, so none is left connected to the template.
-        var template = await server.CreateDatabaseAsync("coderd_template", cancellationToken: cancellationToken);
-        templateName = ConnectionStrings.Parse(template).Database!;
+        var template = await _server.CreateDatabaseAsync("coderd_template", cancellationToken: cancellationToken);
+        _templateName = ConnectionStrings.Parse(template).Database!;
         await new SchemaMigrator(new MigratorOptions { ConnectionString = template }).UpAsync(cancellationToken: cancellationToken);
 
-        connectionString = await CreateMigratedDatabaseAsync("coderd_test", cancellationToken);
+        _connectionString = await CreateMigratedDatabaseAsync("coderd_test", cancellationToken);
 
         // Every copy has the same tables, so one Respawner (one catalog read) serves them all.
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
+        _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
@@ -76,7 +76,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <param name="namePrefix">Start of the database name (a-z, 0-9, _), to tell databases apart in server logs.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
     public Task<string> CreateMigratedDatabaseAsync(string namePrefix, CancellationToken cancellationToken = default) =>
-        Server.CreateDatabaseAsync(namePrefix, templateName ?? throw NotStarted(), cancellationToken);
+        Server.CreateDatabaseAsync(namePrefix, _templateName ?? throw NotStarted(), cancellationToken);
 
     /// <summary>Creates an empty database (no version table either), for tests that run migrations themselves.</summary>
     public Task<string> CreateEmptyDatabaseAsync(string namePrefix, CancellationToken cancellationToken = default) =>
@@ -92,7 +92,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// </summary>
     public async Task ResetAsync(string databaseConnectionString, CancellationToken cancellationToken = default)
     {
-        var reset = respawner ?? throw NotStarted();
+        var reset = _respawner ?? throw NotStarted();
         await using var connection = new NpgsqlConnection(databaseConnectionString);
         await connection.OpenAsync(cancellationToken);
         await reset.ResetAsync(connection);
@@ -103,12 +103,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (server is not null)
+        if (_server is not null)
         {
             // Dropping first matters for a TEST_DATABASE_URL server, which outlives the run.
-            if (connectionString is not null) await DropDatabaseAsync(connectionString);
-            if (templateName is not null) await server.DropDatabaseAsync(templateName);
-            await server.DisposeAsync();
+            if (_connectionString is not null) await DropDatabaseAsync(_connectionString);
+            if (_templateName is not null) await _server.DropDatabaseAsync(_templateName);
+            await _server.DisposeAsync();
         }
     }
 

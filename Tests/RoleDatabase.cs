@@ -4,21 +4,21 @@ namespace Coderd.Database.Tests;
 
 /// <summary>
 /// An empty database owned by a login role of its own that is no superuser, as in production, plus
-/// any other roles a test needs (each with a password and a connection string to this database).
-/// Disposing drops the database and the roles.
+/// any other _roles a test needs (each with a password and a connection string to this database).
+/// Disposing drops the database and the _roles.
 /// </summary>
 internal sealed class RoleDatabase : IAsyncDisposable
 {
-    private readonly PostgresFixture postgres;
-    private readonly string admin;
-    private readonly List<string> roles = [];
+    private readonly PostgresFixture _postgres;
+    private readonly string _admin;
+    private readonly List<string> _roles = [];
 
     private RoleDatabase(PostgresFixture postgres, string admin, string name)
     {
-        this.postgres = postgres;
-        this.admin = admin;
+        _postgres = postgres;
+        _admin = admin;
         Name = name;
-        AdminConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = false }.ConnectionString;
+        AdminConnectionString = new NpgsqlConnectionStringBuilder(_admin) { Database = name, Pooling = false }.ConnectionString;
     }
 
     /// <summary>The database's name (also its owner's).</summary>
@@ -71,17 +71,17 @@ internal sealed class RoleDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
-        foreach (var role in roles) await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {role}");
-        await postgres.DropDatabaseAsync(admin);
+        await ExecuteAsync(_admin, $"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
+        foreach (var role in _roles) await ExecuteAsync(_admin, $"DROP ROLE IF EXISTS {role}");
+        await _postgres.DropDatabaseAsync(_admin);
     }
 
     private async Task<string> AddRoleAsync(string prefix, bool exactName)
     {
         var role = exactName ? prefix : $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 11)];
         var password = $"pw-{Guid.NewGuid():N}";
-        await ExecuteAsync(admin, $"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE");
-        roles.Add(role);
-        return new NpgsqlConnectionStringBuilder(admin) { Database = Name, Username = role, Password = password, Pooling = false }.ConnectionString;
+        await ExecuteAsync(_admin, $"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE");
+        _roles.Add(role);
+        return new NpgsqlConnectionStringBuilder(_admin) { Database = Name, Username = role, Password = password, Pooling = false }.ConnectionString;
     }
 }

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// status changes.
 /// </summary>
 [Migration(2026_01_12_0001, "Create organizations, users, members, groups and custom roles")]
-public sealed class M2026_01_12_0001_CreateIdentityAndOrganizations : SchemaMigration
+internal sealed class M2026_01_12_0001_CreateIdentityAndOrganizations : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// and user secrets.
 /// </summary>
 [Migration(2026_01_12_0002, "Create dbcrypt keys, API keys, crypto keys, external auth links, SSH keys and user secrets")]
-public sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
+internal sealed class M2026_01_12_0002_CreateKeysSecretsAndAuth : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

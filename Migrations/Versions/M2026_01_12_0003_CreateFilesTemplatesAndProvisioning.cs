@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// legacy parameter schemas and values.
 /// </summary>
 [Migration(2026_01_12_0003, "Create files, provisioner daemons and jobs, templates and template versions")]
-public sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : SchemaMigration
+internal sealed class M2026_01_12_0003_CreateFilesTemplatesAndProvisioning : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

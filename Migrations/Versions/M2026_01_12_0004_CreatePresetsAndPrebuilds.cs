@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// size their prebuilt workspace pools. Before workspaces: a build records the preset it used.
 /// </summary>
 [Migration(2026_01_12_0004, "Create template version presets, their parameters and prebuild schedules")]
-public sealed class M2026_01_12_0004_CreatePresetsAndPrebuilds : SchemaMigration
+internal sealed class M2026_01_12_0004_CreatePresetsAndPrebuilds : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// and Terraform modules a build produced.
 /// </summary>
 [Migration(2026_01_12_0005, "Create workspaces, builds, resources and modules")]
-public sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
+internal sealed class M2026_01_12_0005_CreateWorkspacesAndBuilds : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// scan results.
 /// </summary>
 [Migration(2026_01_12_0006, "Create workspace agents, their logs, metadata, scripts, devcontainers, monitors and stats")]
-public sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
+internal sealed class M2026_01_12_0006_CreateWorkspaceAgents : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// and workspace proxies.
 /// </summary>
 [Migration(2026_01_12_0007, "Create workspace apps, app statuses and stats, shared ports and workspace proxies")]
-public sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
+internal sealed class M2026_01_12_0007_CreateAppsPortsAndProxies : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// boundary usage stats.
 /// </summary>
 [Migration(2026_01_12_0008, "Create audit and connection logs, telemetry, usage events and usage stats")]
-public sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigration
+internal sealed class M2026_01_12_0008_CreateAuditTelemetryAndUsage : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// inbox notifications, and browser push subscriptions.
 /// </summary>
 [Migration(2026_01_12_0009, "Create notification templates, messages and preferences, inbox notifications and web push subscriptions")]
-public sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigration
+internal sealed class M2026_01_12_0009_CreateNotificationsAndInbox : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

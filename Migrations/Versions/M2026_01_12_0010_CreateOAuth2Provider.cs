@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// tokens issued (each backed by an API key).
 /// </summary>
 [Migration(2026_01_12_0010, "Create OAuth2 provider apps, secrets, codes and tokens")]
-public sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
+internal sealed class M2026_01_12_0010_CreateOAuth2Provider : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// registry, and the deployment-wide site settings and licenses.
 /// </summary>
 [Migration(2026_01_12_0011, "Create tailnet coordinators, peers and tunnels, replicas, site configs and licenses")]
-public sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : SchemaMigration
+internal sealed class M2026_01_12_0011_CreateTailnetReplicasAndDeployment : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// prompts, and the per-user AI seat state.
 /// </summary>
 [Migration(2026_01_12_0012, "Create AI bridge interceptions and their usages, and AI seat state")]
-public sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
+internal sealed class M2026_01_12_0012_CreateAiBridge : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

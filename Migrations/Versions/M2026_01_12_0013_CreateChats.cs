@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// diff status of a chat's branch and the files attached to chats.
 /// </summary>
 [Migration(2026_01_12_0013, "Create chat providers, model configs, chats, messages, queued messages, diff statuses and files")]
-public sealed class M2026_01_12_0013_CreateChats : SchemaMigration
+internal sealed class M2026_01_12_0013_CreateChats : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

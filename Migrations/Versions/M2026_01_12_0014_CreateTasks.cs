@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// build exposes.
 /// </summary>
 [Migration(2026_01_12_0014, "Create tasks, task snapshots and task workspace apps")]
-public sealed class M2026_01_12_0014_CreateTasks : SchemaMigration
+internal sealed class M2026_01_12_0014_CreateTasks : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -13,7 +13,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// another path does exactly the same thing.
 /// </remarks>
 [Migration(2026_02_16_0001, "Add organization role, soft-delete guard and membership clean-up triggers")]
-public sealed class M2026_02_16_0001_AddOrganizationTriggers : SchemaMigration
+internal sealed class M2026_02_16_0001_AddOrganizationTriggers : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// </summary>
 /// <remarks>Every object the functions name is schema-qualified; see <see cref="M2026_02_16_0001_AddOrganizationTriggers"/>.</remarks>
 [Migration(2026_02_16_0002, "Add triggers for deleted users, user status history, API keys, user links and OAuth2 tokens")]
-public sealed class M2026_02_16_0002_AddUserTriggers : SchemaMigration
+internal sealed class M2026_02_16_0002_AddUserTriggers : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -12,7 +12,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// the functions name is schema-qualified; see <see cref="M2026_02_16_0001_AddOrganizationTriggers"/>.
 /// </remarks>
 [Migration(2026_02_16_0003, "Add notification enqueue guard and dedupe hash triggers")]
-public sealed class M2026_02_16_0003_AddNotificationTriggers : SchemaMigration
+internal sealed class M2026_02_16_0003_AddNotificationTriggers : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

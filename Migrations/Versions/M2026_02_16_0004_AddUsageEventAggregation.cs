@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// </summary>
 /// <remarks>Every object the function names is schema-qualified; see <see cref="M2026_02_16_0001_AddOrganizationTriggers"/>.</remarks>
 [Migration(2026_02_16_0004, "Add the daily usage event aggregation trigger")]
-public sealed class M2026_02_16_0004_AddUsageEventAggregation : SchemaMigration
+internal sealed class M2026_02_16_0004_AddUsageEventAggregation : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// </summary>
 /// <remarks>Every object the functions name is schema-qualified; see <see cref="M2026_02_16_0001_AddOrganizationTriggers"/>.</remarks>
 [Migration(2026_02_16_0005, "Add next-start reset and agent name uniqueness triggers for workspaces")]
-public sealed class M2026_02_16_0005_AddWorkspaceTriggers : SchemaMigration
+internal sealed class M2026_02_16_0005_AddWorkspaceTriggers : SchemaMigration
 {
     /// <summary>
     /// The trigger name on <c>workspaces</c>: coderd's longer name cut to PostgreSQL's 63-byte limit,

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// </summary>
 /// <remarks>Every object the functions name is schema-qualified; see <see cref="M2026_02_16_0001_AddOrganizationTriggers"/>.</remarks>
 [Migration(2026_02_16_0006, "Add tailnet coordinator, peer and tunnel notification triggers")]
-public sealed class M2026_02_16_0006_AddTailnetNotifications : SchemaMigration
+internal sealed class M2026_02_16_0006_AddTailnetNotifications : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

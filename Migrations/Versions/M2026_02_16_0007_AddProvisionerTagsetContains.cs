@@ -7,7 +7,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// job's tags that coderd's job queries call, and the comment on the <c>tagset</c> domain it takes.
 /// </summary>
 [Migration(2026_02_16_0007, "Add provisioner_tagset_contains and describe the tagset domain")]
-public sealed class M2026_02_16_0007_AddProvisionerTagsetContains : SchemaMigration
+internal sealed class M2026_02_16_0007_AddProvisionerTagsetContains : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -12,7 +12,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// the objects they name resolved, so qualifying them only guards the creation itself.
 /// </remarks>
 [Migration(2026_02_23_0001, "Create the visible_users and group_members_expanded views")]
-public sealed class M2026_02_23_0001_CreateUserViews : SchemaMigration
+internal sealed class M2026_02_23_0001_CreateUserViews : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -7,7 +7,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// name and avatar, and the template's organization.
 /// </summary>
 [Migration(2026_02_23_0002, "Create the template_version_with_user and template_with_names views")]
-public sealed class M2026_02_23_0002_CreateTemplateViews : SchemaMigration
+internal sealed class M2026_02_23_0002_CreateTemplateViews : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// </summary>
 /// <remarks><c>workspace_prebuilds</c> reads <c>workspace_latest_builds</c>, so it comes after it.</remarks>
 [Migration(2026_02_23_0003, "Create the workspace build, latest build, prebuild and expanded workspace views")]
-public sealed class M2026_02_23_0003_CreateWorkspaceViews : SchemaMigration
+internal sealed class M2026_02_23_0003_CreateWorkspaceViews : SchemaMigration
 {
     /// <summary>The fixed id of coderd's prebuilds system user, which owns and starts prebuilt workspaces.</summary>
     public const string PrebuildsUserId = "c42fdf75-3097-471c-8c33-fb52454d81c0";

@@ -7,7 +7,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// agent and app, the raw values behind it, and its owner's names.
 /// </summary>
 [Migration(2026_02_23_0004, "Create the tasks_with_status view")]
-public sealed class M2026_02_23_0004_CreateTaskView : SchemaMigration
+internal sealed class M2026_02_23_0004_CreateTaskView : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

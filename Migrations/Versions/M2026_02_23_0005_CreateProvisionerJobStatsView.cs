@@ -12,7 +12,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// <c>provisioner_jobs_pkey</c>. Last of the views for that reason.
 /// </remarks>
 [Migration(2026_02_23_0005, "Create the provisioner_job_stats view")]
-public sealed class M2026_02_23_0005_CreateProvisionerJobStatsView : SchemaMigration
+internal sealed class M2026_02_23_0005_CreateProvisionerJobStatsView : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

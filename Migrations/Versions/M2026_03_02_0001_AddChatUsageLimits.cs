@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// only as long as the catalog update. The next migration validates them without blocking writes.
 /// </summary>
 [Migration(2026_03_02_0001, "Add chat usage limit config and user and group chat spend limits")]
-public sealed class M2026_03_02_0001_AddChatUsageLimits : SchemaMigration
+internal sealed class M2026_03_02_0001_AddChatUsageLimits : SchemaMigration
 {
     internal const string UserSpendCheck = "users_chat_spend_limit_micros_check";
     internal const string GroupSpendCheck = "groups_chat_spend_limit_micros_check";

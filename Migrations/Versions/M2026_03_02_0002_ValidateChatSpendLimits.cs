@@ -8,7 +8,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// writes go on, so only this step grows with the table and it blocks nobody.
 /// </summary>
 [Migration(2026_03_02_0002, "Validate user and group chat spend limit checks")]
-public sealed class M2026_03_02_0002_ValidateChatSpendLimits : SchemaMigration
+internal sealed class M2026_03_02_0002_ValidateChatSpendLimits : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

@@ -9,7 +9,7 @@ namespace Coderd.Database.Migrations.Versions;
 /// which PostgreSQL 11+ stores in the catalog without rewriting the table.
 /// </summary>
 [Migration(2026_03_19_0001, "Add MCP server configs, user tokens and chats.mcp_server_ids")]
-public sealed class M2026_03_19_0001_AddMcpServerConfigs : SchemaMigration
+internal sealed class M2026_03_19_0001_AddMcpServerConfigs : SchemaMigration
 {
     /// <inheritdoc/>
     public override void Up()

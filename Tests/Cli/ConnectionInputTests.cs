@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Coderd.Database.Server;
 using Coderd.Database.Tests.Constraints;
-using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;

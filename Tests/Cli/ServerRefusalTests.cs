@@ -93,19 +93,19 @@ public sealed class ServerRefusalTests(PostgresFixture fixture)
     /// </summary>
     private sealed class Standby : IAsyncDisposable
     {
-        private readonly PostgresBinaries binaries;
-        private readonly string folder;
+        private readonly PostgresBinaries _binaries;
+        private readonly string _folder;
 
         private Standby(PostgresBinaries binaries, string folder, int port)
         {
-            this.binaries = binaries;
-            this.folder = folder;
+            _binaries = binaries;
+            _folder = folder;
             ConnectionString = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }.ConnectionString;
         }
 
         public string ConnectionString { get; }
 
-        private string Data => Path.Combine(folder, "data");
+        private string Data => Path.Combine(_folder, "data");
 
         public static async Task<Standby> StartAsync()
         {
@@ -118,9 +118,9 @@ public sealed class ServerRefusalTests(PostgresFixture fixture)
             try
             {
                 if (Environment.IsPrivilegedProcess) await RunAsync("chown", "postgres:postgres", folder);
-                await standby.AsClusterUserAsync(binaries.InitDb, "-D", standby.Data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions");
-                await standby.AsClusterUserAsync("touch", Path.Combine(standby.Data, "standby.signal"));
-                await standby.AsClusterUserAsync(binaries.PgCtl, "-D", standby.Data, "-l", Path.Combine(folder, "server.log"), "-w", "start",
+                await AsClusterUserAsync(binaries.InitDb, "-D", standby.Data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions");
+                await AsClusterUserAsync("touch", Path.Combine(standby.Data, "standby.signal"));
+                await AsClusterUserAsync(binaries.PgCtl, "-D", standby.Data, "-l", Path.Combine(folder, "server.log"), "-w", "start",
                     "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}");
                 return standby;
             }
@@ -133,11 +133,11 @@ public sealed class ServerRefusalTests(PostgresFixture fixture)
 
         public async ValueTask DisposeAsync()
         {
-            if (File.Exists(Path.Combine(Data, "postmaster.pid"))) await AsClusterUserAsync(binaries.PgCtl, "-D", Data, "-m", "immediate", "-w", "stop");
-            Directory.Delete(folder, recursive: true);
+            if (File.Exists(Path.Combine(Data, "postmaster.pid"))) await AsClusterUserAsync(_binaries.PgCtl, "-D", Data, "-m", "immediate", "-w", "stop");
+            Directory.Delete(_folder, recursive: true);
         }
 
-        private Task AsClusterUserAsync(string program, params string[] arguments) =>
+        private static Task AsClusterUserAsync(string program, params string[] arguments) =>
             Environment.IsPrivilegedProcess ? RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments]) : RunAsync(program, arguments);
 
         private static async Task RunAsync(string program, params string[] arguments)

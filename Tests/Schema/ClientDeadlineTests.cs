@@ -13,17 +13,20 @@ namespace Coderd.Database.Tests.Schema;
 /// </summary>
 public sealed class ClientDeadlineTests(PostgresFixture postgres) : IAsyncDisposable
 {
+    /// <summary>The kernel's tables of this process's TCP sockets, IPv4 and IPv6.</summary>
+    private static readonly string[] TcpTables = ["/proc/self/net/tcp", "/proc/self/net/tcp6"];
+
     private const long SleepingVersion = 2099_01_01_0004;
 
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task ServerThatFallsSilentMidMigrationIsGivenUpAfterTheStatementTimeoutPlusTheMargin()
     {
         // Given a migration that runs for a while, reached through a relay that can go silent
-        var (database, _) = await databases.CreateAsync();
+        var (database, _) = await _databases.CreateAsync();
         var target = new NpgsqlConnectionStringBuilder(database);
         await using var proxy = new FreezingProxy(target.Host!, target.Port);
         // (Npgsql then tries to cancel the statement over a new connection, which the silent relay
@@ -52,7 +55,7 @@ public sealed class ClientDeadlineTests(PostgresFixture postgres) : IAsyncDispos
     public async Task MigratorSessionsUseTcpKeepalives()
     {
         // Given a migration that runs for a while
-        var (database, _) = await databases.CreateAsync();
+        var (database, _) = await _databases.CreateAsync();
         var migrator = Sleeping(new NpgsqlConnectionStringBuilder(database) { ApplicationName = "keepalive-migrator" }.ConnectionString, TimeSpan.FromSeconds(30));
         var up = migrator.UpAsync(cancellationToken: Token);
         try
@@ -104,7 +107,7 @@ public sealed class ClientDeadlineTests(PostgresFixture postgres) : IAsyncDispos
         var local = $":{port:X4}";
         for (var look = 0; look < 100; look++)
         {
-            var fields = new[] { "/proc/self/net/tcp", "/proc/self/net/tcp6" }
+            var fields = TcpTables
                 .Where(File.Exists)
                 .SelectMany(File.ReadLines)
                 .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))

@@ -9,15 +9,15 @@ namespace Coderd.Database.Tests.Schema;
 /// </summary>
 internal sealed class Listener : IAsyncDisposable
 {
-    private readonly NpgsqlConnection connection;
-    private readonly string markerChannel;
-    private readonly List<(string Channel, string Payload)> received = [];
+    private readonly NpgsqlConnection _connection;
+    private readonly string _markerChannel;
+    private readonly List<(string Channel, string Payload)> _received = [];
 
     private Listener(NpgsqlConnection connection, string markerChannel)
     {
-        this.connection = connection;
-        this.markerChannel = markerChannel;
-        connection.Notification += (_, e) => received.Add((e.Channel, e.Payload));
+        _connection = connection;
+        _markerChannel = markerChannel;
+        connection.Notification += (_, e) => _received.Add((e.Channel, e.Payload));
     }
 
     public static async Task<Listener> StartAsync(MigratedDatabase database, params string[] channels)
@@ -25,7 +25,7 @@ internal sealed class Listener : IAsyncDisposable
         var listener = new Listener(await database.OpenAsync(), channels[0]);
         foreach (var channel in channels)
         {
-            await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", listener.connection);
+            await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", listener._connection);
             await listen.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
@@ -41,22 +41,22 @@ internal sealed class Listener : IAsyncDisposable
         var marker = $"marker-{Guid.NewGuid()}";
         await using (var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @marker)", sender))
         {
-            notify.Parameters.AddWithValue("channel", markerChannel);
+            notify.Parameters.AddWithValue("channel", _markerChannel);
             notify.Parameters.AddWithValue("marker", marker);
             await notify.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
-        while (!received.Contains((markerChannel, marker)))
+        while (!_received.Contains((_markerChannel, marker)))
         {
             Assert.True(
-                await connection.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken),
-                $"The marker notification on {markerChannel} did not arrive within 30 s.");
+                await _connection.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken),
+                $"The marker notification on {_markerChannel} did not arrive within 30 s.");
         }
 
-        var collected = received.TakeWhile(n => n != (markerChannel, marker)).ToList();
-        received.Clear();
+        var collected = _received.TakeWhile(n => n != (_markerChannel, marker)).ToList();
+        _received.Clear();
         return collected;
     }
 
-    public ValueTask DisposeAsync() => connection.DisposeAsync();
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Coderd.Database.Migrations;
 using Npgsql;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;

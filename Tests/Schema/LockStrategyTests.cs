@@ -15,9 +15,9 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
 {
     private const string GaveUp = "gave up after lock_timeout";
 
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task BlockedMigrationWaitsWithoutQueueingAndSucceedsOnceTheBlockerEnds()
@@ -168,7 +168,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
 
     private async Task<(string ConnectionString, SchemaMigrator Migrator)> CreateBeforeMcpAsync()
     {
-        var (database, migrator) = await databases.CreateAsync();
+        var (database, migrator) = await _databases.CreateAsync();
         await migrator.UpAsync(ValidateChatSpendLimits, Token);
         return (database, migrator);
     }
@@ -218,7 +218,7 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
     /// <summary>The migrator's log, line by line; written from the migrator's task, read from the test's.</summary>
     private sealed class Log : TextWriter
     {
-        private readonly List<string> lines = [];
+        private readonly List<string> _lines = [];
 
         public override Encoding Encoding => Encoding.UTF8;
 
@@ -226,13 +226,13 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         {
             get
             {
-                lock (lines) return [.. lines];
+                lock (_lines) return [.. _lines];
             }
         }
 
         public override void WriteLine(string? value)
         {
-            lock (lines) lines.Add(value ?? "");
+            lock (_lines) _lines.Add(value ?? "");
         }
     }
 }

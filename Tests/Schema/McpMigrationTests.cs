@@ -13,7 +13,7 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
 {
     private static readonly string[] McpIndexes = ["idx_mcp_server_configs_enabled", "idx_mcp_server_configs_forced", "idx_mcp_server_user_tokens_user_id"];
 
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
     private static IEnumerable<string> Columns(SchemaSnapshot schema, string table) =>
         schema.Facts.Tables.Single(t => t.Name == table).Columns.Select(c => c.Name);
@@ -24,12 +24,12 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     private static IEnumerable<(string Table, string Name, string Type, string Def)> Constraints(SchemaSnapshot schema) =>
         schema.Facts.Tables.SelectMany(t => t.Constraints.Select(c => (t.Name, c.Name, c.Type, c.Def)));
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task McpMigrationKeepsExistingRowsAndGivesChatsNoServers()
     {
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
         await migrator.UpAsync(ValidateChatSpendLimits, Token);
         await using var connection = await OpenAsync(connectionString);
         await InsertChatHistoryAsync(connection);
@@ -48,7 +48,7 @@ public sealed class McpMigrationTests(PostgresFixture postgres) : IAsyncDisposab
     [Fact]
     public async Task McpMigrationDownRemovesExactlyItsObjectsAndKeepsEveryChat()
     {
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
         await migrator.UpAsync(ValidateChatSpendLimits, Token);
         var beforeSchema = await SchemaAssert.SnapshotAsync(connectionString);
         await using var connection = await OpenAsync(connectionString);

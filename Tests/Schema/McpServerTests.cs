@@ -112,7 +112,7 @@ public sealed class McpServerTests(MigratedDatabase database) : EmptyDatabaseTes
 
     private Task<Guid> ConfigAsync(Guid? createdBy = null) => Builder.InsertIdAsync("mcp_server_configs", ("created_by", createdBy), ("updated_by", createdBy));
 
-    private Task TokenAsync(Guid config, Guid user) => Builder.InsertAsync("mcp_server_user_tokens", ("mcp_server_config_id", config), ("user_id", user));
+    private Task<Row> TokenAsync(Guid config, Guid user) => Builder.InsertAsync("mcp_server_user_tokens", ("mcp_server_config_id", config), ("user_id", user));
 
     private Task<Guid> ChatAsync(Guid owner) => Builder.InsertIdAsync("chats", ("owner_id", owner));
 }

@@ -9,7 +9,7 @@ namespace Coderd.Database.Tests.Schema;
 /// </summary>
 internal sealed class MigrationDatabases(PostgresFixture postgres) : IAsyncDisposable
 {
-    private readonly List<string> created = [];
+    private readonly List<string> _created = [];
 
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -20,13 +20,13 @@ internal sealed class MigrationDatabases(PostgresFixture postgres) : IAsyncDispo
     public async Task<(string ConnectionString, SchemaMigrator Migrator)> CreateAsync()
     {
         var connectionString = await postgres.CreateEmptyDatabaseAsync("coderd_migrate", Token);
-        created.Add(connectionString);
+        _created.Add(connectionString);
         return (connectionString, new SchemaMigrator(new MigratorOptions { ConnectionString = connectionString }));
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connectionString in created) await postgres.DropDatabaseAsync(connectionString);
+        foreach (var connectionString in _created) await postgres.DropDatabaseAsync(connectionString);
     }
 
     public static async Task<NpgsqlConnection> OpenAsync(string connectionString)

@@ -6,17 +6,17 @@ namespace Coderd.Database.Tests.Schema;
 /// <summary>Every migration's Down is real: it restores exactly the schema its Up started from.</summary>
 public sealed class MigrationDownTests(PostgresFixture postgres) : IAsyncDisposable
 {
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
     public static TheoryData<long> Versions => new(History.Select(m => m.Version));
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(Versions))]
     public async Task DownRestoresTheSchemaBeforeUp(long version)
     {
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
         var previous = History.Where(m => m.Version < version).Select(m => m.Version).DefaultIfEmpty(0).Max();
         if (previous != 0) await migrator.UpAsync(previous, Token);
         var before = await SchemaAssert.SnapshotAsync(connectionString);

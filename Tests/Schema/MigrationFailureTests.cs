@@ -10,7 +10,7 @@ namespace Coderd.Database.Tests.Schema;
 /// below passes this assembly to the runner (<see cref="MigratorOptions.Assemblies"/>).
 /// </summary>
 [Migration(2099_01_01_0001, "Test only: create failing_probe, then fail")]
-public sealed class M2099_01_01_0001_CreateThenFail : SchemaMigration
+internal sealed class M2099_01_01_0001_CreateThenFail : SchemaMigration
 {
     public const string Table = "failing_probe";
 
@@ -26,15 +26,15 @@ public sealed class M2099_01_01_0001_CreateThenFail : SchemaMigration
 /// <summary>A migration that fails halfway, run in process: nothing of it survives, and what ran before it stays.</summary>
 public sealed class MigrationFailureTests(PostgresFixture postgres) : IAsyncDisposable
 {
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task MigrationFailingHalfwayIsRolledBackAndEarlierOnesStay()
     {
         // Given an empty database and a build whose newest migration creates a table and then fails
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
         var withFailing = new SchemaMigrator(new MigratorOptions
         {
             ConnectionString = connectionString,

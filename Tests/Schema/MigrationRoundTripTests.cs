@@ -5,14 +5,14 @@ namespace Coderd.Database.Tests.Schema;
 /// <summary>The whole history run up, down and up again on an empty database of its own.</summary>
 public sealed class MigrationRoundTripTests(PostgresFixture postgres) : IAsyncDisposable
 {
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task UpDownUpEndsWithTheSameSchemaAsTheFirstUp()
     {
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
 
         await migrator.UpAsync(cancellationToken: Token);
         var first = await SchemaAssert.SnapshotAsync(connectionString);
@@ -26,7 +26,7 @@ public sealed class MigrationRoundTripTests(PostgresFixture postgres) : IAsyncDi
     [Fact]
     public async Task DownAllLeavesNothingButTheEmptyVersionTable()
     {
-        var (connectionString, migrator) = await databases.CreateAsync();
+        var (connectionString, migrator) = await _databases.CreateAsync();
         await migrator.UpAsync(cancellationToken: Token);
 
         await migrator.DownAsync(0, Token);

@@ -12,12 +12,12 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
 {
     private const string Disabled = "cannot enqueue message: notification is not enabled";
 
-    private Guid user;
+    private Guid _user;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        user = await Builder.InsertIdAsync("users");
+        _user = await Builder.InsertIdAsync("users");
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
         var id = await MessageAsync(template, """{"b":1,"a":[1,2]}""", [u2, u1], "2024-03-05 23:30:00-05");
 
         Assert.Equal(
-            Md5($$"""{{template}}:{{user}}:smtp:{"a": [1, 2], "b": 1}:{{u2}},{{u1}}:2024-03-06 00:00:00"""),
+            Md5($$"""{{template}}:{{_user}}:smtp:{"a": [1, 2], "b": 1}:{{u2}},{{u1}}:2024-03-06 00:00:00"""),
             await HashAsync(id));
     }
 
@@ -110,8 +110,8 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
         var none = await MessageAsync(template, """{"b":1,"a":[1,2]}""", null, "2024-03-05 12:00:00+00");
         var empty = await MessageAsync(template, """{"b":1,"a":[1,2]}""", [], "2024-03-05 12:00:00+00");
 
-        Assert.Equal(Md5($$"""{{template}}:{{user}}:smtp:{"a": [1, 2], "b": 1}:2024-03-05 00:00:00"""), await HashAsync(none));
-        Assert.Equal(Md5($$"""{{template}}:{{user}}:smtp:{"a": [1, 2], "b": 1}::2024-03-05 00:00:00"""), await HashAsync(empty));
+        Assert.Equal(Md5($$"""{{template}}:{{_user}}:smtp:{"a": [1, 2], "b": 1}:2024-03-05 00:00:00"""), await HashAsync(none));
+        Assert.Equal(Md5($$"""{{template}}:{{_user}}:smtp:{"a": [1, 2], "b": 1}::2024-03-05 00:00:00"""), await HashAsync(empty));
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
 
         await Builder.ExecuteAsync("UPDATE notification_messages SET dedupe_hash = 'mine', payload = '{\"x\": 1}' WHERE id = @id", ("id", id));
 
-        Assert.Equal(Md5($$"""{{template}}:{{user}}:smtp:{"x": 1}:2024-03-05 00:00:00"""), await HashAsync(id));
+        Assert.Equal(Md5($$"""{{template}}:{{_user}}:smtp:{"x": 1}:2024-03-05 00:00:00"""), await HashAsync(id));
     }
 
     [Fact]
@@ -148,14 +148,14 @@ public sealed class NotificationTriggerTests(MigratedDatabase database) : EmptyD
 
     private Task<Guid> TemplateAsync(bool enabledByDefault) => Builder.InsertIdAsync("notification_templates", ("enabled_by_default", enabledByDefault));
 
-    private Task PreferenceAsync(Guid template, bool disabled) =>
-        Builder.InsertAsync("notification_preferences", ("user_id", user), ("notification_template_id", template), ("disabled", disabled));
+    private Task<Row> PreferenceAsync(Guid template, bool disabled) =>
+        Builder.InsertAsync("notification_preferences", ("user_id", _user), ("notification_template_id", template), ("disabled", disabled));
 
     /// <summary>Inserts an smtp message for the class's user and returns its id; <paramref name="targets"/> null is SQL NULL.</summary>
     private Task<Guid> MessageAsync(
         Guid template, string payload = "{}", Guid[]? targets = null, string created = "2024-03-05 12:00:00+00", string createdBy = "test") =>
         Builder.InsertIdAsync(
-            "notification_messages", ("notification_template_id", template), ("user_id", user), ("method", "smtp"), ("created_by", createdBy),
+            "notification_messages", ("notification_template_id", template), ("user_id", _user), ("method", "smtp"), ("created_by", createdBy),
             ("payload", payload), ("targets", targets is null ? null : $"{{{string.Join(',', targets)}}}"), ("created_at", created));
 
     private async Task<string?> HashAsync(Guid id) =>

@@ -268,12 +268,12 @@ public sealed class OrganizationTriggerTests(MigratedDatabase database) : EmptyD
     }
 
     /// <summary>Makes <paramref name="user"/> a member of <paramref name="org"/> holding <paramref name="roles"/>.</summary>
-    private Task MemberAsync(Guid org, Guid user, params string[] roles) =>
+    private Task<Row> MemberAsync(Guid org, Guid user, params string[] roles) =>
         Builder.InsertAsync("organization_members", ("organization_id", org), ("user_id", user), ("roles", $"{{{string.Join(',', roles)}}}"));
 
-    private Task ProvisionerKeyAsync(Guid org, string name) => Builder.InsertAsync("provisioner_keys", ("organization_id", org), ("name", name));
+    private Task<Row> ProvisionerKeyAsync(Guid org, string name) => Builder.InsertAsync("provisioner_keys", ("organization_id", org), ("name", name));
 
-    private Task CustomRoleAsync(string name, Guid? org) => Builder.InsertAsync("custom_roles", ("name", name), ("display_name", name), ("organization_id", org));
+    private Task<Row> CustomRoleAsync(string name, Guid? org) => Builder.InsertAsync("custom_roles", ("name", name), ("display_name", name), ("organization_id", org));
 
     /// <summary>Every member row of the organizations as "org user roles year-of-updated_at", sorted.</summary>
     private async Task<List<string>> MembersAsync(params Guid[] orgs) =>

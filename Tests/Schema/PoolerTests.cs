@@ -17,9 +17,9 @@ public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
     /// <summary>A version in the middle of the history (the last trigger migration), and one well below it.</summary>
     private const long Middle = 2026_02_16_0007, Low = 2026_01_12_0010;
 
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Theory]
     [InlineData("transaction", 2)]
@@ -27,7 +27,7 @@ public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
     public async Task RacingUpsApplyEachVersionOnceAndLeaveNothingOnTheServerConnections(string poolMode, int poolSize)
     {
         // Given an empty database behind a PgBouncer (in transaction mode, two server connections for five jobs)
-        var (database, _) = await databases.CreateAsync();
+        var (database, _) = await _databases.CreateAsync();
         await using var bouncer = await PgBouncer.StartAsync(database, poolMode, poolSize);
         var pooled = bouncer.Route(database);
 
@@ -48,7 +48,7 @@ public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
     public async Task UpRacingDownThroughATransactionPoolerLeavesAConsistentHistory()
     {
         // Given a database in the middle of the history, behind a transaction pooler
-        var (database, direct) = await databases.CreateAsync();
+        var (database, direct) = await _databases.CreateAsync();
         await direct.UpAsync(Middle, Token);
         await using var bouncer = await PgBouncer.StartAsync(database, "transaction", poolSize: 2);
         var pooled = new SchemaMigrator(new MigratorOptions { ConnectionString = bouncer.Route(database) });

@@ -1,5 +1,4 @@
 using Coderd.Database.Migrations.Versions;
-using Npgsql;
 
 namespace Coderd.Database.Tests.Schema;
 
@@ -14,26 +13,26 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
         FROM provisioner_job_stats WHERE job_id = @job
         """;
 
-    private TemplateIds template = null!;
-    private Guid workspace;
+    private TemplateIds _template = null!;
+    private Guid _workspace;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        template = await Builder.TemplateAsync();
-        workspace = await Builder.WorkspaceAsync(template.Template, template.Creator);
+        _template = await Builder.TemplateAsync();
+        _workspace = await Builder.WorkspaceAsync(_template.Template, _template.Creator);
     }
 
     [Fact]
     public async Task OnlyJobsOfWorkspaceBuildsAreListedWithTheBuildsWorkspace()
     {
-        var (_, job) = await Builder.BuildAsync(workspace, 1);
-        await Builder.JobAsync(template.Organization, template.Creator, "template_version_dry_run");
+        var (_, job) = await Builder.BuildAsync(_workspace, 1);
+        await Builder.JobAsync(_template.Organization, _template.Creator, "template_version_dry_run");
         await Builder.ExecuteAsync(
             "UPDATE provisioner_jobs SET worker_id = gen_random_uuid(), error = 'boom', error_code = 'E1', updated_at = '2024-01-01 00:00:00+00' WHERE id = @job",
             ("job", job));
 
-        Assert.Equal([$"{job} failed {workspace}"], await Builder.ColumnAsync<string>(
+        Assert.Equal([$"{job} failed {_workspace}"], await Builder.ColumnAsync<string>(
             "SELECT concat_ws(' ', job_id, job_status, workspace_id) FROM provisioner_job_stats"));
         Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (s.worker_id, s.error, s.error_code, s.updated_at) = (j.worker_id, j.error, j.error_code, j.updated_at)
@@ -46,7 +45,7 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
     [Fact]
     public async Task JobTimesAreSecondsBetweenItsTimestamps()
     {
-        var (_, job) = await Builder.BuildAsync(workspace, 1);
+        var (_, job) = await Builder.BuildAsync(_workspace, 1);
         await Builder.ExecuteAsync("""
             UPDATE provisioner_jobs SET created_at = '2024-01-01 00:00:00+00', started_at = '2024-01-01 00:00:10.5+00',
                                         completed_at = '2024-01-01 00:01:10.5+00', canceled_at = '2024-01-01 00:00:40.5+00'
@@ -59,7 +58,7 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
     [Fact]
     public async Task MissingOrNegativeSpansAreZero()
     {
-        var (_, job) = await Builder.BuildAsync(workspace, 1);
+        var (_, job) = await Builder.BuildAsync(_workspace, 1);
         // Not started: every span is NULL. Then started before it was created: negative.
         Assert.Equal("0 0 0 0 0 0 0", await Builder.ScalarAsync<string>(Secs, ("job", job)));
 
@@ -72,7 +71,7 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
     [Fact]
     public async Task StageTimeRunsFromItsFirstStartToItsLastEnd()
     {
-        var (_, job) = await Builder.BuildAsync(workspace, 1);
+        var (_, job) = await Builder.BuildAsync(_workspace, 1);
         await TimingAsync(job, "init", "00:00:10", "00:00:15");
         await TimingAsync(job, "init", "00:00:12", "00:00:20");
         await TimingAsync(job, "plan", "00:00:20", "00:00:21.25");
@@ -82,6 +81,6 @@ public sealed class ProvisionerJobStatsViewTests(MigratedDatabase database) : Em
         Assert.Equal("0 0 0 10 1.25 0 0", await Builder.ScalarAsync<string>(Secs, ("job", job)));
     }
 
-    private Task TimingAsync(Guid job, string stage, string started, string ended) => Builder.InsertAsync(
+    private Task<Row> TimingAsync(Guid job, string stage, string started, string ended) => Builder.InsertAsync(
         "provisioner_job_timings", ("job_id", job), ("stage", stage), ("started_at", $"2024-01-01 {started}+00"), ("ended_at", $"2024-01-01 {ended}+00"));
 }

@@ -42,14 +42,14 @@ internal sealed class RowBuilder : IAsyncDisposable
 
     private static readonly ConcurrentDictionary<string, Task<SchemaCatalog>> Catalogs = new(StringComparer.Ordinal);
 
-    private readonly bool ownsConnection;
-    private readonly Dictionary<(string Table, string Column), int> counters = [];
+    private readonly bool _ownsConnection;
+    private readonly Dictionary<(string Table, string Column), int> _counters = [];
 
     private RowBuilder(NpgsqlConnection connection, SchemaCatalog catalog, bool ownsConnection)
     {
         Connection = connection;
         Catalog = catalog;
-        this.ownsConnection = ownsConnection;
+        _ownsConnection = ownsConnection;
     }
 
     /// <summary>The connection every insert and query of this builder runs on.</summary>
@@ -82,7 +82,7 @@ internal sealed class RowBuilder : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ownsConnection ? Connection.DisposeAsync() : ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _ownsConnection ? Connection.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>An override holding an SQL expression instead of a value, e.g. <c>new Sql("now()")</c>.</summary>
     public sealed record Sql(string Expression);
@@ -276,7 +276,7 @@ internal sealed class RowBuilder : IAsyncDisposable
     /// </summary>
     public string NewValue(string table, SchemaCatalog.Column column)
     {
-        var n = counters[(table, column.Name)] = counters.GetValueOrDefault((table, column.Name)) + 1;
+        var n = _counters[(table, column.Name)] = _counters.GetValueOrDefault((table, column.Name)) + 1;
         if (column.Accepted.Count > 0) return column.Accepted[(n - 1) % column.Accepted.Count];
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(n);
         return column.Kind switch
@@ -395,26 +395,26 @@ internal sealed partial class SchemaCatalog
     /// <summary><see cref="Column.Kind"/> of enum columns.</summary>
     public const string EnumKind = "enum";
 
-    private readonly Dictionary<string, TableInfo> tables;
+    private readonly Dictionary<string, TableInfo> _tables;
 
     private SchemaCatalog(Dictionary<string, TableInfo> tables, IReadOnlyList<UniqueIndex> uniqueIndexes)
     {
-        this.tables = tables;
+        _tables = tables;
         UniqueIndexes = uniqueIndexes;
     }
 
     /// <summary>Every table but the migrator's version table.</summary>
-    public IEnumerable<TableInfo> Tables => tables.Values;
+    public IEnumerable<TableInfo> Tables => _tables.Values;
 
     /// <summary>Every unique index of the schema, by name.</summary>
     public IReadOnlyList<UniqueIndex> UniqueIndexes { get; }
 
     /// <summary>Every foreign key of the schema.</summary>
-    public IEnumerable<ForeignKey> ForeignKeys => tables.Values.SelectMany(t => t.ForeignKeys);
+    public IEnumerable<ForeignKey> ForeignKeys => _tables.Values.SelectMany(t => t.ForeignKeys);
 
     /// <summary>The table called <paramref name="name"/>.</summary>
     public TableInfo Table(string name) =>
-        tables.TryGetValue(name, out var table) ? table : throw new ArgumentException($"The migrated schema has no table {name}.", nameof(name));
+        _tables.TryGetValue(name, out var table) ? table : throw new ArgumentException($"The migrated schema has no table {name}.", nameof(name));
 
     /// <summary>A column.</summary>
     /// <param name="Name">Its name.</param>
@@ -439,10 +439,19 @@ internal sealed partial class SchemaCatalog
     }
 
     /// <summary>A one-column foreign key (the schema has no other kind).</summary>
+    /// <param name="Name">The constraint's name.</param>
+    /// <param name="Table">The referencing table.</param>
+    /// <param name="Column">The referencing column.</param>
+    /// <param name="ReferencedTable">The referenced table.</param>
+    /// <param name="ReferencedColumn">The referenced column.</param>
     /// <param name="OnDelete"><c>pg_constraint.confdeltype</c>: a no action, r restrict, c cascade, n set null, d set default.</param>
     public sealed record ForeignKey(string Name, string Table, string Column, string ReferencedTable, string ReferencedColumn, char OnDelete);
 
     /// <summary>A unique index: its key elements (a column name or an expression's text each) and its predicate, if partial.</summary>
+    /// <param name="Name">The index's name.</param>
+    /// <param name="Table">Its table.</param>
+    /// <param name="Keys">Its key elements, in order.</param>
+    /// <param name="Predicate">The <c>WHERE</c> of a partial index; null otherwise.</param>
     /// <param name="Order">Its place in creation (OID) order, in which PostgreSQL checks a table's unique indexes.</param>
     public sealed record UniqueIndex(string Name, string Table, IReadOnlyList<string> Keys, string? Predicate, long Order);
 

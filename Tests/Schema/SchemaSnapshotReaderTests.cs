@@ -119,16 +119,16 @@ public sealed class SchemaSnapshotReaderTests(PostgresFixture postgres) : IAsync
 
         """;
 
-    private readonly MigrationDatabases databases = new(postgres);
+    private readonly MigrationDatabases _databases = new(postgres);
 
-    public ValueTask DisposeAsync() => databases.DisposeAsync();
+    public ValueTask DisposeAsync() => _databases.DisposeAsync();
 
     [Fact]
     public async Task EveryKindOfObjectIsReadAsTheSpecRendersIt()
     {
         // Given a database with one object of each kind, whose sessions default to another time zone
         // and a search path that hides public
-        var (connectionString, _) = await databases.CreateAsync();
+        var (connectionString, _) = await _databases.CreateAsync();
         await using (var connection = await OpenAsync(connectionString))
         {
             await ExecuteAsync(connection, Ddl);
@@ -147,7 +147,7 @@ public sealed class SchemaSnapshotReaderTests(PostgresFixture postgres) : IAsync
     [Fact]
     public async Task AnEmptyDatabaseHasAnEmptySnapshot()
     {
-        var (connectionString, _) = await databases.CreateAsync();
+        var (connectionString, _) = await _databases.CreateAsync();
 
         var snapshot = await SchemaAssert.SnapshotAsync(connectionString);
 

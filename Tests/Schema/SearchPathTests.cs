@@ -164,5 +164,5 @@ public sealed class SearchPathTests(MigratedDatabase database) : EmptyDatabaseTe
             """));
     }
 
-    private Task EmptySearchPathAsync() => Builder.ExecuteAsync("SET search_path = ''");
+    private Task<int> EmptySearchPathAsync() => Builder.ExecuteAsync("SET search_path = ''");
 }

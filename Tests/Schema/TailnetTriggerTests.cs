@@ -1,5 +1,4 @@
 using Coderd.Database.Migrations.Versions;
-using Npgsql;
 
 namespace Coderd.Database.Tests.Schema;
 
@@ -13,17 +12,17 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
     private const string PeerUpdate = "tailnet_peer_update";
     private const string TunnelUpdate = "tailnet_tunnel_update";
 
-    private Listener listener = null!;
+    private Listener _listener = null!;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        listener = await Listener.StartAsync(Database, Heartbeat, PeerUpdate, TunnelUpdate);
+        _listener = await Listener.StartAsync(Database, Heartbeat, PeerUpdate, TunnelUpdate);
     }
 
     public override async ValueTask DisposeAsync()
     {
-        await listener.DisposeAsync();
+        await _listener.DisposeAsync();
         await base.DisposeAsync();
     }
 
@@ -36,28 +35,28 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
         await Builder.ExecuteAsync("UPDATE tailnet_coordinators SET heartbeat_at = now() WHERE id = @id", ("id", coordinator));
         await Builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
 
-        Assert.Equal([(Heartbeat, $"{coordinator}"), (Heartbeat, $"{coordinator}")], await listener.CollectAsync(Builder.Connection));
+        Assert.Equal([(Heartbeat, $"{coordinator}"), (Heartbeat, $"{coordinator}")], await _listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task PeerInsertSendsNewIdAndUpdateAndDeleteSendTheOldId()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(Builder.Connection);
+        await _listener.CollectAsync(Builder.Connection);
         var (peer, renamed) = (Guid.NewGuid(), Guid.NewGuid());
 
         await PeerAsync(peer, coordinator);
         await Builder.ExecuteAsync("UPDATE tailnet_peers SET id = @renamed WHERE id = @peer", ("renamed", renamed), ("peer", peer));
         await Builder.ExecuteAsync("DELETE FROM tailnet_peers WHERE id = @renamed", ("renamed", renamed));
 
-        Assert.Equal([(PeerUpdate, $"{peer}"), (PeerUpdate, $"{peer}"), (PeerUpdate, $"{renamed}")], await listener.CollectAsync(Builder.Connection));
+        Assert.Equal([(PeerUpdate, $"{peer}"), (PeerUpdate, $"{peer}"), (PeerUpdate, $"{renamed}")], await _listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task TunnelInsertAndUpdateSendNewEndsAndDeleteSendsOldEnds()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(Builder.Connection);
+        await _listener.CollectAsync(Builder.Connection);
         var (src, dst, moved) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
 
         await TunnelAsync(coordinator, src, dst);
@@ -66,14 +65,14 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
 
         Assert.Equal(
             [(TunnelUpdate, $"{src},{dst}"), (TunnelUpdate, $"{src},{moved}"), (TunnelUpdate, $"{src},{moved}")],
-            await listener.CollectAsync(Builder.Connection));
+            await _listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
     public async Task RolledBackTransactionSendsNothing()
     {
         var coordinator = await CoordinatorAsync();
-        await listener.CollectAsync(Builder.Connection);
+        await _listener.CollectAsync(Builder.Connection);
 
         await using (var transaction = await Builder.Connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
         {
@@ -82,7 +81,7 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
             await transaction.RollbackAsync(TestContext.Current.CancellationToken);
         }
 
-        Assert.Empty(await listener.CollectAsync(Builder.Connection));
+        Assert.Empty(await _listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
@@ -98,7 +97,7 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
             await transaction.CommitAsync(TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal([(Heartbeat, $"{coordinator}")], await listener.CollectAsync(Builder.Connection));
+        Assert.Equal([(Heartbeat, $"{coordinator}")], await _listener.CollectAsync(Builder.Connection));
     }
 
     [Fact]
@@ -109,19 +108,19 @@ public sealed class TailnetTriggerTests(MigratedDatabase database) : EmptyDataba
         await PeerAsync(first, coordinator);
         await PeerAsync(second, coordinator);
         await TunnelAsync(coordinator, first, second);
-        await listener.CollectAsync(Builder.Connection);
+        await _listener.CollectAsync(Builder.Connection);
 
         await Builder.ExecuteAsync("DELETE FROM tailnet_coordinators WHERE id = @id", ("id", coordinator));
 
         Assert.Equal(
             new[] { (PeerUpdate, $"{first}"), (PeerUpdate, $"{second}"), (TunnelUpdate, $"{first},{second}") }.Order(),
-            (await listener.CollectAsync(Builder.Connection)).Order());
+            (await _listener.CollectAsync(Builder.Connection)).Order());
     }
 
     private Task<Guid> CoordinatorAsync(Guid? id = null) => Builder.InsertIdAsync("tailnet_coordinators", ("id", id ?? Guid.NewGuid()));
 
-    private Task PeerAsync(Guid id, Guid coordinator) => Builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
+    private Task<Row> PeerAsync(Guid id, Guid coordinator) => Builder.InsertAsync("tailnet_peers", ("id", id), ("coordinator_id", coordinator));
 
-    private Task TunnelAsync(Guid coordinator, Guid src, Guid dst) =>
+    private Task<Row> TunnelAsync(Guid coordinator, Guid src, Guid dst) =>
         Builder.InsertAsync("tailnet_tunnels", ("coordinator_id", coordinator), ("src_id", src), ("dst_id", dst));
 }

@@ -1,5 +1,4 @@
 using Coderd.Database.Migrations.Versions;
-using Npgsql;
 
 namespace Coderd.Database.Tests.Schema;
 
@@ -9,16 +8,16 @@ namespace Coderd.Database.Tests.Schema;
 /// </summary>
 public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest(database)
 {
-    private Guid org;
-    private Guid owner;
-    private Guid template;
-    private Guid version;
+    private Guid _org;
+    private Guid _owner;
+    private Guid _template;
+    private Guid _version;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
-        (org, _, template, version) = await Builder.TemplateAsync(("created_by", owner));
+        _owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
+        (_org, _, _template, _version) = await Builder.TemplateAsync(("created_by", _owner));
     }
 
     /// <summary>
@@ -53,7 +52,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     public async Task StatusIsTheFirstPartThatIsNotActive(
         string transition, string job, string? lifecycle, string? health, string status, string build, string agent, string app)
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, transition, job, lifecycle, health);
 
@@ -82,7 +81,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     [Fact]
     public async Task TaskWithWorkspaceButNoAppRowIsPending()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         await Builder.BuildAsync(workspace, 1);
         await TaskAsync(workspace);
 
@@ -93,7 +92,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     [Fact]
     public async Task StatusFollowsTheLatestTaskAppRowsBuildNotTheWorkspacesLatestBuild()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, "start", "failed", null, null);
         var (agent, app) = await TaskAppAsync(task, workspace, 2, "start", "succeeded", "ready", "healthy");
@@ -111,7 +110,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     [Fact]
     public async Task DeletedAgentStillCounts()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var task = await TaskAsync(workspace);
         await TaskAppAsync(task, workspace, 1, "start", "succeeded", "ready", "healthy");
         await Builder.ExecuteAsync("UPDATE workspace_agents SET deleted = true");
@@ -122,11 +121,11 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     [Fact]
     public async Task DeletedTasksAreLeftOutAndOwnersNamesComeAlong()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         await Builder.ExecuteAsync("""UPDATE workspaces SET group_acl = '{"g": 1}', user_acl = '{"u": 2}' WHERE id = @ws""", ("ws", workspace));
         var live = await TaskAsync(workspace);
         await TaskAsync(workspace, deleted: true);
-        var names = await Builder.ScalarAsync<string>("SELECT username || ' ' || name || ' ' || avatar_url FROM users WHERE id = @owner", ("owner", owner));
+        var names = await Builder.ScalarAsync<string>("SELECT username || ' ' || name || ' ' || avatar_url FROM users WHERE id = @owner", ("owner", _owner));
 
         Assert.Equal([$$"""{{live}} {"g": 1} {"u": 2} {{names}}"""], await Builder.ColumnAsync<string>("""
             SELECT concat_ws(' ', id, workspace_group_acl, workspace_user_acl, owner_username, owner_name, owner_avatar_url)
@@ -142,7 +141,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     }
 
     private Task<Guid> TaskAsync(Guid? workspace, bool deleted = false) => Builder.InsertIdAsync(
-        "tasks", ("organization_id", org), ("owner_id", owner), ("workspace_id", workspace), ("template_version_id", version),
+        "tasks", ("organization_id", _org), ("owner_id", _owner), ("workspace_id", workspace), ("template_version_id", _version),
         ("deleted_at", deleted ? new RowBuilder.Sql("now()") : null));
 
     /// <summary>
@@ -165,7 +164,7 @@ public sealed class TaskViewTests(MigratedDatabase database) : EmptyDatabaseTest
     }
 
     /// <summary>Sets the job's times and error so that its generated <c>job_status</c> is <paramref name="status"/>.</summary>
-    private Task SetJobAsync(Guid job, string status) => Builder.ExecuteAsync(status switch
+    private Task<int> SetJobAsync(Guid job, string status) => Builder.ExecuteAsync(status switch
     {
         "pending" => "SELECT @job",
         "running" => "UPDATE provisioner_jobs SET started_at = now() WHERE id = @job",

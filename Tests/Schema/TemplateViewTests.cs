@@ -1,5 +1,4 @@
 using Coderd.Database.Migrations.Versions;
-using Npgsql;
 
 namespace Coderd.Database.Tests.Schema;
 

@@ -107,7 +107,7 @@ public sealed class UsageEventTriggerTests(MigratedDatabase database) : EmptyDat
             PostgresErrorCodes.RaiseException, "Unhandled usage event type in aggregate_usage_event: other_v1");
     }
 
-    private Task EventAsync(string type, string data, string createdAt) =>
+    private Task<Row> EventAsync(string type, string data, string createdAt) =>
         Builder.InsertAsync("usage_events", ("event_type", type), ("event_data", data), ("created_at", createdAt));
 
     /// <summary>Every daily row as "day type usage_data", sorted.</summary>

@@ -217,7 +217,7 @@ public sealed class UserTriggerTests(MigratedDatabase database) : EmptyDatabaseT
     /// <summary>Inserts an API key of <paramref name="user"/> and returns its (text) id.</summary>
     private async Task<string> ApiKeyAsync(Guid user) => (await Builder.InsertAsync("api_keys", ("user_id", user)))["id"]!;
 
-    private Task UserLinkAsync(Guid user, string login = "github") => Builder.InsertAsync("user_links", ("user_id", user), ("login_type", login));
+    private Task<Row> UserLinkAsync(Guid user, string login = "github") => Builder.InsertAsync("user_links", ("user_id", user), ("login_type", login));
 
     /// <summary>Inserts the secret of a new OAuth2 app and returns its id.</summary>
     private Task<Guid> OAuth2SecretAsync() => Builder.InsertIdAsync("oauth2_provider_app_secrets");

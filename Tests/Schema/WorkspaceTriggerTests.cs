@@ -11,14 +11,14 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
 {
     private const string NextStart = "2030-01-01 08:00:00+00";
 
-    private TemplateIds template = null!;
-    private Guid workspace;
+    private TemplateIds _template = null!;
+    private Guid _workspace;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        template = await Builder.TemplateAsync();
-        workspace = await Builder.WorkspaceAsync(template.Template, template.Creator);
+        _template = await Builder.TemplateAsync();
+        _workspace = await Builder.WorkspaceAsync(_template.Template, _template.Creator);
         await Builder.ExecuteAsync(
             "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 8 * * *', next_start_at = @next::timestamptz, updated_at = '2020-01-01 00:00:00+00'",
             ("next", NextStart));
@@ -28,7 +28,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     public async Task ScheduleChangeKeepingNextStartClearsItAfterTheStatement()
     {
         var returned = await Builder.ScalarAsync<DateTime?>(
-            "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws RETURNING next_start_at", ("ws", workspace));
+            "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws RETURNING next_start_at", ("ws", _workspace));
 
         // RETURNING still shows the value the trigger's own UPDATE then clears; updated_at is left alone.
         Assert.Equal(new DateTime(2030, 1, 1, 8, 0, 0, DateTimeKind.Utc), returned);
@@ -40,7 +40,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     {
         await Builder.ExecuteAsync(
             "UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *', next_start_at = '2030-01-01 09:00:00+00' WHERE id = @ws",
-            ("ws", workspace));
+            ("ws", _workspace));
 
         Assert.Equal("2030-01-01 09:00 2020", await StateAsync());
     }
@@ -48,7 +48,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task ScheduleSetToNullDoesNotCount()
     {
-        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", _workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -56,9 +56,9 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task ScheduleSetFromNullDoesNotCount()
     {
-        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = NULL WHERE id = @ws", ("ws", _workspace));
 
-        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET autostart_schedule = 'CRON_TZ=UTC 0 9 * * *' WHERE id = @ws", ("ws", _workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -66,7 +66,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task OtherUpdatesKeepNextStart()
     {
-        await Builder.ExecuteAsync("UPDATE workspaces SET ttl = 3600, autostart_schedule = autostart_schedule WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET ttl = 3600, autostart_schedule = autostart_schedule WHERE id = @ws", ("ws", _workspace));
 
         Assert.Equal("2030-01-01 08:00 2020", await StateAsync());
     }
@@ -74,11 +74,11 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task DormantWorkspaceHasNextStartCleared()
     {
-        await Builder.ExecuteAsync("UPDATE workspaces SET dormant_at = now() WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET dormant_at = now() WHERE id = @ws", ("ws", _workspace));
         Assert.Equal("cleared 2020", await StateAsync());
 
         // Setting it again on a dormant workspace is cleared straight away.
-        await Builder.ExecuteAsync("UPDATE workspaces SET next_start_at = '2031-01-01 00:00:00+00' WHERE id = @ws", ("ws", workspace));
+        await Builder.ExecuteAsync("UPDATE workspaces SET next_start_at = '2031-01-01 00:00:00+00' WHERE id = @ws", ("ws", _workspace));
         Assert.Equal("cleared 2020", await StateAsync());
     }
 
@@ -86,7 +86,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     public async Task DormantWorkspaceInsertedWithNextStartKeepsItUntilItsFirstUpdate()
     {
         var dormant = await Builder.WorkspaceAsync(
-            template.Template, template.Creator, ("dormant_at", new RowBuilder.Sql("now()")), ("next_start_at", NextStart));
+            _template.Template, _template.Creator, ("dormant_at", new RowBuilder.Sql("now()")), ("next_start_at", NextStart));
 
         Assert.True(await Builder.ScalarAsync<bool>("SELECT next_start_at IS NOT NULL FROM workspaces WHERE id = @ws", ("ws", dormant)));
 
@@ -98,7 +98,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task SecondLiveAgentWithSameNameInOneBuildIsUniqueViolation()
     {
-        var job = (await Builder.BuildAsync(workspace, 1)).Job;
+        var job = (await Builder.BuildAsync(_workspace, 1)).Job;
         await AgentAsync(await Builder.InsertIdAsync("workspace_resources", ("job_id", job)), "main");
         // Another resource of the same build's job counts too.
         var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", job));
@@ -142,7 +142,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
     [Fact]
     public async Task ResourceOfJobWithoutBuildIsNotChecked()
     {
-        var import = await Builder.JobAsync(template.Organization, template.Creator, "template_version_import");
+        var import = await Builder.JobAsync(_template.Organization, _template.Creator, "template_version_import");
         var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", import));
 
         await AgentAsync(resource, "main");
@@ -203,7 +203,7 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
 
     /// <summary>Inserts build <paramref name="number"/> of the workspace and a resource of its job; returns the resource.</summary>
     private async Task<Guid> ResourceOfBuildAsync(int number) =>
-        await Builder.InsertIdAsync("workspace_resources", ("job_id", (await Builder.BuildAsync(workspace, number)).Job));
+        await Builder.InsertIdAsync("workspace_resources", ("job_id", (await Builder.BuildAsync(_workspace, number)).Job));
 
     private Task<Guid> AgentAsync(Guid resource, string name, bool deleted = false) =>
         Builder.InsertIdAsync("workspace_agents", ("resource_id", resource), ("name", name), ("deleted", deleted));
@@ -213,5 +213,5 @@ public sealed class WorkspaceTriggerTests(MigratedDatabase database) : EmptyData
         SELECT COALESCE(to_char(next_start_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), 'cleared')
                || ' ' || to_char(updated_at AT TIME ZONE 'UTC', 'YYYY')
         FROM workspaces WHERE id = @ws
-        """, ("ws", workspace));
+        """, ("ws", _workspace));
 }

@@ -12,28 +12,28 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
 {
     private static readonly Guid PrebuildsUser = Guid.Parse(M2026_02_23_0003_CreateWorkspaceViews.PrebuildsUserId);
 
-    private Guid org;
-    private Guid owner;
-    private Guid template;
-    private Guid version;
+    private Guid _org;
+    private Guid _owner;
+    private Guid _template;
+    private Guid _version;
 
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
         // Distinct names everywhere, so that a view taking one column for another shows.
-        org = await Builder.InsertIdAsync("organizations", ("name", "acme"), ("display_name", "Acme"), ("icon", "acme.svg"), ("description", "about acme"));
-        owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
-        (_, _, template, version) = await Builder.TemplateAsync(
-            ("organization_id", org), ("created_by", owner), ("name", "dev"), ("display_name", "Dev"), ("icon", "dev.png"), ("description", "about dev"));
+        _org = await Builder.InsertIdAsync("organizations", ("name", "acme"), ("display_name", "Acme"), ("icon", "acme.svg"), ("description", "about acme"));
+        _owner = await Builder.InsertIdAsync("users", ("username", "alice"), ("name", "Alice"), ("avatar_url", "https://a/alice"));
+        (_, _, _template, _version) = await Builder.TemplateAsync(
+            ("organization_id", _org), ("created_by", _owner), ("name", "dev"), ("display_name", "Dev"), ("icon", "dev.png"), ("description", "about dev"));
     }
 
     [Fact]
     public async Task BuildsComeWithTheirInitiatorsNamesOrEmptyStrings()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var (byOwner, _) = await Builder.BuildAsync(workspace, 1);
         var (byNobody, _) = await Builder.BuildAsync(workspace, 2, ("initiator_id", Guid.NewGuid()));
-        var names = await Builder.ScalarAsync<string>("SELECT avatar_url || ' ' || username || ' ' || name FROM users WHERE id = @owner", ("owner", owner));
+        var names = await Builder.ScalarAsync<string>("SELECT avatar_url || ' ' || username || ' ' || name FROM users WHERE id = @owner", ("owner", _owner));
 
         Assert.Equal(
             new[] { $"{byOwner} {names}", $"{byNobody}   " }.Order(StringComparer.Ordinal),
@@ -44,7 +44,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task BuildColumnsAreTheTablesOwnWithoutProvisionerState()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         await Builder.BuildAsync(workspace, 1);
         await Builder.ExecuteAsync("UPDATE workspace_builds SET provisioner_state = '\\x0102', has_ai_task = true, deadline = now()");
 
@@ -63,14 +63,14 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task LatestBuildIsTheHighestNumberNotTheNewest()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var (second, secondJob) = await Builder.BuildAsync(workspace, 2, ("transition", "stop"));
         var (first, _) = await Builder.BuildAsync(workspace, 1);
         await Builder.ExecuteAsync("UPDATE workspace_builds SET created_at = now() + interval '1 hour' WHERE id = @first", ("first", first));
         await Builder.ExecuteAsync("UPDATE provisioner_jobs SET started_at = now() WHERE id = @job", ("job", secondJob));
 
         Assert.Equal(
-            [$"{second} {workspace} {version} {secondJob} stop running"],
+            [$"{second} {workspace} {_version} {secondJob} stop running"],
             await Builder.ColumnAsync<string>(
                 "SELECT concat_ws(' ', id, workspace_id, template_version_id, job_id, template_version_preset_id, transition, job_status) FROM workspace_latest_builds"));
         Assert.True(await Builder.ScalarAsync<bool>(
@@ -80,8 +80,8 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task WorkspaceWithoutBuildsGivesAllNullRowAndDeletedWorkspacesAreLeftOut()
     {
-        await Builder.WorkspaceAsync(template, owner);
-        var deleted = await Builder.WorkspaceAsync(template, owner, ("deleted", true));
+        await Builder.WorkspaceAsync(_template, _owner);
+        var deleted = await Builder.WorkspaceAsync(_template, _owner, ("deleted", true));
         await Builder.BuildAsync(deleted, 1);
 
         Assert.Equal(1L, await Builder.ScalarAsync<long>("""
@@ -94,7 +94,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task LatestBuildsComeInWorkspaceIdOrder()
     {
-        for (var i = 0; i < 5; i++) await Builder.BuildAsync(await Builder.WorkspaceAsync(template, owner), 1);
+        for (var i = 0; i < 5; i++) await Builder.BuildAsync(await Builder.WorkspaceAsync(_template, _owner), 1);
 
         Assert.Equal(
             await Builder.ColumnAsync<Guid>("SELECT id FROM workspaces ORDER BY id"),
@@ -104,12 +104,12 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task PrebuildBuildsAreTheBuildsThePrebuildsUserStarted()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         var (prebuild, _) = await Builder.BuildAsync(workspace, 1, ("initiator_id", PrebuildsUser));
         await Builder.BuildAsync(workspace, 2);
 
         Assert.Equal(
-            [$"{prebuild} {workspace} {version} start 1"],
+            [$"{prebuild} {workspace} {_version} start 1"],
             await Builder.ColumnAsync<string>(
                 "SELECT concat_ws(' ', id, workspace_id, template_version_id, transition, template_version_preset_id, build_number) FROM workspace_prebuild_builds"));
     }
@@ -119,9 +119,9 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     {
         await PrebuildsUserAsync();
         var (presetA, presetB) = (await PresetAsync(), await PresetAsync());
-        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        var prebuild = await Builder.WorkspaceAsync(_template, PrebuildsUser);
         await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", presetA));
-        await Builder.BuildAsync(prebuild, 2, ("initiator_id", owner), ("template_version_preset_id", presetB));
+        await Builder.BuildAsync(prebuild, 2, ("initiator_id", _owner), ("template_version_preset_id", presetB));
         await Builder.BuildAsync(prebuild, 3, ("initiator_id", PrebuildsUser));
 
         Assert.Equal([$"{prebuild} {presetB}"], await Builder.ColumnAsync<string>("SELECT id || ' ' || current_preset_id FROM workspace_prebuilds"));
@@ -136,8 +136,8 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     {
         await PrebuildsUserAsync();
         var preset = await PresetAsync();
-        await Builder.BuildAsync(await Builder.WorkspaceAsync(template, PrebuildsUser), 1, ("initiator_id", PrebuildsUser));
-        await Builder.BuildAsync(await Builder.WorkspaceAsync(template, owner), 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", preset));
+        await Builder.BuildAsync(await Builder.WorkspaceAsync(_template, PrebuildsUser), 1, ("initiator_id", PrebuildsUser));
+        await Builder.BuildAsync(await Builder.WorkspaceAsync(_template, _owner), 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", preset));
 
         Assert.Equal(0L, await Builder.ScalarAsync<long>("SELECT count(*) FROM workspace_prebuilds"));
     }
@@ -159,7 +159,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     {
         await PrebuildsUserAsync();
         var preset = await PresetAsync();
-        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        var prebuild = await Builder.WorkspaceAsync(_template, PrebuildsUser);
         await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", preset));
         var latest = (await Builder.BuildAsync(prebuild, 2, ("initiator_id", PrebuildsUser))).Job;
         var resource = await Builder.InsertIdAsync("workspace_resources", ("job_id", latest));
@@ -176,7 +176,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     public async Task ReadinessLooksAtTheLatestBuildOnly()
     {
         await PrebuildsUserAsync();
-        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser);
+        var prebuild = await Builder.WorkspaceAsync(_template, PrebuildsUser);
         var first = (await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", await PresetAsync()))).Job;
         await Builder.InsertAsync("workspace_agents", ("resource_id", await Builder.InsertIdAsync("workspace_resources", ("job_id", first))), ("lifecycle_state", "ready"));
         await Builder.BuildAsync(prebuild, 2, ("initiator_id", PrebuildsUser));
@@ -188,7 +188,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     public async Task DeletedPrebuildIsListedButNeverReady()
     {
         await PrebuildsUserAsync();
-        var prebuild = await Builder.WorkspaceAsync(template, PrebuildsUser, ("deleted", true));
+        var prebuild = await Builder.WorkspaceAsync(_template, PrebuildsUser, ("deleted", true));
         var job = (await Builder.BuildAsync(prebuild, 1, ("initiator_id", PrebuildsUser), ("template_version_preset_id", await PresetAsync()))).Job;
         await Builder.InsertAsync("workspace_agents", ("resource_id", await Builder.InsertIdAsync("workspace_resources", ("job_id", job))), ("lifecycle_state", "ready"));
 
@@ -198,9 +198,9 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task WorkspaceComesOncePerTaskAndOnceWithoutTaskDeletedOnesIncluded()
     {
-        var withTasks = await Builder.WorkspaceAsync(template, owner);
-        var without = await Builder.WorkspaceAsync(template, owner);
-        var deleted = await Builder.WorkspaceAsync(template, owner, ("deleted", true));
+        var withTasks = await Builder.WorkspaceAsync(_template, _owner);
+        var without = await Builder.WorkspaceAsync(_template, _owner);
+        var deleted = await Builder.WorkspaceAsync(_template, _owner, ("deleted", true));
         var task = await TaskAsync(withTasks, deletedAt: null);
         var deletedTask = await TaskAsync(withTasks, deletedAt: "2024-01-01 00:00:00+00");
 
@@ -212,7 +212,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task ExpandedWorkspaceCarriesOwnerOrganizationAndTemplateFields()
     {
-        await Builder.WorkspaceAsync(template, owner);
+        await Builder.WorkspaceAsync(_template, _owner);
 
         Assert.True(await Builder.ScalarAsync<bool>("""
             SELECT (e.owner_avatar_url, e.owner_username, e.owner_name,
@@ -235,10 +235,10 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task AclDisplayInfoNamesEachKeyWithEmptyStringsForUnknownIds()
     {
-        var group = await Builder.InsertIdAsync("groups", ("organization_id", org), ("avatar_url", "https://g/devs"));
+        var group = await Builder.InsertIdAsync("groups", ("organization_id", _org), ("avatar_url", "https://g/devs"));
         var gone = await Builder.InsertIdAsync("users", ("deleted", true), ("name", "Gone"), ("avatar_url", "https://a/gone"));
         var (unknownGroup, unknownUser) = (Guid.NewGuid(), Guid.NewGuid());
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         await Builder.ExecuteAsync("""
             UPDATE workspaces
             SET group_acl = jsonb_build_object(@group::text, '["read"]'::jsonb, @unknownGroup::text, '"ignored"'::jsonb),
@@ -262,7 +262,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task EmptyAclsGiveEmptyObjects()
     {
-        await Builder.WorkspaceAsync(template, owner);
+        await Builder.WorkspaceAsync(_template, _owner);
 
         Assert.Equal(["{} {}"], await Builder.ColumnAsync<string>(
             "SELECT group_acl_display_info::text || ' ' || user_acl_display_info::text FROM workspaces_expanded"));
@@ -271,7 +271,7 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
     [Fact]
     public async Task NonUuidAclKeyFailsAnyQueryComputingDisplayInfo()
     {
-        var workspace = await Builder.WorkspaceAsync(template, owner);
+        var workspace = await Builder.WorkspaceAsync(_template, _owner);
         await Builder.ExecuteAsync("UPDATE workspaces SET group_acl = '{\"admins\": []}' WHERE id = @ws", ("ws", workspace));
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => Builder.ColumnAsync<string>(
@@ -280,10 +280,10 @@ public sealed class WorkspaceViewTests(MigratedDatabase database) : EmptyDatabas
         Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, error.SqlState);
     }
 
-    private Task PrebuildsUserAsync() => Builder.InsertAsync("users", ("id", PrebuildsUser), ("is_system", true));
+    private Task<Row> PrebuildsUserAsync() => Builder.InsertAsync("users", ("id", PrebuildsUser), ("is_system", true));
 
-    private Task<Guid> PresetAsync() => Builder.InsertIdAsync("template_version_presets", ("template_version_id", version));
+    private Task<Guid> PresetAsync() => Builder.InsertIdAsync("template_version_presets", ("template_version_id", _version));
 
     private Task<Guid> TaskAsync(Guid workspace, string? deletedAt) => Builder.InsertIdAsync(
-        "tasks", ("organization_id", org), ("owner_id", owner), ("workspace_id", workspace), ("template_version_id", version), ("deleted_at", deletedAt));
+        "tasks", ("organization_id", _org), ("owner_id", _owner), ("workspace_id", workspace), ("template_version_id", _version), ("deleted_at", deletedAt));
 }

@@ -25,22 +25,22 @@ public sealed class ScratchServer : IAsyncDisposable
     /// <summary>The variable naming a server to use instead of starting one.</summary>
     public const string UrlVariable = "TEST_DATABASE_URL";
 
-    private readonly ThrowawayCluster? cluster;
-    private readonly PostgreSqlContainer? container;
-    private readonly ConcurrentDictionary<string, bool> created = new(StringComparer.Ordinal);
+    private readonly ThrowawayCluster? _cluster;
+    private readonly PostgreSqlContainer? _container;
+    private readonly ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
     private ScratchServer(string adminConnectionString, ThrowawayCluster? cluster, PostgreSqlContainer? container)
     {
         AdminConnectionString = adminConnectionString;
-        this.cluster = cluster;
-        this.container = container;
+        _cluster = cluster;
+        _container = container;
     }
 
     /// <summary>Connection string of a user allowed to create databases; contains the password.</summary>
     public string AdminConnectionString { get; }
 
     /// <summary>True when the server is the one of <see cref="UrlVariable"/>, which this class only adds databases to.</summary>
-    public bool IsGiven => cluster is null && container is null;
+    public bool IsGiven => _cluster is null && _container is null;
 
     /// <summary>Picks a server (see the class remarks) and writes one line to <paramref name="log"/> saying which, without the password.</summary>
     /// <exception cref="FormatException"><c>TEST_DATABASE_URL</c> is set but not a connection string.</exception>
@@ -108,7 +108,7 @@ public sealed class ScratchServer : IAsyncDisposable
         // PostgreSQL copies a template only while nobody is connected to it: close this process's idle sessions.
         if (template is not null) NpgsqlConnection.ClearAllPools();
         await Sql.ExecuteAsync(AdminConnectionString, $"CREATE DATABASE \"{name}\"{(template is null ? "" : $" TEMPLATE \"{template}\"")}", cancellationToken);
-        created[name] = true;
+        _created[name] = true;
         return ConnectionStrings.WithDatabase(AdminConnectionString, name);
     }
 
@@ -119,7 +119,7 @@ public sealed class ScratchServer : IAsyncDisposable
         // Pooled idle connections to a dropped database would fail on their next use.
         NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionStrings.WithDatabase(AdminConnectionString, name)));
         await Sql.ExecuteAsync(AdminConnectionString, $"DROP DATABASE IF EXISTS \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\" WITH (FORCE)", cancellationToken);
-        created.TryRemove(name, out _);
+        _created.TryRemove(name, out _);
     }
 
     /// <summary>
@@ -127,10 +127,10 @@ public sealed class ScratchServer : IAsyncDisposable
     /// container's own <c>pg_dump</c>, so the host needs none.
     /// </summary>
     public Task<string> DumpAsync(string connectionString, string headerCommand, CancellationToken cancellationToken = default) =>
-        SchemaDump.DumpAsync(connectionString, headerCommand, container is null ? null : async (target, options, token) =>
+        SchemaDump.DumpAsync(connectionString, headerCommand, _container is null ? null : async (target, options, token) =>
         {
             // Inside the container the server trusts its Unix socket, so no password is needed at all.
-            var result = await container.ExecAsync(
+            var result = await _container.ExecAsync(
                 ["env", "PGTZ=UTC", "PGOPTIONS=-c TimeZone=UTC", "pg_dump",
                  "--dbname", ConnectionStrings.ToLibpq(new NpgsqlConnectionStringBuilder { Database = target.Database, Username = target.Username ?? "postgres" }),
                  .. options], token);
@@ -141,9 +141,9 @@ public sealed class ScratchServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        if (container is not null) await container.DisposeAsync();
-        if (cluster is not null) await cluster.DisposeAsync();
-        foreach (var name in IsGiven ? created.Keys : []) await DropDatabaseAsync(name);
+        if (_container is not null) await _container.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
+        foreach (var name in IsGiven ? _created.Keys : []) await DropDatabaseAsync(name);
     }
 
     // Docker.DotNet resolves the endpoint as the docker CLI does (DOCKER_HOST, the current context,

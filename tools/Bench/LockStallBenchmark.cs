@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Coderd.Database.Migrations;
-using Coderd.Database.Migrations.Versions;
 using Coderd.Database.Server;
 using Coderd.Database.Tests.Support;
 using Npgsql;
@@ -20,8 +19,8 @@ namespace Coderd.Database.Bench;
 internal sealed class LockStallBenchmark(LocalCluster cluster, TextWriter output)
 {
     /// <summary>The MCP migration, whose last statement alters chats, and the one before it.</summary>
-    private static readonly long Mcp = MigrationInfo.Of<M2026_03_19_0001_AddMcpServerConfigs>().Version;
-    private static readonly long BeforeMcp = MigrationInfo.Of<M2026_03_02_0002_ValidateChatSpendLimits>().Version;
+    private static readonly long Mcp = BenchMigrations.AddMcpServerConfigs;
+    private static readonly long BeforeMcp = BenchMigrations.ValidateChatSpendLimits;
 
     /// <summary>The retries of the runner this one replaced: three, after 0.5, 1 and 2 s.</summary>
     private static readonly TimeSpan[] OldRetryDelays = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];

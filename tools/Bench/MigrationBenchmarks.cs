@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Coderd.Database.Migrations;
-using Coderd.Database.Migrations.Versions;
 using Coderd.Database.Server;
 using Coderd.Database.Tests.Support;
 using Npgsql;
@@ -19,11 +18,11 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
 {
     private const int ProcessRuns = 7;
     private const int MigrationRuns = 3;
-    // The migrations measured, by class: a migration added later changes none of these.
-    private static readonly long BeforeUsageLimits = MigrationInfo.Of<M2026_02_23_0005_CreateProvisionerJobStatsView>().Version;
-    private static readonly long UsageLimits = MigrationInfo.Of<M2026_03_02_0001_AddChatUsageLimits>().Version;
-    private static readonly long ValidateLimits = MigrationInfo.Of<M2026_03_02_0002_ValidateChatSpendLimits>().Version;
-    private static readonly long Mcp = MigrationInfo.Of<M2026_03_19_0001_AddMcpServerConfigs>().Version;
+    // The migrations measured (see BenchMigrations).
+    private static readonly long BeforeUsageLimits = BenchMigrations.CreateProvisionerJobStatsView;
+    private static readonly long UsageLimits = BenchMigrations.AddChatUsageLimits;
+    private static readonly long ValidateLimits = BenchMigrations.ValidateChatSpendLimits;
+    private static readonly long Mcp = BenchMigrations.AddMcpServerConfigs;
     private static readonly TimeSpan LockTimeout = MigratorOptions.DefaultLockTimeout;
 
     // Proof that the published program did the whole job, not only that it exited 0.

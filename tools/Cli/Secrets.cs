@@ -2,7 +2,7 @@ namespace Coderd.Database.Cli;
 
 /// <summary>
 /// Passwords this run has seen, so that no output can carry one: every error line is passed
-/// through <see cref="Scrub"/> before it is written, whatever produced its text. The CLI's own
+/// through <see cref="Scrub(string)"/> before it is written, whatever produced its text. The CLI's own
 /// messages never hold any text of a connection string; this is the net under the server's and the
 /// driver's.
 /// </summary>

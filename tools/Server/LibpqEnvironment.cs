@@ -97,8 +97,11 @@ public static class LibpqEnvironment
         return used;
     }
 
+    /// <summary>Where libpq looks for a Unix socket by default (Debian's folder, then the compiled-in one).</summary>
+    private static readonly string[] SocketFolders = ["/var/run/postgresql", "/tmp"];
+
     /// <summary>libpq's default host: the folder of a listening Unix socket for <paramref name="port"/>, else <c>localhost</c>.</summary>
     public static string DefaultHost(int port) =>
-        new[] { "/var/run/postgresql", "/tmp" }.FirstOrDefault(folder => File.Exists(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $".s.PGSQL.{port}"))))
+        SocketFolders.FirstOrDefault(folder => File.Exists(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $".s.PGSQL.{port}"))))
         ?? "localhost";
 }

@@ -26,14 +26,17 @@ public sealed class LocalCluster : IAsyncDisposable
     private const string LockFile = "coderd-db.lock";
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly PostgresBinaries binaries;
-    private readonly FileStream folderLock;
-    private int stopped;
+    // Where util-linux puts runuser on the distributions we know.
+    private static readonly string[] RunUserPaths = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"];
+
+    private readonly PostgresBinaries _binaries;
+    private readonly FileStream _folderLock;
+    private int _stopped;
 
     private LocalCluster(PostgresBinaries binaries, string folder, FileStream folderLock, string host, int port, string password, bool startedServer)
     {
-        this.binaries = binaries;
-        this.folderLock = folderLock;
+        _binaries = binaries;
+        _folderLock = folderLock;
         Folder = folder;
         Port = port;
         StartedServer = startedServer;
@@ -47,7 +50,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The PostgreSQL major version of the cluster.</summary>
-    public int MajorVersion => binaries.MajorVersion;
+    public int MajorVersion => _binaries.MajorVersion;
 
     /// <summary>The cluster's folder.</summary>
     public string Folder { get; }
@@ -153,20 +156,20 @@ public sealed class LocalCluster : IAsyncDisposable
     /// disconnected) and lets the next process use the folder. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         try
         {
             // Pooled connections would otherwise linger as broken sockets to a server that is gone.
             NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
             if (StartedServer)
             {
-                await StopServerAsync(binaries, Folder, immediate: false).ConfigureAwait(false);
+                await StopServerAsync(_binaries, Folder, immediate: false).ConfigureAwait(false);
                 File.Delete(Path.Combine(Folder, OwnerFile));
             }
         }
         finally
         {
-            await folderLock.DisposeAsync().ConfigureAwait(false);
+            await _folderLock.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -271,7 +274,7 @@ public sealed class LocalCluster : IAsyncDisposable
     // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
     private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
     {
-        var runUser = !Environment.IsPrivilegedProcess ? null : new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
+        var runUser = !Environment.IsPrivilegedProcess ? null : RunUserPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
         return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
             new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);

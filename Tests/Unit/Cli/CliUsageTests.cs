@@ -1,8 +1,8 @@
 using Coderd.Database.Cli;
-using CoderdDb = Coderd.Database.Cli.Program;
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
 using Npgsql;
+using CoderdDb = Coderd.Database.Cli.Program;
 
 namespace Coderd.Database.UnitTests.Cli;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Coderd.Database.Cli;
-using CoderdDb = Coderd.Database.Cli.Program;
 using Coderd.Database.Tests.Cli;
+using CoderdDb = Coderd.Database.Cli.Program;
 
 namespace Coderd.Database.UnitTests.Cli;
 

@@ -38,7 +38,7 @@ public sealed class ConstraintErrorsTests
     public void WrappedViolationIsStillFound(string wrapper)
     {
         var error = Violation(PostgresErrorCodes.CheckViolation, TransportCheck, "mcp_server_configs");
-        Exception wrapped = wrapper switch
+        var wrapped = wrapper switch
         {
             "InvalidOperationException" => new InvalidOperationException("Saving the MCP server failed.", error),
             "AggregateException" => new AggregateException(error),

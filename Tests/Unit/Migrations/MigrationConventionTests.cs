@@ -51,13 +51,13 @@ public sealed partial class MigrationConventionTests
 
     [Theory]
     [MemberData(nameof(MigrationNames))]
-    public void MigrationIsPublicSealedSchemaMigrationInVersionsNamespace(string name)
+    public void MigrationIsInternalSealedSchemaMigrationInVersionsNamespace(string name)
     {
         var type = MigrationTypes.Single(t => t.Name == name);
 
         Assert.Equal(
             (true, true, true, "Coderd.Database.Migrations.Versions"),
-            (type.IsPublic, type.IsSealed, type.IsSubclassOf(typeof(SchemaMigration)), type.Namespace));
+            (type.IsNotPublic, type.IsSealed, type.IsSubclassOf(typeof(SchemaMigration)), type.Namespace));
     }
 
     [Fact]
