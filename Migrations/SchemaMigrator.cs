@@ -132,11 +132,20 @@ public sealed class SchemaMigrator
                 return [];
             }
 
+            using var stopRendering = new CancellationTokenSource();
+            var bodies = RenderAhead(pending, stopRendering.Token);
             if (!run.Server.HasVersionTable) await CreateVersionTableAsync(run, cancellationToken);
             var done = new List<AppliedMigration>(pending.Count);
-            foreach (var migration in pending)
+            try
             {
-                if (await RunAsync(run, migration, up: true, applied, cancellationToken) is { } result) done.Add(result);
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    if (await RunAsync(run, pending[i], await bodies[i], applied, cancellationToken) is { } result) done.Add(result);
+                }
+            }
+            finally
+            {
+                await stopRendering.CancelAsync();
             }
 
             var skipped = pending.Count - done.Count;
@@ -171,7 +180,7 @@ public sealed class SchemaMigrator
             var done = new List<AppliedMigration>(undo.Count);
             foreach (var migration in undo)
             {
-                if (await RunAsync(run, migration, up: false, applied: null, cancellationToken) is { } result) done.Add(result);
+                if (await RunAsync(run, migration, TransactionBody(migration, up: false), applied: null, cancellationToken) is { } result) done.Add(result);
             }
 
             if (done.Count < undo.Count) _options.Log.WriteLine($"Another migrator rolled back {undo.Count - done.Count} of them meanwhile.");
@@ -299,14 +308,15 @@ public sealed class SchemaMigrator
     /// migrator turns out to have done it already.
     /// </summary>
     /// <remarks>
-    /// For up, <c>applied</c> holds the versions this run believes applied, and this method keeps it
-    /// up to date. While the database agrees, each attempt is one round trip
-    /// (<see cref="ExecuteAtOnceAsync"/>). Down (null) reads the versions under the lock first, so
-    /// that a rollback's statements are logged only once it is sure to run them.
+    /// <c>body</c> is <see cref="TransactionBody"/>'s. For up, <c>applied</c> holds the versions this
+    /// run believes applied, and this method keeps it up to date. While the database agrees, each
+    /// attempt is one round trip (<see cref="ExecuteAtOnceAsync"/>). Down (null) reads the versions
+    /// under the lock first, so that a rollback's statements are logged only once it is sure to run them.
     /// </remarks>
-    private async Task<AppliedMigration?> RunAsync(Run run, MigrationInfo migration, bool up, HashSet<long>? applied, CancellationToken cancellationToken)
+    private async Task<AppliedMigration?> RunAsync(
+        Run run, MigrationInfo migration, IReadOnlyList<string> body, HashSet<long>? applied, CancellationToken cancellationToken)
     {
-        var body = TransactionBody(migration, up);
+        var up = applied is not null;
         var lockTimeout = LockTimeoutOf(migration);
         var budget = _options.LockRetryBudget;
         var watch = Stopwatch.StartNew();
@@ -421,6 +431,37 @@ public sealed class SchemaMigrator
         _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(up ? "Applied" : "Rolled back")} {migration.Version} {migration.Description} ({result.Duration.TotalMilliseconds:0} ms)"));
         return result;
+    }
+
+    /// <summary>
+    /// The up bodies of <paramref name="migrations"/>, rendered one after the other on a thread of
+    /// their own: rendering is this process's work, executing the server's, so the next migration
+    /// is rendered while the server runs the current one. Rendering stops at the first failure
+    /// (that migration's task holds it) or when <paramref name="stop"/> is cancelled.
+    /// </summary>
+    private IReadOnlyList<Task<IReadOnlyList<string>>> RenderAhead(IReadOnlyList<MigrationInfo> migrations, CancellationToken stop)
+    {
+        var bodies = migrations.Select(_ => new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        _ = Task.Run(() =>
+        {
+            var i = 0;
+            for (; i < migrations.Count && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    bodies[i].SetResult(TransactionBody(migrations[i], up: true));
+                }
+                catch (Exception e)
+                {
+                    bodies[i].SetException(e);
+                    i++;
+                    break;
+                }
+            }
+
+            for (; i < migrations.Count; i++) bodies[i].SetCanceled(stop);
+        }, CancellationToken.None);
+        return [.. bodies.Select(b => b.Task)];
     }
 
     /// <summary>
