@@ -17,7 +17,7 @@ namespace Coderd.Database.Bench;
 /// </summary>
 internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, string? baseline, string psql, string dump, TextWriter output)
 {
-    private const int ProcessRuns = 7;
+    private const int ProcessRuns = 11;
     private const int MigrationRuns = 3;
     // The migrations measured, by class: a migration added later changes none of these.
     private static readonly long BeforeUsageLimits = MigrationInfo.Of<M2026_02_23_0005_CreateProvisionerJobStatsView>().Version;
