@@ -18,7 +18,7 @@ namespace Coderd.Database.Bench;
 internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, string? baseline, string psql, string dump, TextWriter output)
 {
     private const int ProcessRuns = 11;
-    private const int MigrationRuns = 3;
+    private const int MigrationRuns = 7;
     // The migrations measured, by class: a migration added later changes none of these.
     private static readonly long BeforeUsageLimits = MigrationInfo.Of<M2026_02_23_0005_CreateProvisionerJobStatsView>().Version;
     private static readonly long UsageLimits = MigrationInfo.Of<M2026_03_02_0001_AddChatUsageLimits>().Version;
