@@ -54,17 +54,28 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
     private const string SessionColumns =
         "a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.xact_start)::pg_catalog.float8";
 
-    // The scalar subquery is a one-time filter: pg_locks and pg_blocking_pids, which briefly lock
-    // the lock manager, are read only while the session really waits for a lock. The relation is
-    // named as the pinned search path (pg_catalog, public) renders it: unqualified in public.
-    private const string ObserveSql = $"""
+    // The scalar subqueries are one-time filters: pg_locks and pg_blocking_pids, which briefly lock
+    // the lock manager, are read only while the session really waits for a lock. The migrator's
+    // backend is $1, or, when the migrator could not ask (0: its transaction went in one round
+    // trip, and the server answers only at its end), the holder of the migration lock, which
+    // only that transaction can be while it runs; looked for only while some session of this
+    // database waits for a lock. The relation is named as the pinned search path (pg_catalog,
+    // public) renders it: unqualified in public.
+    private static readonly string ObserveSql = $"""
+        WITH me AS (
+          SELECT COALESCE(NULLIF($1, 0), (
+            SELECT h.pid FROM pg_catalog.pg_locks h
+            WHERE EXISTS (SELECT FROM pg_catalog.pg_stat_activity w
+                          WHERE w.wait_event_type = 'Lock' AND w.datname = pg_catalog.current_database())
+              AND {RunnerSql.IsMigrationLock})) AS pid
+        )
         SELECT l.locktype, l.relation::pg_catalog.regclass::pg_catalog.text, l.mode, b.pid, {SessionColumns}, v.virtualxid
         FROM pg_catalog.pg_locks l
         CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(l.pid)) AS b(pid)
         LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = b.pid
         LEFT JOIN pg_catalog.pg_locks v ON v.pid = b.pid AND v.locktype = 'virtualxid' AND v.granted
-        WHERE (SELECT s.wait_event_type FROM pg_catalog.pg_stat_activity s WHERE s.pid = $1) = 'Lock'
-          AND l.pid = $1 AND NOT l.granted
+        WHERE (SELECT s.wait_event_type FROM pg_catalog.pg_stat_activity s WHERE s.pid = (SELECT me.pid FROM me)) = 'Lock'
+          AND l.pid = (SELECT me.pid FROM me) AND NOT l.granted
         ORDER BY a.xact_start NULLS LAST, b.pid
         """;
 
@@ -79,15 +90,18 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
     private NpgsqlConnection? _connection;
     private bool _failed;
 
-    /// <summary>What the session <paramref name="pid"/> is queued for right now; null when it is not waiting for a lock.</summary>
+    /// <summary>
+    /// What the session <paramref name="pid"/> (null: the one holding the migration lock) is queued
+    /// for right now; null when it is not waiting for a lock.
+    /// </summary>
     /// <remarks>Never throws for a database error: naming the blocker is a courtesy the migration's outcome never depends on.</remarks>
-    public async Task<LockWait?> ObserveAsync(int pid)
+    public async Task<LockWait?> ObserveAsync(int? pid)
     {
         if (_failed) return null;
         try
         {
             _connection ??= await dataSource.OpenConnectionAsync();
-            await using var batch = Pinned(_connection, ObserveSql, pid);
+            await using var batch = Pinned(_connection, ObserveSql, pid ?? 0);
             await using var reader = await batch.ExecuteReaderAsync();
             await reader.NextResultAsync();
             string? waitedFor = null;

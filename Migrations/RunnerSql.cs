@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Coderd.Database.Migrations;
 
@@ -29,6 +30,12 @@ internal static class RunnerSql
     /// the transaction (PostgreSQL 14 and later have it).
     /// </summary>
     public const string CheckClientConnection = "SET LOCAL client_connection_check_interval = '1s'";
+
+    public const string Begin = "BEGIN";
+
+    public const string Commit = "COMMIT";
+
+    public const string Rollback = "ROLLBACK";
 
     public const string QualifiedVersionTable = SchemaMigrator.Schema + "." + SchemaMigrator.VersionTable;
 
@@ -63,22 +70,66 @@ internal static class RunnerSql
     public static readonly string TryLock = string.Create(CultureInfo.InvariantCulture,
         $"SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({SchemaMigrator.LockKey})");
 
+    /// <summary>The migrator's backend, asked for the same reason as in <see cref="TryLock"/>.</summary>
+    public const string BackendPid = "SELECT pg_catalog.pg_backend_pid()";
+
+    /// <summary>
+    /// The SQLSTATE <see cref="Guard"/> raises when the migration cannot go ahead in this
+    /// transaction: not a PostgreSQL code (class <c>CD</c> is unassigned), so nothing else raises it.
+    /// </summary>
+    public const string NotNowSqlState = "CDB01";
+
+    /// <summary>
+    /// Takes the migration lock if it is free and checks, under it, that the applied versions are
+    /// exactly <paramref name="expected"/> (not checked when null: the version table may not
+    /// exist yet); otherwise raises <see cref="NotNowSqlState"/>, which aborts the transaction
+    /// before any statement of the migration runs. What lets a migration's whole transaction go
+    /// in one round trip: the decision the runner would take after reading the versions is taken
+    /// by the server, and the rare other case (lock busy, history moved) falls back to reading them.
+    /// </summary>
+    /// <remarks>PL/pgSQL because SQL cannot raise; the schema's own functions need it anyway.</remarks>
+    public static string Guard(IEnumerable<long>? expected)
+    {
+        var sql = new StringBuilder()
+            .Append("DO $guard$\nBEGIN\n")
+            .Append(CultureInfo.InvariantCulture, $"  IF NOT pg_catalog.pg_try_advisory_xact_lock({SchemaMigrator.LockKey}) THEN\n")
+            .Append(CultureInfo.InvariantCulture, $"    RAISE EXCEPTION USING ERRCODE = '{NotNowSqlState}', MESSAGE = 'another migrator holds the migration lock';\n")
+            .Append("  END IF;\n");
+        if (expected is not null)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $"  IF ARRAY(SELECT v.version FROM {QualifiedVersionTable} v ORDER BY v.version) IS DISTINCT FROM ")
+                .Append("'{").AppendJoin(',', expected.Order().Select(v => v.ToString(CultureInfo.InvariantCulture))).Append("}'::pg_catalog.int8[] THEN\n")
+                .Append(CultureInfo.InvariantCulture, $"    RAISE EXCEPTION USING ERRCODE = '{NotNowSqlState}', MESSAGE = 'the applied versions changed since this migrator read them';\n")
+                .Append("  END IF;\n");
+        }
+
+        return sql.Append("END\n$guard$").ToString();
+    }
+
     /// <summary>What the script takes instead: psql waits for it.</summary>
     public static readonly string Lock = string.Create(CultureInfo.InvariantCulture,
         $"SELECT pg_catalog.pg_advisory_xact_lock({SchemaMigrator.LockKey})");
 
     /// <summary>
+    /// Whether the <c>pg_locks</c> row aliased <c>h</c> is the migration lock, granted, in this
+    /// database: a bigint advisory key shows as its two 32-bit halves, <c>objsubid</c> 1.
+    /// </summary>
+    public static readonly string IsMigrationLock = string.Create(CultureInfo.InvariantCulture, $"""
+        h.locktype = 'advisory' AND h.granted
+          AND h.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+          AND h.classid = {SchemaMigrator.LockKey >> 32}::pg_catalog.oid AND h.objid = {SchemaMigrator.LockKey & 0xFFFFFFFF}::pg_catalog.oid
+          AND h.objsubid = 1
+        """);
+
+    /// <summary>
     /// Who holds the migration lock, whether in a session or a transaction. The activity columns
     /// are null for another role's session unless the migrator may read all statistics.
     /// </summary>
-    public const string LockHolder = """
-        SELECT l.pid, a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.backend_start)::pg_catalog.float8
-        FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted
-          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-          AND l.classid = ($1 >> 32)::pg_catalog.int4::pg_catalog.oid AND l.objid = ($1 & 4294967295)::pg_catalog.int4::pg_catalog.oid
-          AND l.objsubid = 1
-        ORDER BY l.pid
+    public static readonly string LockHolder = $"""
+        SELECT h.pid, a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.backend_start)::pg_catalog.float8
+        FROM pg_catalog.pg_locks h LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
+        WHERE {IsMigrationLock}
+        ORDER BY h.pid
         LIMIT 1
         """;
 }

@@ -132,11 +132,20 @@ public sealed class SchemaMigrator
                 return [];
             }
 
+            using var stopRendering = new CancellationTokenSource();
+            var bodies = RenderAhead(pending, stopRendering.Token);
             if (!run.Server.HasVersionTable) await CreateVersionTableAsync(run, cancellationToken);
             var done = new List<AppliedMigration>(pending.Count);
-            foreach (var migration in pending)
+            try
             {
-                if (await RunAsync(run, migration, up: true, cancellationToken) is { } result) done.Add(result);
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    if (await RunAsync(run, pending[i], await bodies[i], applied, cancellationToken) is { } result) done.Add(result);
+                }
+            }
+            finally
+            {
+                await stopRendering.CancelAsync();
             }
 
             var skipped = pending.Count - done.Count;
@@ -171,7 +180,7 @@ public sealed class SchemaMigrator
             var done = new List<AppliedMigration>(undo.Count);
             foreach (var migration in undo)
             {
-                if (await RunAsync(run, migration, up: false, cancellationToken) is { } result) done.Add(result);
+                if (await RunAsync(run, migration, TransactionBody(migration, up: false), applied: null, cancellationToken) is { } result) done.Add(result);
             }
 
             if (done.Count < undo.Count) _options.Log.WriteLine($"Another migrator rolled back {undo.Count - done.Count} of them meanwhile.");
@@ -298,42 +307,75 @@ public sealed class SchemaMigrator
     /// lock; retries a lock timeout within the budget. Returns null when, under the lock, another
     /// migrator turns out to have done it already.
     /// </summary>
-    private async Task<AppliedMigration?> RunAsync(Run run, MigrationInfo migration, bool up, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <c>body</c> is <see cref="TransactionBody"/>'s. For up, <c>applied</c> holds the versions this
+    /// run believes applied, and this method keeps it up to date. While the database agrees, each
+    /// attempt is one round trip (<see cref="ExecuteAtOnceAsync"/>). Down (null) reads the versions
+    /// under the lock first, so that a rollback's statements are logged only once it is sure to run them.
+    /// </remarks>
+    private async Task<AppliedMigration?> RunAsync(
+        Run run, MigrationInfo migration, IReadOnlyList<string> body, HashSet<long>? applied, CancellationToken cancellationToken)
     {
-        var body = TransactionBody(migration, up);
+        var up = applied is not null;
         var lockTimeout = LockTimeoutOf(migration);
         var budget = _options.LockRetryBudget;
         var watch = Stopwatch.StartNew();
+        var slow = applied is null;
         for (var attempt = 1; ; attempt++)
         {
-            var locked = await BeginLockedAsync(run, readVersions: true, cancellationToken);
-            try
+            // At once only while the versions this run knows make the migration the next one: the
+            // guard then checks, under the lock, that the database has exactly those.
+            var atOnce = !slow && IsNextUp(migration, applied!);
+            slow = applied is null;
+            Task<bool> execution;
+            int? pid = null;
+            if (atOnce)
             {
-                if (!IsNext(migration, up, locked.Applied))
+                execution = ExecuteAtOnceAsync(run.Connection, run.Server, body, applied, ClientDeadlineSeconds, cancellationToken);
+            }
+            else
+            {
+                var locked = await BeginLockedAsync(run, readVersions: true, cancellationToken);
+                try
+                {
+                    if (applied is not null)
+                    {
+                        applied.Clear();
+                        applied.UnionWith(locked.Applied);
+                    }
+
+                    if (!IsNext(migration, up, locked.Applied))
+                    {
+                        await locked.Transaction.DisposeAsync();
+                        return null;
+                    }
+                }
+                catch
                 {
                     await locked.Transaction.DisposeAsync();
-                    return null;
+                    throw;
                 }
-            }
-            catch
-            {
-                await locked.Transaction.DisposeAsync();
-                throw;
+
+                if (!up && attempt == 1)
+                {
+                    // A rollback drops things: say exactly what before doing it.
+                    _options.Log.WriteLine($"Rolling back {migration.Version} {migration.Description}:");
+                    foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
+                }
+
+                pid = locked.Pid;
+                execution = ExecuteBodyAsync(run.Connection, locked.Transaction, body, cancellationToken);
             }
 
-            if (!up && attempt == 1)
-            {
-                // A rollback drops things: say exactly what before doing it.
-                _options.Log.WriteLine($"Rolling back {migration.Version} {migration.Description}:");
-                foreach (var statement in body.Skip(2).SkipLast(1)) _options.Log.WriteLine($"    {statement};");
-            }
-
-            var execution = ExecuteBodyAsync(run.Connection, locked.Transaction, body, cancellationToken);
-            var wait = await WatchAsync(run.Observer, locked.Pid, execution, lockTimeout, cancellationToken);
+            var wait = await WatchAsync(run.Observer, pid, execution, lockTimeout, cancellationToken);
             try
             {
-                await execution;
-                break;
+                if (await execution) break;
+                // The guard said not now (another migrator holds the lock, or has moved the history):
+                // the same attempt again, the slow way, which waits for the lock and reads the versions.
+                slow = true;
+                attempt--;
+                continue;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
@@ -383,11 +425,43 @@ public sealed class SchemaMigrator
             }
         }
 
+        applied?.Add(migration.Version);
         var result = new AppliedMigration(migration.Version, migration.Description, watch.Elapsed);
         // One line per migration, written when it is done: a deployment log reads as the list of what changed.
         _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(up ? "Applied" : "Rolled back")} {migration.Version} {migration.Description} ({result.Duration.TotalMilliseconds:0} ms)"));
         return result;
+    }
+
+    /// <summary>
+    /// The up bodies of <paramref name="migrations"/>, rendered one after the other on a thread of
+    /// their own: rendering is this process's work, executing the server's, so the next migration
+    /// is rendered while the server runs the current one. Rendering stops at the first failure
+    /// (that migration's task holds it) or when <paramref name="stop"/> is cancelled.
+    /// </summary>
+    private IReadOnlyList<Task<IReadOnlyList<string>>> RenderAhead(List<MigrationInfo> migrations, CancellationToken stop)
+    {
+        var bodies = migrations.Select(_ => new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        _ = Task.Run(() =>
+        {
+            var i = 0;
+            for (; i < migrations.Count && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    bodies[i].SetResult(TransactionBody(migrations[i], up: true));
+                }
+                catch (Exception e)
+                {
+                    bodies[i].SetException(e);
+                    i++;
+                    break;
+                }
+            }
+
+            for (; i < migrations.Count; i++) bodies[i].SetCanceled(stop);
+        }, CancellationToken.None);
+        return [.. bodies.Select(b => b.Task)];
     }
 
     /// <summary>
@@ -415,6 +489,12 @@ public sealed class SchemaMigrator
         throw new MigrationException(MigrationError.HistoryChanged,
             $"Another migrator applied {newer} while this run was rolling back, so {migration.Version} was not rolled back; let it finish, then run down again.");
     }
+
+    /// <summary>What <see cref="IsNext"/> answers true to for up, without deciding the other cases.</summary>
+    private bool IsNextUp(MigrationInfo migration, HashSet<long> applied) =>
+        !applied.Contains(migration.Version)
+        && applied.All(v => v < migration.Version)
+        && Migrations.TakeWhile(m => m.Version < migration.Version).All(m => applied.Contains(m.Version));
 
     private static MigrationException OlderThanApplied(MigrationInfo migration, long newestApplied) =>
         new(MigrationError.OutOfOrder,
@@ -488,6 +568,8 @@ public sealed class SchemaMigrator
     /// <summary>Creates the version table under the migration lock, so that racing first runs do not collide.</summary>
     private async Task CreateVersionTableAsync(Run run, CancellationToken cancellationToken)
     {
+        if (await ExecuteAtOnceAsync(run.Connection, run.Server, [RunnerSql.CreateVersionTable], applied: null, run.Connection.CommandTimeout, cancellationToken)) return;
+
         var locked = await BeginLockedAsync(run, readVersions: false, cancellationToken);
         await using (locked.Transaction)
         {
@@ -505,7 +587,7 @@ public sealed class SchemaMigrator
     /// first halfway through the lock timeout (a migration that finishes sooner is never looked at),
     /// then often enough to catch the wait before it times out. Returns the last wait seen, if any.
     /// </summary>
-    private static async Task<LockWait?> WatchAsync(LockObserver observer, int pid, Task execution, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    private static async Task<LockWait?> WatchAsync(LockObserver observer, int? pid, Task execution, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         var delay = Clamp(lockTimeout / 2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(250));
         var interval = Clamp(lockTimeout / 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(100));
@@ -568,10 +650,66 @@ public sealed class SchemaMigrator
             : (int)Math.Min(int.MaxValue, Math.Ceiling((_options.StatementTimeout + ClientDeadlineMargin).TotalSeconds));
 
     /// <summary>
+    /// Runs <paramref name="body"/> in a transaction sent as one batch, so in one round trip: BEGIN,
+    /// the pinned search path, the lock taken and the applied versions checked under it
+    /// (<see cref="RunnerSql.Guard"/>; the versions only when <paramref name="applied"/> is given),
+    /// the body, COMMIT. False, after rolling back, when the guard refused (the lock was busy, or
+    /// the versions were not <paramref name="applied"/>): the caller then takes the slow path, which
+    /// waits for the lock and decides from the versions it reads. The client waits
+    /// <paramref name="timeoutSeconds"/> for each answer.
+    /// </summary>
+    /// <remarks>
+    /// The server sends nothing back before the batch ends, so the backend's pid is not known while
+    /// the body runs: the observer finds the backend as the holder of the migration lock.
+    /// </remarks>
+    private static async Task<bool> ExecuteAtOnceAsync(
+        NpgsqlConnection connection, ServerInfo server, IReadOnlyList<string> body, IReadOnlySet<long>? applied, int timeoutSeconds, CancellationToken cancellationToken)
+    {
+        // Npgsql sends the BEGIN with the batch, and knows from the server's answer whether the
+        // COMMIT at the end of the batch ended the transaction: disposing rolls back only if not.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = timeoutSeconds };
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.PinSearchPath));
+        if (server.VersionNumber >= 14_00_00) batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.CheckClientConnection));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.Guard(applied)));
+        foreach (var statement in body) batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RunnerSql.Commit));
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception e)
+        {
+            await RollbackAsync(connection, transaction, e);
+            if (e is PostgresException { SqlState: RunnerSql.NotNowSqlState }) return false;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Rolls back after <paramref name="error"/>, unless the session is gone: after a lost connection
+    /// or a client-side timeout it is given up, and the server rolls back a transaction whose
+    /// client has gone. Npgsql knows whether the transaction is still open (a failed COMMIT ended it).
+    /// </summary>
+    private static async Task RollbackAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Exception error)
+    {
+        if (IsConnectionLoss(error) || connection.State != System.Data.ConnectionState.Open) return;
+        try
+        {
+            await transaction.DisposeAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The connection broke under the rollback: the server rolls back on its own.
+        }
+    }
+
+    /// <summary>
     /// The migration's statements in one round trip, COMMIT in another, inside the locked
     /// transaction; any failure rolls back all of them, the lock with them.
     /// </summary>
-    private async Task ExecuteBodyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> body, CancellationToken cancellationToken)
+    private async Task<bool> ExecuteBodyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> body, CancellationToken cancellationToken)
     {
         await using (transaction)
         {
@@ -581,23 +719,11 @@ public sealed class SchemaMigrator
                 foreach (var statement in body) batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
                 await batch.ExecuteNonQueryAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                return true;
             }
             catch (Exception e)
             {
-                // After a lost connection or a client-side timeout the session is given up, not rolled
-                // back: the server rolls back a transaction whose client has gone.
-                if (!IsConnectionLoss(e) && connection.State == System.Data.ConnectionState.Open)
-                {
-                    try
-                    {
-                        await transaction.RollbackAsync(CancellationToken.None);
-                    }
-                    catch (NpgsqlException)
-                    {
-                        // The connection broke under the rollback: the server rolls back on its own.
-                    }
-                }
-
+                await RollbackAsync(connection, transaction, e);
                 throw;
             }
         }
@@ -704,7 +830,7 @@ public sealed class SchemaMigrator
             BatchCommands =
             {
                 new(RunnerSql.PinSearchPathInBatch),
-                new(RunnerSql.LockHolder) { Parameters = { new() { Value = LockKey } } },
+                new(RunnerSql.LockHolder),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);

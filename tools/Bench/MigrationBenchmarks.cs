@@ -14,10 +14,10 @@ namespace Coderd.Database.Bench;
 /// not BenchmarkDotNet: the things measured are process start-ups and DDL, seconds long and
 /// dominated by I/O, where BenchmarkDotNet's statistics buy nothing and its run time is minutes.
 /// </summary>
-internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, string psql, string dump, TextWriter output)
+internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, string? baseline, string psql, string dump, TextWriter output)
 {
-    private const int ProcessRuns = 7;
-    private const int MigrationRuns = 3;
+    private const int ProcessRuns = 11;
+    private const int MigrationRuns = 7;
     // The migrations measured (see BenchMigrations).
     private static readonly long BeforeUsageLimits = BenchMigrations.CreateProvisionerJobStatsView;
     private static readonly long UsageLimits = BenchMigrations.AddChatUsageLimits;
@@ -31,19 +31,25 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
     private readonly List<(string Figure, string Value, string Target)> _rows = [];
     private int _databases;
 
-    public static async Task<int> RunAsync(string repositoryRoot, TextWriter output)
+    /// <summary>
+    /// Publishes coderd-db natively (unless <paramref name="cli"/> names a published one to reuse),
+    /// then measures it; with <paramref name="baseline"/>, another published coderd-db (e.g. of the
+    /// previous commit) is timed alternately with it in the same runs.
+    /// </summary>
+    public static async Task<int> RunAsync(string repositoryRoot, TextWriter output, string? cli = null, string? baseline = null)
     {
         var total = Stopwatch.StartNew();
-        output.WriteLine("Publishing coderd-db (Release, native AOT, as a deployment image would) ...");
-        var cliFolder = Path.Combine(Path.GetTempPath(), $"coderd-db-bench-{Environment.ProcessId}");
-        var publish = await ProcessRunner.RunAsync("dotnet",
-            ["publish", Path.Combine(repositoryRoot, "tools", "Cli"), "-c", "Release", "-r", RuntimeInformation.RuntimeIdentifier,
-                "-p:PublishAot=true", "-o", cliFolder, "--nologo", "-v", "quiet"],
-            timeout: TimeSpan.FromMinutes(5));
-        if (publish.ExitCode != 0)
+        string? published = null;
+        if (cli is null)
         {
-            output.WriteLine($"dotnet publish of tools/Cli failed: {publish.StandardOutput}{publish.StandardError}");
-            return 1;
+            published = Path.Combine(Path.GetTempPath(), $"coderd-db-bench-{Environment.ProcessId}");
+            if (await PublishAsync(repositoryRoot, published, output) is { } failure)
+            {
+                output.WriteLine(failure);
+                return 1;
+            }
+
+            cli = Path.Combine(published, "coderd-db");
         }
 
         try
@@ -51,7 +57,7 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
             output.WriteLine("Starting a throwaway PostgreSQL cluster ...");
             await using var throwaway = await ThrowawayCluster.StartAsync();
             var psql = PostgresBinaries.Find(throwaway.Cluster.MajorVersion).Psql;
-            var bench = new MigrationBenchmarks(throwaway.Cluster, Path.Combine(cliFolder, "coderd-db"), psql,
+            var bench = new MigrationBenchmarks(throwaway.Cluster, Path.GetFullPath(cli), baseline is null ? null : Path.GetFullPath(baseline), psql,
                 Path.Combine(repositoryRoot, SchemaDump.FileName), output);
             await bench.EmptyToLatestAsync();
             await bench.UpToDateAsync();
@@ -64,46 +70,108 @@ internal sealed class MigrationBenchmarks(LocalCluster cluster, string cli, stri
         }
         finally
         {
-            Directory.Delete(cliFolder, recursive: true);
+            if (published is not null) Directory.Delete(published, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// <c>dotnet publish</c> of tools/Cli as a native (AOT) program into <paramref name="folder"/>;
+    /// returns what went wrong, or null. The native linker step needs <c>clang</c>: where only a
+    /// versioned one (<c>clang-14</c>) is installed, it is passed as <c>CppCompilerAndLinker</c>.
+    /// </summary>
+    internal static async Task<string?> PublishAsync(string repositoryRoot, string folder, TextWriter output)
+    {
+        var arguments = new List<string>
+        {
+            "publish", Path.Combine(repositoryRoot, "tools", "Cli"), "-c", "Release", "-r", RuntimeInformation.RuntimeIdentifier,
+            "-p:PublishAot=true", "-o", folder, "--nologo", "-v", "quiet",
+        };
+        var clang = FindClang();
+        if (clang is null) return "Publishing coderd-db natively needs clang on PATH (clang or clang-<version>); install it, or pass --cli <published coderd-db>.";
+        if (clang != "clang") arguments.Add($"-p:CppCompilerAndLinker={clang}");
+        output.WriteLine($"Publishing coderd-db (Release, native AOT with {clang}, as a deployment image would; several minutes on a busy machine) ...");
+        var publish = await ProcessRunner.RunAsync("dotnet", arguments, timeout: TimeSpan.FromMinutes(20));
+        return publish.ExitCode == 0 ? null : $"dotnet publish of tools/Cli failed: {publish.StandardOutput}{publish.StandardError}";
+    }
+
+    /// <summary><c>clang</c> if it is on PATH, else the newest <c>clang-&lt;major&gt;</c> there, else null.</summary>
+    private static string? FindClang()
+    {
+        var folders = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(Directory.Exists).ToList();
+        if (folders.Any(f => File.Exists(Path.Combine(f, "clang")))) return "clang";
+        return folders
+            .SelectMany(f => Directory.EnumerateFiles(f, "clang-*"))
+            .Select(Path.GetFileName)
+            .Select(name => (Name: name!, Major: int.TryParse(name!["clang-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : -1))
+            .Where(c => c.Major >= 0)
+            .OrderByDescending(c => c.Major)
+            .Select(c => c.Name)
+            .FirstOrDefault();
     }
 
     private readonly Dictionary<string, double> _medians = [];
 
     private async Task EmptyToLatestAsync()
     {
-        output.WriteLine($"Empty -> latest: coderd-db up vs psql -1 -f schema-dump.sql, {ProcessRuns} runs each, alternating ...");
+        output.WriteLine($"Empty -> latest: coderd-db up{(baseline is null ? "" : " (and the baseline's)")} vs psql -1 -f schema-dump.sql, {ProcessRuns} runs each, alternating ...");
         var ours = new List<double>();
+        var theirs = new List<double>();
         var floor = new List<double>();
+        var sessions = new List<long>();
         for (var i = 0; i < ProcessRuns; i++)
         {
             var a = await CreateDatabaseAsync();
             ours.Add(await TimeProcessAsync(cli, ["up"], a, expectOutput: AllApplied));
+            sessions.Add(await SessionsAsync(a));
+            if (baseline is not null) theirs.Add(await TimeProcessAsync(baseline, ["up"], await CreateDatabaseAsync(), expectOutput: AllApplied));
             var b = await CreateDatabaseAsync();
             floor.Add(await TimeProcessAsync(psql, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", dump], b, expectOutput: null));
         }
 
         Record("coderd-db up, empty -> latest", ours, "");
+        if (baseline is not null) Record("baseline coderd-db up, empty -> latest", theirs, "");
         Record("psql -1 -f schema-dump.sql (floor)", floor, "");
-        _rows.Add(("  ratio up / psql -f", RatioOfMedians(ours, floor), "<= 2"));
+        _rows.Add(("  ratio up / psql -f", RatioOfMedians(ours, floor), "<= 1.2"));
+        if (baseline is not null) _rows.Add(("  ratio baseline up / psql -f", RatioOfMedians(theirs, floor), "<= 1.2"));
+        _rows.Add(("  sessions opened by one up", string.Join(" ", sessions.Distinct()), ""));
     }
 
     private async Task UpToDateAsync()
     {
-        output.WriteLine($"Up to date: coderd-db up vs psql -c 'select 1', {ProcessRuns} runs each, alternating ...");
+        output.WriteLine($"Up to date: coderd-db up{(baseline is null ? "" : " (and the baseline's)")} vs psql -c 'select 1', {ProcessRuns} runs each, alternating ...");
         var database = await CreateDatabaseAsync();
         await new SchemaMigrator(new MigratorOptions { ConnectionString = database }).UpAsync();
         var ours = new List<double>();
+        var theirs = new List<double>();
         var floor = new List<double>();
         for (var i = 0; i < ProcessRuns; i++)
         {
             ours.Add(await TimeProcessAsync(cli, ["up"], database, expectOutput: "up to date"));
+            if (baseline is not null) theirs.Add(await TimeProcessAsync(baseline, ["up"], database, expectOutput: "up to date"));
             floor.Add(await TimeProcessAsync(psql, ["-X", "-q", "-c", "select 1"], database, expectOutput: null));
         }
 
         Record("coderd-db up, already up to date", ours, "");
+        if (baseline is not null) Record("baseline coderd-db up, already up to date", theirs, "");
         Record("psql -c 'select 1' (floor)", floor, "");
         _rows.Add(("  ratio up / select 1", RatioOfMedians(ours, floor), "<= 3"));
+        if (baseline is not null) _rows.Add(("  ratio baseline up / select 1", RatioOfMedians(theirs, floor), "<= 3"));
+    }
+
+    /// <summary>
+    /// How many sessions have ended in <paramref name="connectionString"/>'s database
+    /// (<c>pg_stat_database.sessions</c>, PostgreSQL 14+; -1 before): after one <c>up</c> in a new
+    /// database, the connections it opened. Asked from the cluster's maintenance database, so the
+    /// question does not count itself.
+    /// </summary>
+    private async Task<long> SessionsAsync(string connectionString)
+    {
+        if (cluster.MajorVersion < 14) return -1;
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        // A backend reports its session to the statistics as it exits, just after the client has gone.
+        await Task.Delay(300);
+        return await Sql.ScalarAsync<long>(cluster.ConnectionString, $"SELECT sessions FROM pg_stat_database WHERE datname = '{name}'");
     }
 
     /// <summary>The MCP migration on a chats table of <paramref name="chats"/> rows, with a writer on chats.</summary>

@@ -11,6 +11,9 @@ const string Usage = """
     Usage: dotnet run -c Release --project tools/Bench -- <verb> [options]
       all        migrate, lockstall, then classify with a short job
       migrate    coderd-db up against psql, the MCP and usage-limit migrations at 10k and 1M rows
+                 --cli <coderd-db>       time this published coderd-db instead of publishing one
+                                         (publishing natively takes minutes: publish once, reuse)
+                 --baseline <coderd-db>  also time this one (e.g. of the previous commit), alternately
       lockstall  the MCP migration while a report holds chats for 8 s and 2 writers write to it:
                  longest writer stall, time and attempts of up, before and now; then a report
                  outlasting the retry budget
@@ -21,19 +24,26 @@ const string Usage = """
 switch (args.FirstOrDefault())
 {
     case "migrate":
-        return await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
+        return await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out, Option("--cli"), Option("--baseline"));
     case "lockstall":
         return await LockStallBenchmark.RunAsync(Console.Out);
     case "classify":
         return Classify(args[1..]);
     case "all":
-        var migrate = await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out);
+        var migrate = await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out, Option("--cli"), Option("--baseline"));
         if (migrate != 0) return migrate;
         var lockStall = await LockStallBenchmark.RunAsync(Console.Out);
         return lockStall != 0 ? lockStall : Classify(["--job", "short"]);
     default:
         Console.Error.WriteLine(Usage);
         return args.Length == 0 ? 0 : 2;
+}
+
+// The value after an option of migrate (and all), e.g. `--cli bin/coderd-db`; null when absent.
+string? Option(string name)
+{
+    var at = Array.IndexOf(args, name);
+    return at > 0 && at + 1 < args.Length ? args[at + 1] : null;
 }
 
 static int Classify(string[] options)
