@@ -13,6 +13,9 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
     [Fact]
     public async Task KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock()
     {
+        Assert.SkipWhen(fixture.Server.MajorVersion < 14,
+            "PostgreSQL 13 has no client_connection_check_interval, so its server does not notice the killed client within a second; KilledMidMigrationOnPostgres13LivesOnUntilItsStatementEndsThenRollsBack pins what 13 does.");
+
         // Given a migrator killed with SIGKILL while its migration waits (and holds the migration lock)
         var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
         await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
@@ -33,6 +36,51 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         var next = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-wait", "5");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Contains($"Applied {AddMcpServerConfigs} ", next.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, (await CliDatabases.RecordedVersionsAsync(database))[AddMcpServerConfigs]);
+    }
+
+    /// <summary>
+    /// PostgreSQL 13 has no <c>client_connection_check_interval</c>: a backend whose client died
+    /// notices only when it next talks to the client, once its running statement ends (a lock wait at
+    /// the latest after the lock timeout, a long statement after <c>statement_timeout</c>). Until then
+    /// it keeps its place in the lock queue and the migration lock; then it finds the client gone and
+    /// rolls back. It never commits, because COMMIT is a round trip of its own that never comes.
+    /// </summary>
+    [Fact]
+    public async Task KilledMidMigrationOnPostgres13LivesOnUntilItsStatementEndsThenRollsBack()
+    {
+        Assert.SkipUnless(fixture.Server.MajorVersion == 13,
+            "Pins PostgreSQL 13, which has no client_connection_check_interval; on 14 and later KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock covers a killed migrator.");
+
+        // Given a migrator killed with SIGKILL while its migration queues for its lock on chats
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
+        await using (var victim = StartMcpMigration(database))
+        {
+            await WaitForTheMigrationToBlockAsync(database);
+            victim.KillHard();
+        }
+
+        // When the next deployment job runs while the orphaned backend's statement still waits
+        var next = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-wait", "2");
+
+        // Then that backend still queues on chats and holds the migration lock, so the job waits out --lock-wait and exits 4
+        Assert.True(next.ExitCode == 4, next.ToString());
+        Assert.Contains("held by pid", Assert.Single(next.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(1L, await CliDatabases.WaitingOnChatsAsync(database));
+        Assert.Equal(1L, await CliDatabases.AdvisoryLocksAsync(database));
+
+        // When the blocking transaction ends, the orphan's ALTER gets its lock and its statements run to their end
+        await using (var commit = new NpgsqlCommand("COMMIT", blocker)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+
+        // Then answering them it finds its client gone, and the migration is rolled back and the lock freed
+        await CliDatabases.WaitUntilAsync(async () => await CliDatabases.AdvisoryLocksAsync(database) == 0, TimeSpan.FromSeconds(30), "the orphaned backend to end");
+        Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+
+        // And the next job applies the migration once
+        var retried = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-wait", "5");
+        Assert.True(retried.ExitCode == 0, retried.ToString());
         Assert.Equal(1, (await CliDatabases.RecordedVersionsAsync(database))[AddMcpServerConfigs]);
     }
 
