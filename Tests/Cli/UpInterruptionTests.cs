@@ -84,6 +84,36 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         Assert.Equal(1, (await CliDatabases.RecordedVersionsAsync(database))[AddMcpServerConfigs]);
     }
 
+    [Fact]
+    public async Task KilledWhileQueueingOnPostgres13EndsAtItsLockTimeout()
+    {
+        Assert.SkipUnless(fixture.Server.MajorVersion == 13,
+            "Pins PostgreSQL 13, which has no client_connection_check_interval; on 14 and later KilledMidMigrationLeavesNothingHalfAppliedAndNextUpGetsTheLock covers a killed migrator.");
+
+        // Given a migrator with a lock timeout of 10 s killed while its ALTER of chats queues behind a report
+        var database = await CliDatabases.CreateMigratedToAsync(fixture, ValidateChatSpendLimits);
+        await using var blocker = await CliDatabases.HoldLockOnChatsAsync(database, "blocking-session");
+        await using (var victim = CoderdDb.Start(["up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "10"]))
+        {
+            await WaitForTheMigrationToBlockAsync(database);
+            victim.KillHard();
+        }
+
+        // Then its backend still queues and holds the migration lock right after the kill
+        Assert.Equal((1L, 1L), (await CliDatabases.WaitingOnChatsAsync(database), await CliDatabases.AdvisoryLocksAsync(database)));
+
+        // And the lock timeout ends its statement while the report is still open: it finds its client gone and rolls back
+        await CliDatabases.WaitUntilAsync(async () => await CliDatabases.AdvisoryLocksAsync(database) == 0, TimeSpan.FromSeconds(30), "the orphaned backend to end");
+        Assert.Equal(0L, await CliDatabases.WaitingOnChatsAsync(database));
+        await using (var held = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'chats'::regclass AND granted", blocker))
+        {
+            Assert.Equal(1L, await held.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        }
+
+        Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
+        Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
+    }
+
     [Theory]
     [InlineData("SIGTERM", 143)]
     [InlineData("SIGINT", 130)]
