@@ -45,8 +45,8 @@ public sealed class ScratchServer : IAsyncDisposable
     /// <summary>The server's version as it reports it (<c>server_version</c>, e.g. <c>17.10</c>).</summary>
     public string Version { get; }
 
-    /// <summary>The server's major version.</summary>
-    public int MajorVersion => int.Parse(Version.AsSpan(0, Version.IndexOfAny(['.', ' ']) is var end and > 0 ? end : Version.Length), CultureInfo.InvariantCulture);
+    /// <summary>The server's major version: the leading digits of <see cref="Version"/> (<c>17.10</c>, <c>19beta1</c>).</summary>
+    public int MajorVersion => int.Parse(Version.AsSpan(0, Version.AsSpan().IndexOfAnyExceptInRange('0', '9') is var end and > 0 ? end : Version.Length), CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Whether <see cref="DumpAsync"/> can work: a container brings its own <c>pg_dump</c>; otherwise
