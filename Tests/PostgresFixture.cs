@@ -45,6 +45,15 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <summary>The run's server, for tests that need databases of their own.</summary>
     internal ScratchServer Server => _server ?? throw NotStarted();
 
+    /// <summary>
+    /// Skips the calling test unless <see cref="ScratchServer.DumpAsync"/> can dump this server: the
+    /// <c>pg_dump</c> of the server's own major is what writes <c>schema-dump.sql</c>, and a Debian
+    /// host has only one major's client programs. Everything else runs on every major.
+    /// </summary>
+    internal void SkipUnlessPgDump() =>
+        Assert.SkipUnless(Server.CanDump,
+            $"Needs pg_dump {Server.MajorVersion}, the server's major, which is not installed here (the schema dump is made by the server's own major; install postgresql-client-{Server.MajorVersion} to run this).");
+
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {

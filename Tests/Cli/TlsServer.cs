@@ -18,6 +18,9 @@ public sealed class TlsServer : IAsyncLifetime
     /// <summary>Superuser connection string (no TLS settings); contains the password.</summary>
     public string AdminConnectionString => _cluster?.Cluster.ConnectionString ?? throw new InvalidOperationException("Used before xunit initialized it.");
 
+    /// <summary>The server's major version (<c>TEST_POSTGRES_MAJOR</c>, else the newest installed).</summary>
+    public int MajorVersion => _cluster?.Cluster.MajorVersion ?? throw new InvalidOperationException("Used before xunit initialized it.");
+
     /// <summary>The certificate authority that signed the server's certificate (PEM).</summary>
     public string RootCertificate => Path.Combine(_folder, "root.pem");
 

@@ -22,8 +22,10 @@ public sealed class UpConcurrencyTests(PostgresFixture fixture)
         var recorded = await CliDatabases.RecordedVersionsAsync(shared);
         Assert.Equal(CliDatabases.Versions, recorded.Keys.Order());
         Assert.All(recorded.Values, count => Assert.Equal(1, count));
-        var applied = runs.SelectMany(run => run.Stdout.Split('\n').Where(line => line.StartsWith("Applied 20", StringComparison.Ordinal))
-            .Select(line => long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture))).Order();
+        // One line per migration, "Applied <12-digit version> ..."; a job's closing "Applied 23 migration(s) ..." is not one.
+        var applied = runs.SelectMany(run => run.Stdout.Split('\n').Select(line => line.Split(' '))
+            .Where(words => words is ["Applied", { Length: 12 } version, ..] && version.All(char.IsAsciiDigit))
+            .Select(words => long.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture))).Order();
         Assert.Equal(CliDatabases.Versions, applied);
         Assert.All(runs.Where(run => !run.Stdout.Contains("Applied 20", StringComparison.Ordinal)),
             run => Assert.Contains("up to date", run.Stdout, StringComparison.Ordinal));

@@ -1,10 +1,14 @@
+using Coderd.Database.Server;
+using Coderd.Database.Tests.Constraints;
 using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
 
 /// <summary>
 /// verify compares the database's catalog snapshot with the one this build embeds (made by the
-/// generator), so it needs no client tools on any PostgreSQL major.
+/// generator), so it needs no client tools on any PostgreSQL major: on a server whose major has no
+/// pg_dump here (13, 14, 16, 17 and 18 on Debian's 15), these tests show that it needs none.
+/// Only <c>--schema-dump</c> runs the pg_dump of the server's major.
 /// </summary>
 public sealed class VerifyTests(PostgresFixture fixture)
 {
@@ -80,6 +84,34 @@ public sealed class VerifyTests(PostgresFixture fixture)
 
         Assert.True(run.ExitCode == 5, run.ToString());
         Assert.Contains("ahead", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SchemaDumpOptionAlsoComparesAPgDumpWithTheFile()
+    {
+        var major = fixture.Server.MajorVersion;
+        Assert.SkipUnless(PostgresBinaries.Find(major).TryGet("pg_dump", out _),
+            $"--schema-dump runs pg_dump {major}, the server's major, which is not installed here; SchemaDumpOptionWithoutThePgDumpOfTheServersMajorExits2 covers that.");
+        var database = await CliDatabases.CreateMigratedAsync(fixture);
+
+        var run = await CoderdDb.RunAsync("verify", "--connection", database, "--schema-dump", Path.Combine(RepositoryRoot.Path, SchemaDump.FileName));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"matches this build and {Path.Combine(RepositoryRoot.Path, SchemaDump.FileName)}", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SchemaDumpOptionWithoutThePgDumpOfTheServersMajorExits2()
+    {
+        var major = fixture.Server.MajorVersion;
+        Assert.SkipWhen(PostgresBinaries.Find(major).TryGet("pg_dump", out _),
+            $"pg_dump {major}, the server's major, is installed here; SchemaDumpOptionAlsoComparesAPgDumpWithTheFile covers --schema-dump with it.");
+        var database = await CliDatabases.CreateMigratedAsync(fixture);
+
+        var run = await CoderdDb.RunAsync("verify", "--connection", database, "--schema-dump", Path.Combine(RepositoryRoot.Path, SchemaDump.FileName));
+
+        run.AssertOneLineFailure(2);
+        Assert.Contains("needs the pg_dump of the server's major", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

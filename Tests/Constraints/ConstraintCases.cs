@@ -256,13 +256,13 @@ internal static partial class ConstraintCases
 
     /// <summary>
     /// Asserts the raw fields of a foreign-key violation and what the classifier makes of it.
-    /// <paramref name="sqlStates"/> are the SQLSTATEs the server may send: 23503, and for a blocked
-    /// delete under ON DELETE RESTRICT also 23001 (restrict_violation, PostgreSQL 18).
+    /// <paramref name="sqlState"/> is the SQLSTATE the server must send, which the classification
+    /// reports too: 23503, or 23001 (restrict_violation) for a delete an ON DELETE RESTRICT key
+    /// blocks on PostgreSQL 18 and later.
     /// </summary>
-    public static void AssertForeignKeyViolation(PostgresException error, ForeignKeyConstraint member, params string[] sqlStates)
+    public static void AssertForeignKeyViolation(PostgresException error, ForeignKeyConstraint member, string sqlState = PostgresErrorCodes.ForeignKeyViolation)
     {
-        Assert.Contains(error.SqlState, sqlStates.Length == 0 ? [PostgresErrorCodes.ForeignKeyViolation] : sqlStates);
-        Assert.Equal((member.SqlName(), member.TableName()), (error.ConstraintName, error.TableName));
+        Assert.Equal((sqlState, member.SqlName(), member.TableName()), (error.SqlState, error.ConstraintName, error.TableName));
         Assert.True(error.IsForeignKeyViolation(member), $"IsForeignKeyViolation({member}) was false for SQLSTATE {error.SqlState}.");
         Assert.True(error.IsForeignKeyViolation(), "IsForeignKeyViolation() was false.");
         Assert.DoesNotContain(Enum.GetValues<ForeignKeyConstraint>(), other => other != member && error.IsForeignKeyViolation(other));
@@ -270,8 +270,8 @@ internal static partial class ConstraintCases
         Assert.False(error.IsUniqueViolation());
         Assert.True(error.TryGetConstraintViolation(out var violation));
         Assert.Equal(
-            (ConstraintKind.ForeignKey, (CheckConstraint?)null, (UniqueConstraint?)null, (ForeignKeyConstraint?)member, member.SqlName(), member.TableName()),
-            (violation.Kind, violation.Check, violation.Unique, violation.ForeignKey, violation.ConstraintName, violation.TableName));
+            (ConstraintKind.ForeignKey, (CheckConstraint?)null, (UniqueConstraint?)null, (ForeignKeyConstraint?)member, member.SqlName(), member.TableName(), sqlState),
+            (violation.Kind, violation.Check, violation.Unique, violation.ForeignKey, violation.ConstraintName, violation.TableName, violation.SqlState));
     }
 
     /// <summary>

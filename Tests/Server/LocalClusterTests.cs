@@ -49,6 +49,16 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     }
 
     [Fact]
+    public async Task ThrowawayRunsTheMajorThatTestPostgresMajorAsksFor()
+    {
+        var expected = PostgresMajors.Requested() ?? PostgresBinaries.Find().MajorVersion;
+
+        var versionNumber = int.Parse(await ShowAsync(throwaway.Cluster.ConnectionString, "server_version_num"), CultureInfo.InvariantCulture);
+
+        Assert.Equal((expected, expected), (versionNumber / 10000, throwaway.Cluster.MajorVersion));
+    }
+
+    [Fact]
     public async Task ServerLogIsWrittenInTheDataDirectory()
     {
         await ShowAsync(throwaway.Cluster.ConnectionString, "server_version");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using Coderd.Database.Server;
 using Docker.DotNet;
@@ -11,7 +12,8 @@ namespace Coderd.Database.Tests.Support;
 /// <summary>
 /// A PostgreSQL server to create and drop scratch databases on, for the tests, the generator and
 /// the bench. Chosen in this order: <c>TEST_DATABASE_URL</c>, a container when a Docker engine
-/// answers, a <see cref="ThrowawayCluster"/>.
+/// answers, a <see cref="ThrowawayCluster"/>. <c>TEST_POSTGRES_MAJOR</c> picks the major of the
+/// last two (<see cref="PostgresMajors"/>).
 /// </summary>
 /// <remarks>
 /// <c>DATABASE_URL</c> is deliberately never read: it usually names a database someone cares about,
@@ -19,7 +21,7 @@ namespace Coderd.Database.Tests.Support;
 /// </remarks>
 public sealed class ScratchServer : IAsyncDisposable
 {
-    /// <summary>The image used when a Docker engine is available; pinned so dumps do not drift.</summary>
+    /// <summary>The image used when a Docker engine is available and no major is asked for; pinned so dumps do not drift.</summary>
     public const string ContainerImage = "postgres:15.10-alpine";
 
     /// <summary>The variable naming a server to use instead of starting one.</summary>
@@ -29,15 +31,29 @@ public sealed class ScratchServer : IAsyncDisposable
     private readonly PostgreSqlContainer? _container;
     private readonly ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
-    private ScratchServer(string adminConnectionString, ThrowawayCluster? cluster, PostgreSqlContainer? container)
+    private ScratchServer(string adminConnectionString, string version, ThrowawayCluster? cluster, PostgreSqlContainer? container)
     {
         AdminConnectionString = adminConnectionString;
+        Version = version;
         _cluster = cluster;
         _container = container;
     }
 
     /// <summary>Connection string of a user allowed to create databases; contains the password.</summary>
     public string AdminConnectionString { get; }
+
+    /// <summary>The server's version as it reports it (<c>server_version</c>, e.g. <c>17.10</c>).</summary>
+    public string Version { get; }
+
+    /// <summary>The server's major version: the leading digits of <see cref="Version"/> (<c>17.10</c>, <c>19beta1</c>).</summary>
+    public int MajorVersion => int.Parse(Version.AsSpan(0, Version.AsSpan().IndexOfAnyExceptInRange('0', '9') is var end and > 0 ? end : Version.Length), CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Whether <see cref="DumpAsync"/> can work: a container brings its own <c>pg_dump</c>; otherwise
+    /// the <c>pg_dump</c> of the server's major must be installed here (it refuses newer servers, and
+    /// an older server's dump differs from its own major's).
+    /// </summary>
+    public bool CanDump => _container is not null || PostgresBinaries.Find(MajorVersion).TryGet("pg_dump", out _);
 
     /// <summary>True when the server is the one of <see cref="UrlVariable"/>, which this class only adds databases to.</summary>
     public bool IsGiven => _cluster is null && _container is null;
@@ -59,13 +75,16 @@ public sealed class ScratchServer : IAsyncDisposable
                 throw new FormatException($"{UrlVariable} is set but unusable: {e.Message}", e);
             }
 
-            await log.WriteLineAsync($"PostgreSQL for this run: {UrlVariable} ({ConnectionStrings.Redact(builder)}); nothing started.");
-            return new ScratchServer(builder.ConnectionString, null, null);
+            var given = await ReadVersionAsync(builder.ConnectionString, cancellationToken);
+            await log.WriteLineAsync($"PostgreSQL for this run: {UrlVariable} ({ConnectionStrings.Redact(builder)}), PostgreSQL {given}; nothing started{IgnoredMajor()}.");
+            return new ScratchServer(builder.ConnectionString, given, null, null);
         }
 
+        var major = PostgresMajors.Requested();
         if (await DockerAnswersAsync(cancellationToken))
         {
-            var container = new PostgreSqlBuilder(ContainerImage)
+            var image = major is null ? ContainerImage : $"postgres:{major}";
+            var container = new PostgreSqlBuilder(image)
                 // The published port may be reachable from the network, so no well-known password.
                 .WithPassword(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)))
                 .WithCommand("-c", "TimeZone=UTC")
@@ -80,16 +99,35 @@ public sealed class ScratchServer : IAsyncDisposable
                 throw;
             }
 
-            await log.WriteLineAsync($"PostgreSQL for this run: container {ContainerImage} ({ConnectionStrings.Redact(container.GetConnectionString())}).");
-            return new ScratchServer(container.GetConnectionString(), null, container);
+            var inContainer = await ReadVersionAsync(container.GetConnectionString(), cancellationToken);
+            await log.WriteLineAsync($"PostgreSQL for this run: container {image} ({ConnectionStrings.Redact(container.GetConnectionString())}), PostgreSQL {inContainer}.");
+            return new ScratchServer(container.GetConnectionString(), inContainer, null, container);
         }
 
         var started = Stopwatch.StartNew();
         var local = await ThrowawayCluster.StartAsync(cancellationToken);
+        string version;
+        try
+        {
+            version = await ReadVersionAsync(local.Cluster.ConnectionString, cancellationToken);
+        }
+        catch
+        {
+            await local.DisposeAsync();
+            throw;
+        }
+
         await log.WriteLineAsync(
-            $"PostgreSQL for this run: throwaway local cluster (no Docker engine answered), PostgreSQL {local.Cluster.MajorVersion} on 127.0.0.1:{local.Cluster.Port}, data in {local.Cluster.DataDirectory}, ready in {started.Elapsed.TotalSeconds:0.0} s.");
-        return new ScratchServer(local.Cluster.ConnectionString, local, null);
+            $"PostgreSQL for this run: throwaway local cluster (no Docker engine answered), PostgreSQL {version}{(major is null ? "" : $" ({PostgresMajors.MajorVariable})")} on 127.0.0.1:{local.Cluster.Port}, data in {local.Cluster.DataDirectory}, ready in {started.Elapsed.TotalSeconds:0.0} s.");
+        return new ScratchServer(local.Cluster.ConnectionString, version, local, null);
     }
+
+    private static async Task<string> ReadVersionAsync(string connectionString, CancellationToken cancellationToken) =>
+        (await Sql.ScalarAsync<string>(connectionString, "SHOW server_version", cancellationToken))!.Split(' ', 2)[0];
+
+    // TEST_DATABASE_URL wins over TEST_POSTGRES_MAJOR; saying so beats a silent surprise.
+    private static string IgnoredMajor() =>
+        Environment.GetEnvironmentVariable(PostgresMajors.MajorVariable) is { Length: > 0 } major ? $" ({PostgresMajors.MajorVariable}={major} is ignored)" : "";
 
     /// <summary>
     /// Creates a database named <paramref name="namePrefix"/> (default <c>coderd_test</c>; a-z, 0-9

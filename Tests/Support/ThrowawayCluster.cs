@@ -6,7 +6,8 @@ namespace Coderd.Database.Tests.Support;
 /// <summary>
 /// A <see cref="LocalCluster"/> in a new folder under <c>$TMPDIR</c> (default <c>/var/tmp</c>),
 /// tuned for speed over durability; disposing stops it and deletes the folder. Clusters left behind
-/// by killed runs are removed first.
+/// by killed runs are removed first. Its PostgreSQL is the major <c>TEST_POSTGRES_MAJOR</c> names
+/// (see <see cref="PostgresMajors"/>), else the newest installed.
 /// </summary>
 public sealed class ThrowawayCluster : IAsyncDisposable
 {
@@ -22,9 +23,11 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public static string Root => Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/var/tmp";
 
     /// <summary>Creates and starts a cluster.</summary>
+    /// <exception cref="FormatException"><c>TEST_POSTGRES_MAJOR</c> names no pinned major.</exception>
     /// <exception cref="InvalidOperationException">A program is missing, or initdb or the server failed.</exception>
     public static async Task<ThrowawayCluster> StartAsync(CancellationToken cancellationToken = default)
     {
+        var binaries = PostgresMajors.Requested() is { } major ? await PostgresMajors.BinariesAsync(major, cancellationToken) : null;
         var root = Root;
         if (!Directory.Exists(root))
         {
@@ -39,7 +42,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         var mine = Path.Combine(root, FolderPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         try
         {
-            return new ThrowawayCluster(await LocalCluster.OpenAsync(mine, TimeSpan.Zero, durable: false, cancellationToken: cancellationToken));
+            return new ThrowawayCluster(await LocalCluster.OpenAsync(mine, TimeSpan.Zero, durable: false, binaries: binaries, cancellationToken: cancellationToken));
         }
         catch
         {

@@ -70,10 +70,14 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <param name="wait">How long to wait for another process using the folder.</param>
     /// <param name="durable">False for a throwaway cluster: fsync and full page writes off.</param>
     /// <param name="log">Told once when the folder is in use and this call waits.</param>
+    /// <param name="binaries">The server programs that create a new cluster; default the newest
+    /// installed (<see cref="PostgresBinaries.Find"/>). An existing cluster runs with them when they are
+    /// of its major version, else with the installed programs of its version.</param>
     /// <param name="cancellationToken">Stops waiting or starting.</param>
     /// <exception cref="TimeoutException">Another process used the folder for longer than <paramref name="wait"/>.</exception>
     /// <exception cref="InvalidOperationException">The folder is unusable, or initdb or the server failed; the message says what to do.</exception>
-    public static async Task<LocalCluster> OpenAsync(string folder, TimeSpan wait, bool durable = true, TextWriter? log = null, CancellationToken cancellationToken = default)
+    public static async Task<LocalCluster> OpenAsync(
+        string folder, TimeSpan wait, bool durable = true, TextWriter? log = null, PostgresBinaries? binaries = null, CancellationToken cancellationToken = default)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("A local PostgreSQL cluster needs Linux or macOS; pass a connection string instead.");
         folder = Path.GetFullPath(folder);
@@ -96,23 +100,23 @@ public sealed class LocalCluster : IAsyncDisposable
         var folderLock = await LockAsync(folder, wait, log, cancellationToken).ConfigureAwait(false);
         try
         {
-            var (binaries, password) = await InitializeAsync(folder, durable, cancellationToken).ConfigureAwait(false);
+            var (programs, password) = await InitializeAsync(folder, durable, binaries, cancellationToken).ConfigureAwait(false);
             var data = Path.Combine(folder, "data");
             if (ServerProcessId(data) is not null)
             {
                 if (!File.Exists(Path.Combine(folder, OwnerFile)))
                 {
                     var (host, port) = ListeningOn(data);
-                    return new LocalCluster(binaries, folder, folderLock, host, port, password, startedServer: false);
+                    return new LocalCluster(programs, folder, folderLock, host, port, password, startedServer: false);
                 }
 
-                // Started by a run that died before stopping it: ours to restart.
-                await StopServerAsync(binaries, folder, immediate: false).ConfigureAwait(false);
+                // Started by a run that died before stopping it: ours to restart, by the programs that started it.
+                await StopServerAsync(RunningBinaries(data) ?? programs, folder, immediate: false).ConfigureAwait(false);
             }
 
             await File.WriteAllTextAsync(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n", cancellationToken).ConfigureAwait(false);
-            var started = await StartServerAsync(binaries, folder, durable, cancellationToken).ConfigureAwait(false);
-            return new LocalCluster(binaries, folder, folderLock, "127.0.0.1", started, password, startedServer: true);
+            var started = await StartServerAsync(programs, folder, durable, cancellationToken).ConfigureAwait(false);
+            return new LocalCluster(programs, folder, folderLock, "127.0.0.1", started, password, startedServer: true);
         }
         catch
         {
@@ -143,7 +147,7 @@ public sealed class LocalCluster : IAsyncDisposable
             var data = Path.Combine(folder, "data");
             if (ServerProcessId(data) is not null && ReadMajorVersion(data) is { } major)
             {
-                await StopServerAsync(PostgresBinaries.Find(major), folder, immediate: true).ConfigureAwait(false);
+                await StopServerAsync(RunningBinaries(data) ?? PostgresBinaries.Find(major), folder, immediate: true).ConfigureAwait(false);
             }
 
             Directory.Delete(folder, recursive: true);
@@ -198,14 +202,15 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static async Task<(PostgresBinaries Binaries, string Password)> InitializeAsync(string folder, bool durable, CancellationToken cancellationToken)
+    private static async Task<(PostgresBinaries Binaries, string Password)> InitializeAsync(
+        string folder, bool durable, PostgresBinaries? given, CancellationToken cancellationToken)
     {
         var data = Path.Combine(folder, "data");
         var passwordFile = Path.Combine(folder, "password");
         if (ReadMajorVersion(data) is { } major)
         {
             return File.Exists(passwordFile)
-                ? (PostgresBinaries.Find(major), File.ReadAllText(passwordFile).Trim())
+                ? (given?.MajorVersion == major ? given : PostgresBinaries.Find(major), File.ReadAllText(passwordFile).Trim())
                 : throw new InvalidOperationException($"{passwordFile} is missing, so the cluster in {folder} cannot be logged into; delete the folder to start afresh.");
         }
 
@@ -214,7 +219,7 @@ public sealed class LocalCluster : IAsyncDisposable
             throw new InvalidOperationException($"{data} is not empty but holds no PostgreSQL cluster (no PG_VERSION); remove it or choose another folder.");
         }
 
-        var binaries = PostgresBinaries.Find();
+        var binaries = given ?? PostgresBinaries.Find();
         // Hex keeps the password free of characters that need quoting in a connection string or pwfile.
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         File.Delete(passwordFile);
@@ -228,7 +233,13 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         await GiveToClusterUserAsync(passwordFile, cancellationToken).ConfigureAwait(false);
-        string[] arguments = ["-D", data, "-U", ClusterUser, "-A", "scram-sha-256", "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C", "--no-instructions", .. durable ? Array.Empty<string>() : ["--no-sync"]];
+        // initdb learned --no-instructions (no "start the server with ..." hint) in PostgreSQL 14.
+        string[] arguments =
+        [
+            "-D", data, "-U", ClusterUser, "-A", "scram-sha-256", "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C",
+            .. binaries.MajorVersion >= 14 ? ["--no-instructions"] : Array.Empty<string>(),
+            .. durable ? Array.Empty<string>() : ["--no-sync"],
+        ];
         var result = await RunAsClusterUserAsync(binaries.InitDb, arguments, folder, cancellationToken).ConfigureAwait(false);
         return result.ExitCode == 0
             ? (binaries, password)
@@ -302,6 +313,23 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private static int? ReadMajorVersion(string data) =>
         File.Exists(Path.Combine(data, "PG_VERSION")) ? int.Parse(File.ReadAllText(Path.Combine(data, "PG_VERSION")).Trim(), CultureInfo.InvariantCulture) : null;
+
+    // postmaster.opts starts with the path of the running server's program: its pg_ctl is beside it,
+    // wherever it was installed, even when no installed version of that major remains.
+    private static PostgresBinaries? RunningBinaries(string data)
+    {
+        try
+        {
+            var line = File.ReadLines(Path.Combine(data, "postmaster.opts")).FirstOrDefault() ?? "";
+            var end = line.IndexOf(" \"", StringComparison.Ordinal);
+            var folder = Path.GetDirectoryName(end < 0 ? line.Trim() : line[..end]);
+            return folder is { Length: > 0 } && File.Exists(Path.Combine(folder, "pg_ctl")) ? PostgresBinaries.InFolder(folder) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     // postmaster.pid: pid, data directory, start time, port, socket directory, first listen address, ...
     private static string[] PidFileLines(string data)

@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 namespace Coderd.Database.Server;
 
 /// <summary>
-/// The PostgreSQL programs of one major version: Debian's versioned folders
-/// (<c>/usr/lib/postgresql/&lt;N&gt;/bin</c>) first, then PATH.
+/// The PostgreSQL programs of one major version: the folder given to <see cref="InFolder"/> if any,
+/// then Debian's versioned folders (<c>/usr/lib/postgresql/&lt;N&gt;/bin</c>), then PATH.
 /// </summary>
 /// <remarks>
 /// A version may be only partly installed (a client package brings <c>pg_dump</c> and <c>psql</c>
@@ -15,10 +15,17 @@ public sealed partial class PostgresBinaries
 {
     private const string VersionedRoot = "/usr/lib/postgresql";
 
-    private PostgresBinaries(int majorVersion) => MajorVersion = majorVersion;
+    private PostgresBinaries(int majorVersion, string? folder = null)
+    {
+        MajorVersion = majorVersion;
+        Folder = folder;
+    }
 
     /// <summary>The major version every program returned by this instance belongs to.</summary>
     public int MajorVersion { get; }
+
+    /// <summary>The folder looked in first (made by <see cref="InFolder"/>); null when only the installed versions are.</summary>
+    public string? Folder { get; }
 
     /// <summary>Full path of <c>initdb</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
@@ -60,14 +67,58 @@ public sealed partial class PostgresBinaries
             $"No PostgreSQL server found in {VersionedRoot}/*/bin or on PATH; install one (apt-get install postgresql-15) or put its bin folder on PATH.");
     }
 
-    private string Require(string program, string package)
+    /// <summary>
+    /// The programs in <paramref name="binFolder"/> (a server unpacked anywhere, such as a package
+    /// that ships only <c>initdb</c>, <c>pg_ctl</c> and <c>postgres</c>), of the major version its
+    /// <c>postgres</c> reports. A program the folder lacks is looked up as <see cref="Find"/> does.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The folder holds no <c>postgres</c> that runs.</exception>
+    public static PostgresBinaries InFolder(string binFolder)
     {
+        var folder = Path.GetFullPath(binFolder);
+        var postgres = Path.Combine(folder, "postgres");
+        return (File.Exists(postgres) ? ReadMajorVersion(postgres) : null) is { } major
+            ? new PostgresBinaries(major, folder)
+            : throw new InvalidOperationException($"{folder} holds no PostgreSQL server that runs (no postgres, or `postgres --version` failed); point to the bin folder of a PostgreSQL installation.");
+    }
+
+    /// <summary>
+    /// The newest installed <paramref name="program"/> of any major version (Debian's versioned
+    /// folders, then PATH), or null. For client programs that work with servers of other majors,
+    /// as <c>psql</c> does.
+    /// </summary>
+    public static string? FindAnyVersion(string program)
+    {
+        var versioned = Directory.Exists(VersionedRoot)
+            ? Directory.EnumerateDirectories(VersionedRoot)
+                .Select(d => (Major: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0, Path: Path.Combine(d, "bin", program)))
+                .Where(c => c.Major > 0 && File.Exists(c.Path))
+                .OrderByDescending(c => c.Major)
+                .Select(c => c.Path)
+                .FirstOrDefault()
+            : null;
+        return versioned ?? OnPath(program).FirstOrDefault();
+    }
+
+    /// <summary>Whether <paramref name="program"/> of this major version is installed, and where.</summary>
+    public bool TryGet(string program, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        path = Locate(program);
+        return path is not null;
+    }
+
+    private string Require(string program, string package) =>
+        Locate(program) ?? throw new InvalidOperationException(
+            $"{program} for PostgreSQL {MajorVersion} not found in {(Folder is null ? "" : Folder + ", ")}{VersionedRoot}/{MajorVersion}/bin or on PATH; install {package} or put its bin folder on PATH.");
+
+    private string? Locate(string program)
+    {
+        if (Folder is not null && File.Exists(Path.Combine(Folder, program))) return Path.Combine(Folder, program);
         var versioned = Path.Combine(VersionedRoot, MajorVersion.ToString(CultureInfo.InvariantCulture), "bin", program);
         if (File.Exists(versioned)) return versioned;
         // Asking each candidate for its version costs a process start, but only happens off Debian's layout.
-        return OnPath(program).FirstOrDefault(candidate => ReadMajorVersion(candidate) == MajorVersion)
-            ?? throw new InvalidOperationException(
-                $"{program} for PostgreSQL {MajorVersion} not found in {VersionedRoot}/{MajorVersion}/bin or on PATH; install {package} or put its bin folder on PATH.");
+        return OnPath(program).FirstOrDefault(candidate => ReadMajorVersion(candidate) == MajorVersion);
     }
 
     private static IEnumerable<string> OnPath(string program) =>

@@ -17,4 +17,21 @@ public sealed class PostgresBinariesTests
         Assert.Contains("install postgresql-98", server.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', client.Message);
     }
+
+    [Fact]
+    public void FolderWithoutAServerSaysSoInOneLine()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "no-postgres-" + Guid.NewGuid().ToString("N"));
+
+        var error = Assert.Throws<InvalidOperationException>(() => PostgresBinaries.InFolder(folder));
+
+        Assert.Contains(folder, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void AnyVersionOfAProgramNobodyInstalledIsNull()
+    {
+        Assert.Null(PostgresBinaries.FindAnyVersion("pg_no_such_program"));
+    }
 }
