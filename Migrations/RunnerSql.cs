@@ -70,6 +70,9 @@ internal static class RunnerSql
     public static readonly string TryLock = string.Create(CultureInfo.InvariantCulture,
         $"SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({SchemaMigrator.LockKey})");
 
+    /// <summary>What the probe for a pooler's queue asks: anything a server answers at once.</summary>
+    public const string Probe = "SELECT 1";
+
     /// <summary>The migrator's backend, asked for the same reason as in <see cref="TryLock"/>.</summary>
     public const string BackendPid = "SELECT pg_catalog.pg_backend_pid()";
 
