@@ -81,6 +81,13 @@ public sealed record MigratorOptions
     /// </summary>
     public TextWriter Log { get; init; } = TextWriter.Null;
 
+    /// <summary>
+    /// Where warnings go, one line each, starting <c>Warning: </c>: roles other than the schema's
+    /// owner and the migrating role may create objects in it, or (<see cref="AllowNewer"/>) the
+    /// database is ahead of this build. Null (the default): to <see cref="Log"/>.
+    /// </summary>
+    public TextWriter? Warnings { get; init; }
+
     /// <summary>The assemblies whose <c>[Migration]</c> classes make up the schema history.</summary>
     public IReadOnlyList<Assembly> Assemblies { get; init; } = [typeof(SchemaMigrator).Assembly];
 

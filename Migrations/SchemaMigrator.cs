@@ -769,11 +769,15 @@ public sealed class SchemaMigrator
     /// The server's version and role, and the state of the version table; refuses a server older
     /// than PostgreSQL 13 and a <c>public.schema_version</c> that is not this runner's.
     /// </summary>
+    /// <remarks>
+    /// The same round trip reads who else may create objects in <see cref="Schema"/>, and warns
+    /// once if anyone may (see <see cref="RunnerSql.SchemaCreators"/>).
+    /// </remarks>
     private async Task<ServerInfo> ReadServerAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.Server), new(RunnerSql.VersionTableShape) },
+            BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.Server), new(RunnerSql.VersionTableShape), new(RunnerSql.SchemaCreators) },
         };
         await using var reader = await FirstAnswerAsync(batch, cancellationToken);
         await reader.NextResultAsync(cancellationToken);
@@ -790,6 +794,10 @@ public sealed class SchemaMigrator
             if (!reader.IsDBNull(1)) columns.Add((reader.GetString(1), reader.GetString(2)));
         }
 
+        await reader.NextResultAsync(cancellationToken);
+        var creators = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) creators.Add(reader.GetString(0));
+
         RequireSupported(number, version);
         if (kind is not null && (kind != "r" || !columns.SequenceEqual(RunnerSql.VersionColumns)))
         {
@@ -798,6 +806,16 @@ public sealed class SchemaMigrator
                 $"{RunnerSql.QualifiedVersionTable} is not this tool's version table: it is {what} with columns ({string.Join(", ", columns.Select(c => c.Name))}) " +
                 $"where this tool keeps ({string.Join(", ", RunnerSql.VersionColumns.Select(c => $"{c.Name} {c.Type}"))}), perhaps another migration tool's; " +
                 "give coderd a database of its own, or rename that table if nothing uses it.");
+        }
+
+        if (creators.Count > 0)
+        {
+            // A warning, not a refusal: PostgreSQL 13 and 14 grant this to PUBLIC by default.
+            var grantees = string.Join(", ", creators);
+            Warnings.WriteLine(
+                $"Warning: schema {Schema} grants CREATE to {grantees} (besides its owner and the migrating role): they could plant a look-alike " +
+                "function or operator that the migrations or coderd would bind to; " +
+                $"run `REVOKE CREATE ON SCHEMA {Schema} FROM {grantees};` as its owner or a superuser (PostgreSQL 15 and later grant it to the owner only by default).");
         }
 
         return new ServerInfo(number, version, inRecovery, HasVersionTable: kind is not null);
@@ -930,6 +948,8 @@ public sealed class SchemaMigrator
         }
     }
 
+    /// <summary>Where warnings go: <see cref="MigratorOptions.Warnings"/>, else the log.</summary>
+    private TextWriter Warnings => _options.Warnings ?? _options.Log;
 
     /// <summary>Refuses a server older than <see cref="MinimumServerVersion"/>.</summary>
     internal static void RequireSupported(int serverVersionNumber, string serverVersion)
@@ -993,7 +1013,7 @@ public sealed class SchemaMigrator
     {
         var unknown = status.Unknown.Select(m => m.Version).ToList();
         if (!_options.AllowNewer || unknown.Count == 0 || unknown.Any(v => v < LatestVersion) || status.Pending.Any()) return false;
-        _options.Log.WriteLine(
+        Warnings.WriteLine(
             $"Warning: the database is ahead of this build: it has applied {string.Join(", ", unknown)}, newer than this build's newest ({LatestVersion}), " +
             "and every migration of this build; nothing to do (newer versions allowed).");
         return true;
