@@ -23,7 +23,11 @@ public sealed record MigratorOptions
     /// </summary>
     public required string ConnectionString { get; init; }
 
-    /// <summary>How long to wait for the migration lock, before each migration, while another migrator holds it.</summary>
+    /// <summary>
+    /// How long to wait for the migration lock, before each migration, while another migrator holds
+    /// it; and how long a session's first query may wait for a server connection from a pooler
+    /// whose connections are all taken (PgBouncer in session mode).
+    /// </summary>
     public TimeSpan LockWait { get; init; } = DefaultLockWait;
 
     /// <summary>
@@ -71,8 +75,18 @@ public sealed record MigratorOptions
     /// </summary>
     public bool AllowNewer { get; init; }
 
-    /// <summary>Where progress lines go (one per migration, lock waits, attempts that hit the lock timeout).</summary>
+    /// <summary>
+    /// Where progress lines go (one per migration, waits for the lock or a pooler's server
+    /// connection, attempts that hit the lock timeout).
+    /// </summary>
     public TextWriter Log { get; init; } = TextWriter.Null;
+
+    /// <summary>
+    /// Where warnings go, one line each, starting <c>Warning: </c>: roles other than the schema's
+    /// owner and the migrating role may create objects in it, or (<see cref="AllowNewer"/>) the
+    /// database is ahead of this build. Null (the default): to <see cref="Log"/>.
+    /// </summary>
+    public TextWriter? Warnings { get; init; }
 
     /// <summary>The assemblies whose <c>[Migration]</c> classes make up the schema history.</summary>
     public IReadOnlyList<Assembly> Assemblies { get; init; } = [typeof(SchemaMigrator).Assembly];

@@ -62,6 +62,22 @@ internal static class RunnerSql
         ORDER BY a.attnum
         """;
 
+    /// <summary>
+    /// Who besides the schema's owner and the migrating role may create objects in the target
+    /// schema: one row per grantee of CREATE in its ACL, <c>PUBLIC</c> for grantee 0, else the
+    /// role's name quoted as SQL needs it; superusers are left out (they need no grant). A null ACL
+    /// is the default, which grants only the owner: no rows.
+    /// </summary>
+    public const string SchemaCreators = $"""
+        SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname::pg_catalog.text) END, a.grantee <> 0
+        FROM pg_catalog.pg_namespace n
+        CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+        LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+        WHERE n.nspname = '{SchemaMigrator.Schema}' AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner
+          AND (a.grantee = 0 OR (r.rolname <> CURRENT_USER AND NOT r.rolsuper))
+        ORDER BY 2, 1
+        """;
+
     public const string ReadHistory = $"SELECT version, description, applied_at FROM {QualifiedVersionTable}";
 
     public const string ReadVersions = $"SELECT version FROM {QualifiedVersionTable}";
@@ -69,6 +85,9 @@ internal static class RunnerSql
     /// <summary>The migrator's backend (asked, not taken from the protocol: a pooler makes that up) and the lock, if free.</summary>
     public static readonly string TryLock = string.Create(CultureInfo.InvariantCulture,
         $"SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({SchemaMigrator.LockKey})");
+
+    /// <summary>What the probe for a pooler's queue asks: anything a server answers at once.</summary>
+    public const string Probe = "SELECT 1";
 
     /// <summary>The migrator's backend, asked for the same reason as in <see cref="TryLock"/>.</summary>
     public const string BackendPid = "SELECT pg_catalog.pg_backend_pid()";

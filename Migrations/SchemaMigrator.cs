@@ -47,11 +47,24 @@ public sealed class SchemaMigrator
 
     private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a session's first query goes unanswered before the runner asks whether a pooler
+    /// queues it (at most a quarter of the command timeout); then asked again with each report.
+    /// </summary>
+    private static readonly TimeSpan QueueProbeAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the probe's own query may go unanswered before it counts as queued too: a server,
+    /// or a pooler whose server is gone, answers or refuses it in milliseconds.
+    /// </summary>
+    private static readonly TimeSpan QueueProbeAnswerWithin = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often the migrator's idle session asks whether a blocking transaction has ended.</summary>
     private static readonly TimeSpan BlockerPollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly MigratorOptions _options;
     private NpgsqlDataSource? _dataSource;
+    private NpgsqlDataSource? _probeSource;
 
     /// <summary>Loads the migrations of <see cref="MigratorOptions.Assemblies"/>; does not connect.</summary>
     /// <exception cref="InvalidOperationException">Two migrations share a version, or one declares an invalid lock timeout.</exception>
@@ -756,13 +769,17 @@ public sealed class SchemaMigrator
     /// The server's version and role, and the state of the version table; refuses a server older
     /// than PostgreSQL 13 and a <c>public.schema_version</c> that is not this runner's.
     /// </summary>
-    private static async Task<ServerInfo> ReadServerAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The same round trip reads who else may create objects in <see cref="Schema"/>, and warns
+    /// once if anyone may (see <see cref="RunnerSql.SchemaCreators"/>).
+    /// </remarks>
+    private async Task<ServerInfo> ReadServerAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.Server), new(RunnerSql.VersionTableShape) },
+            BatchCommands = { new(RunnerSql.PinSearchPathInBatch), new(RunnerSql.Server), new(RunnerSql.VersionTableShape), new(RunnerSql.SchemaCreators) },
         };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await FirstAnswerAsync(batch, cancellationToken);
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var number = reader.GetInt32(0);
@@ -777,6 +794,10 @@ public sealed class SchemaMigrator
             if (!reader.IsDBNull(1)) columns.Add((reader.GetString(1), reader.GetString(2)));
         }
 
+        await reader.NextResultAsync(cancellationToken);
+        var creators = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) creators.Add(reader.GetString(0));
+
         RequireSupported(number, version);
         if (kind is not null && (kind != "r" || !columns.SequenceEqual(RunnerSql.VersionColumns)))
         {
@@ -787,8 +808,148 @@ public sealed class SchemaMigrator
                 "give coderd a database of its own, or rename that table if nothing uses it.");
         }
 
+        if (creators.Count > 0)
+        {
+            // A warning, not a refusal: PostgreSQL 13 and 14 grant this to PUBLIC by default.
+            var grantees = string.Join(", ", creators);
+            Warnings.WriteLine(
+                $"Warning: schema {Schema} grants CREATE to {grantees} (besides its owner and the migrating role): they could plant a look-alike " +
+                "function or operator that the migrations or coderd would bind to; " +
+                $"run `REVOKE CREATE ON SCHEMA {Schema} FROM {grantees};` as its owner or a superuser (PostgreSQL 15 and later grant it to the owner only by default).");
+        }
+
         return new ServerInfo(number, version, inRecovery, HasVersionTable: kind is not null);
     }
+
+    /// <summary>
+    /// Sends a session's first query and waits for its answer. A pooler logs a client in without a
+    /// server connection and queues its first query until one is free (PgBouncer in session mode,
+    /// every server connection of the pool taken): no answer, just as from a server that is gone.
+    /// Once the answer is late, the runner opens a second session and asks it something (see
+    /// <see cref="QueuedAlikeAsync"/>): a pooler that only queues logs it in at once and queues its
+    /// query too; a pooler whose server is gone fails the query, a server that is gone does not log
+    /// it in, and a server that answers other sessions answers it. Only the first is a queue, waited
+    /// for within <see cref="MigratorOptions.LockWait"/> like the migration lock, and reported
+    /// likewise; anything else is given up after the connection's command timeout, as before, as a
+    /// lost connection.
+    /// </summary>
+    /// <exception cref="MigrationException">
+    /// <see cref="MigrationError.LockWaitTimeout"/> after a queue outlasting the lock wait;
+    /// <see cref="MigrationError.ConnectionLost"/> after the command timeout otherwise.
+    /// </exception>
+    private async Task<NpgsqlDataReader> FirstAnswerAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        var commandTimeoutSeconds = batch.Connection!.CommandTimeout;
+        TimeSpan? commandTimeout = commandTimeoutSeconds == 0 ? null : TimeSpan.FromSeconds(commandTimeoutSeconds);
+        // The deadline is kept here: it depends on what the wait turns out to be.
+        batch.Timeout = 0;
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var answer = batch.ExecuteReaderAsync(giveUp.Token);
+        var watch = Stopwatch.StartNew();
+        using var stopProbing = new CancellationTokenSource();
+        Task<bool>? probe = null;
+        var queued = false;
+        // Early enough to be decided well within a short command timeout.
+        var nextProbe = commandTimeout is { } timeout && timeout / 4 < QueueProbeAfter ? timeout / 4 : QueueProbeAfter;
+        try
+        {
+            while (true)
+            {
+                var deadline = queued ? _options.LockWait : commandTimeout;
+                var elapsed = watch.Elapsed;
+                if (elapsed >= deadline) break;
+                var wake = probe is null ? nextProbe : deadline;
+                if (deadline < wake) wake = deadline;
+                var waits = new List<Task>(3) { answer };
+                if (probe is not null) waits.Add(probe);
+                if (wake is { } w) waits.Add(Task.Delay(w > elapsed ? w - elapsed : TimeSpan.Zero, CancellationToken.None));
+                await Task.WhenAny(waits);
+                if (answer.IsCompleted) return await answer;
+                if (probe is { IsCompleted: true })
+                {
+                    // Asked again with each report: a server that goes away meanwhile ends the wait.
+                    queued = await probe;
+                    probe = null;
+                    nextProbe = watch.Elapsed + LockReportInterval;
+                    if (queued)
+                    {
+                        _options.Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"Waiting for a server connection ({watch.Elapsed.TotalSeconds:0} s): the pooler accepted the session but queues its first query, " +
+                            $"every server connection of its pool taken; waiting up to the lock wait ({_options.LockWait.TotalSeconds:0.#} s)"));
+                    }
+                }
+                else if (probe is null && watch.Elapsed >= nextProbe)
+                {
+                    probe = QueuedAlikeAsync(stopProbing.Token);
+                }
+            }
+        }
+        finally
+        {
+            await stopProbing.CancelAsync();
+            if (probe is not null) await probe;
+        }
+
+        // Npgsql cancels the query and gives the session up.
+        await giveUp.CancelAsync();
+        try
+        {
+            await (await answer).DisposeAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or NpgsqlException)
+        {
+        }
+
+        if (queued)
+        {
+            throw new MigrationException(MigrationError.LockWaitTimeout, string.Create(CultureInfo.InvariantCulture,
+                $"The pooler gave no server connection within {_options.LockWait.TotalSeconds:0.#} s: it accepted the session but kept its first query queued, " +
+                $"every server connection of its pool taken by other sessions; let them finish, give the pool more server connections " +
+                $"(PgBouncer's default_pool_size), or raise --lock-wait, then run again."));
+        }
+
+        throw ConnectionLost(string.Create(CultureInfo.InvariantCulture, $"no answer within the command timeout of {commandTimeoutSeconds} s"), migration: null, error: null);
+    }
+
+    /// <summary>
+    /// Whether a new session is queued like this one: logged in, its query unanswered for
+    /// <see cref="QueueProbeAnswerWithin"/>. False when it answers (the server answers other
+    /// sessions), is refused (a pooler whose server is gone fails it: PgBouncer's "server login
+    /// has been failing"), or cannot log in (a server that is gone). Never throws.
+    /// </summary>
+    private async Task<bool> QueuedAlikeAsync(CancellationToken cancellationToken)
+    {
+        // No wait for an answer to the cancel request: the probe's session is given up at once.
+        _probeSource ??= CreateDataSource(new NpgsqlConnectionStringBuilder(SessionConnectionString(_options.ConnectionString))
+        {
+            CancellationTimeout = -1,
+        }.ConnectionString);
+        NpgsqlConnection? session = null;
+        try
+        {
+            session = await _probeSource.OpenConnectionAsync(cancellationToken);
+            using var answerWithin = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            answerWithin.CancelAfter(QueueProbeAnswerWithin);
+            await using var command = new NpgsqlCommand(RunnerSql.Probe, session);
+            await command.ExecuteScalarAsync(answerWithin.Token);
+            return false;
+        }
+        catch (OperationCanceledException) when (session is not null && !cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (session is not null) await session.DisposeAsync();
+        }
+    }
+
+    /// <summary>Where warnings go: <see cref="MigratorOptions.Warnings"/>, else the log.</summary>
+    private TextWriter Warnings => _options.Warnings ?? _options.Log;
 
     /// <summary>Refuses a server older than <see cref="MinimumServerVersion"/>.</summary>
     internal static void RequireSupported(int serverVersionNumber, string serverVersion)
@@ -852,7 +1013,7 @@ public sealed class SchemaMigrator
     {
         var unknown = status.Unknown.Select(m => m.Version).ToList();
         if (!_options.AllowNewer || unknown.Count == 0 || unknown.Any(v => v < LatestVersion) || status.Pending.Any()) return false;
-        _options.Log.WriteLine(
+        Warnings.WriteLine(
             $"Warning: the database is ahead of this build: it has applied {string.Join(", ", unknown)}, newer than this build's newest ({LatestVersion}), " +
             "and every migration of this build; nothing to do (newer versions allowed).");
         return true;
@@ -894,14 +1055,17 @@ public sealed class SchemaMigrator
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// Unpooled, so it holds no connections or timers and needs no disposing. The runner's queries
+    /// read only built-in types, so the catalog query Npgsql runs on a first connection to learn
+    /// the database's types is pure start-up cost, which a CLI would pay on every run.
+    /// </summary>
+    private static NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString).ConfigureTypeLoading(types => types.EnableTypeLoading(false)).Build();
+
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        // Unpooled, so it holds no connections or timers and needs no disposing. Its queries read
-        // only built-in types, so the catalog query Npgsql runs on a first connection to learn the
-        // database's types is pure start-up cost, which a CLI would pay on every run.
-        _dataSource ??= new NpgsqlDataSourceBuilder(SessionConnectionString(_options.ConnectionString))
-            .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
-            .Build();
+        _dataSource ??= CreateDataSource(SessionConnectionString(_options.ConnectionString));
         var connection = _dataSource.CreateConnection();
         try
         {
@@ -958,6 +1122,11 @@ public sealed class SchemaMigrator
                 $"no answer within the command timeout of {new NpgsqlConnectionStringBuilder(_options.ConnectionString).CommandTimeout} s"),
             _ => (error.InnerException ?? error).Message.TrimEnd('.'),
         };
+        return ConnectionLost(reason, migration, error);
+    }
+
+    private static MigrationException ConnectionLost(string reason, MigrationInfo? migration, Exception? error)
+    {
         var during = migration is null ? "" : $" during migration {migration.Version} ({migration.Description})";
         return new MigrationException(MigrationError.ConnectionLost,
             $"The server went away{during} ({reason}); each migration is atomic, so none is half applied: run again.", error);

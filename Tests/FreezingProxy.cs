@@ -33,6 +33,19 @@ internal sealed class FreezingProxy : IAsyncDisposable
     /// <summary>Stops relaying, for good.</summary>
     public void Freeze() => _frozen.TrySetResult();
 
+    /// <summary>
+    /// Closes every relayed connection and stops listening, for good: to a client, a server that
+    /// went away (connections closed, new ones refused).
+    /// </summary>
+    public void Sever()
+    {
+        _listener.Stop();
+        lock (_clients)
+        {
+            foreach (var client in _clients) client.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

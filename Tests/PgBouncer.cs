@@ -122,6 +122,10 @@ internal sealed class PgBouncer : IAsyncDisposable
     public string Route(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Host = "127.0.0.1", Port = Port, Pooling = false }.ConnectionString;
 
+    /// <summary>The last lines of its log, for a failing test's message.</summary>
+    public string LogTail(int lines = 20) =>
+        string.Join("\n", File.ReadLines(Path.Combine(_folder, "pgbouncer.log")).TakeLast(lines));
+
     public async ValueTask DisposeAsync()
     {
         // SIGTERM: PgBouncer closes its client and server connections at once.

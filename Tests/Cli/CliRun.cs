@@ -8,8 +8,14 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSp
 {
     public string Output => Stdout + Stderr;
 
-    /// <summary>The non-empty lines of stderr, except the note naming the database (<see cref="TargetNote"/>).</summary>
-    public string[] ErrorLines => Lines.Where(line => !IsTargetNote(line)).ToArray();
+    /// <summary>The non-empty lines of stderr, except the note naming the database (<see cref="TargetNote"/>) and <see cref="Warnings"/>.</summary>
+    public string[] ErrorLines => Lines.Where(line => !IsTargetNote(line) && !IsWarning(line)).ToArray();
+
+    /// <summary>
+    /// The warnings on stderr (<c>Warning: ...</c>), e.g. that PUBLIC may create in schema public,
+    /// as on PostgreSQL 13 and 14 by default.
+    /// </summary>
+    public string[] Warnings => Lines.Where(IsWarning).ToArray();
 
     /// <summary>The line every verb that needs a database prints once on stderr, naming it ("Using ..."); null when none was printed.</summary>
     public string? TargetNote => Lines.SingleOrDefault(IsTargetNote);
@@ -25,6 +31,8 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr, TimeSp
     }
 
     private static bool IsTargetNote(string line) => line.StartsWith("Using ", StringComparison.Ordinal);
+
+    private static bool IsWarning(string line) => line.StartsWith("Warning: ", StringComparison.Ordinal);
 
     public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
 }

@@ -77,6 +77,76 @@ public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
         await AssertNothingLeftBehindAsync(database, bouncer, 2);
     }
 
+    [Fact]
+    public async Task UpQueuedInAFullSessionPoolWaitsForAServerConnectionAndAppliesEveryVersionOnce()
+    {
+        // Given an empty database behind a session pooler with one server connection, which another client holds
+        var (database, _) = await _databases.CreateAsync();
+        await using var bouncer = await PgBouncer.StartAsync(database, "session", poolSize: 1);
+        await using var holder = await OpenAsync(bouncer.Route(database));
+        await ExecuteAsync(holder, "SELECT 1");
+
+        // When up starts through the pooler, its command timeout (2 s) shorter than the holder's
+        // session, and the holder lets go after 4 s
+        var log = new StringWriter();
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = WithCommandTimeout(bouncer.Route(database), 2), Log = TextWriter.Synchronized(log) });
+        var up = Task.Run(() => migrator.UpAsync(cancellationToken: Token), Token);
+        await Task.WhenAny(up, Task.Delay(TimeSpan.FromSeconds(4), Token));
+        await holder.DisposeAsync();
+        var applied = await up;
+
+        // Then it waited for the server connection within its lock wait, saying so, and then applied every version once
+        Assert.Contains(log.ToString().Split('\n'), line => line.StartsWith("Waiting for a server connection", StringComparison.Ordinal));
+        Assert.Equal(History.Select(m => m.Version), applied.Select(m => m.Version));
+        Assert.Equal(History.Select(m => m.Version), await RecordedAsync(database));
+    }
+
+    [Fact]
+    public async Task FullSessionPoolForLongerThanTheLockWaitIsALockWaitTimeoutAndChangesNothing()
+    {
+        // Given an empty database behind a session pooler whose only server connection another client holds throughout
+        var (database, _) = await _databases.CreateAsync();
+        await using var bouncer = await PgBouncer.StartAsync(database, "session", poolSize: 1);
+        await using var holder = await OpenAsync(bouncer.Route(database));
+        await ExecuteAsync(holder, "SELECT 1");
+
+        // When up runs through it, allowed to wait 3 s, with a command timeout of 2 s
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = WithCommandTimeout(bouncer.Route(database), 2), LockWait = TimeSpan.FromSeconds(3) });
+        var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(cancellationToken: Token));
+
+        // Then it gave up as a lock wait (not as a lost server), saying what to do, and nothing was created
+        Assert.True(error.Error == MigrationError.LockWaitTimeout, error.ToString());
+        Assert.Contains("gave no server connection within 3 s", error.Message, StringComparison.Ordinal);
+        await using var direct = await OpenAsync(database);
+        Assert.Equal(["true"], await ListAsync(direct, "SELECT (to_regclass('public.schema_version') IS NULL)::text"));
+    }
+
+    [Fact]
+    public async Task ServerGoneBehindThePoolerIsALostConnectionNotAQueue()
+    {
+        // Given a session pooler that has served the database (so it logs clients in without a
+        // server), in front of a relay to the server, and then the relay cut: a server that is gone
+        var (database, _) = await _databases.CreateAsync();
+        var server = new NpgsqlConnectionStringBuilder(database);
+        await using var relay = new FreezingProxy(server.Host!, server.Port);
+        var throughRelay = new NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = relay.Port }.ConnectionString;
+        await using var bouncer = await PgBouncer.StartAsync(throughRelay, "session", poolSize: 1);
+        await using (var warm = await OpenAsync(bouncer.Route(database))) await ExecuteAsync(warm, "SELECT 1");
+        relay.Sever();
+
+        // When up runs through the pooler, with a lock wait far longer than its command timeout
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = WithCommandTimeout(bouncer.Route(database), 3), LockWait = TimeSpan.FromSeconds(60) });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(cancellationToken: Token));
+
+        // Then it is the server gone (exit 3), told within the command timeout (and Npgsql's cancellation), not waited for as a queue
+        Assert.True(error.Error is MigrationError.ConnectionLost or MigrationError.ConnectionFailed, error.Message + "\n" + bouncer.LogTail(40));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"Gave up after {watch.Elapsed.TotalSeconds:0.0} s.");
+    }
+
+    private static string WithCommandTimeout(string connectionString, int seconds) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = seconds }.ConnectionString;
+
     private static async Task<Exception?> OutcomeAsync(Func<Task> job)
     {
         try

@@ -24,7 +24,7 @@ internal static partial class CommandLine
     };
 
     private static readonly Option<double> LockWait = Seconds("--lock-wait", MigratorOptions.DefaultLockWait,
-        "How long to wait, before each migration, for the lock another migrator holds before giving up (exit 4).", allowZero: true);
+        "How long to wait, before each migration, for the lock another migrator holds, and for a server connection from a pooler whose connections are all taken, before giving up (exit 4).", allowZero: true);
 
     private static readonly Option<double> LockTimeout = Seconds("--lock-timeout", MigratorOptions.DefaultLockTimeout,
         "lock_timeout in each migration that declares none: how long a statement may queue behind other sessions (whose queries on the table then queue behind it) before the attempt is rolled back.",

@@ -33,7 +33,8 @@ internal sealed record Settings
     /// <summary>Reads an environment variable (the <c>PG*</c> ones); null when unset.</summary>
     public Func<string, string?> Variable { get; init; } = _ => null;
 
-    public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log) => new()
+    /// <summary>The runner's options: progress to <paramref name="log"/>, warnings to <paramref name="warnings"/> (stderr).</summary>
+    public MigratorOptions ToMigratorOptions(string connectionString, TextWriter log, TextWriter warnings) => new()
     {
         ConnectionString = connectionString,
         LockWait = LockWait,
@@ -42,5 +43,6 @@ internal sealed record Settings
         LockRetryBudget = LockRetryBudget,
         AllowNewer = AllowNewer,
         Log = log,
+        Warnings = warnings,
     };
 }

@@ -7,7 +7,7 @@ namespace Coderd.Database.Cli;
 
 /// <summary>
 /// What each verb does. Results and progress go to stdout, except for <c>status</c> and
-/// <c>script</c>, whose stdout is data; notes (which database is used) always go to stderr.
+/// <c>script</c>, whose stdout is data; notes (which database is used) and warnings always go to stderr.
 /// Failures are thrown and turned into one line and an exit code by <see cref="Program"/>.
 /// </summary>
 internal static class Verbs
@@ -55,7 +55,7 @@ internal static class Verbs
         if (from is { } start)
         {
             // Everything after a given version is known without a database: do not touch one.
-            var offline = new SchemaMigrator(settings.ToMigratorOptions(connectionString: "", terminal.Error));
+            var offline = new SchemaMigrator(settings.ToMigratorOptions(connectionString: "", terminal.Error, terminal.Error));
             terminal.Out.Write(offline.Script(start, to));
             return Exit.Success;
         }
@@ -117,7 +117,7 @@ internal static class Verbs
         Terminal terminal, Settings settings, TextWriter log, Func<SchemaMigrator, Target, Task<int>> work, CancellationToken cancellationToken)
     {
         await using var target = await Target.OpenAsync(settings, terminal.Error, cancellationToken);
-        var migrator = new SchemaMigrator(settings.ToMigratorOptions(target.ConnectionString, log));
+        var migrator = new SchemaMigrator(settings.ToMigratorOptions(target.ConnectionString, log, terminal.Error));
         return await work(migrator, target);
     }
 
