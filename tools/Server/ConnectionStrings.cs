@@ -92,16 +92,6 @@ public static partial class ConnectionStrings
         return $"database \"{builder.Database}\" on {where} as user \"{builder.Username}\"";
     }
 
-    /// <summary>The same server and credentials, pointed at another database; returns the keyword form.</summary>
-    /// <exception cref="FormatException">As for <see cref="Parse"/>.</exception>
-    public static string WithDatabase(string connectionString, string database)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(database);
-        var builder = Parse(connectionString);
-        builder.Database = database;
-        return builder.ConnectionString;
-    }
-
     /// <summary>
     /// The connection as a libpq key/value string, every value quoted, for programs such as pg_dump
     /// (<c>--dbname</c> takes it whole, so a database named <c>dbname=x</c> stays that name). Only
