@@ -31,7 +31,6 @@ public static class SchemaDump
     /// <exception cref="InvalidOperationException">No matching pg_dump is installed, or it failed.</exception>
     public static async Task<string> DumpAsync(string connectionString, string headerCommand, PgDumpRunner? pgDump = null, CancellationToken cancellationToken = default)
     {
-        ValidateHeaderCommand(headerCommand);
         var builder = ConnectionStrings.Parse(connectionString);
         _ = builder.Database ?? throw new ArgumentException("The connection string names no database to dump; add Database=... (or /name in a URL).", nameof(connectionString));
 
@@ -56,31 +55,23 @@ public static class SchemaDump
     public static string Normalize(string rawDump, string headerCommand)
     {
         ArgumentNullException.ThrowIfNull(rawDump);
-        ValidateHeaderCommand(headerCommand);
-
-        var raw = rawDump.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        var drop = new bool[raw.Length];
-        for (var i = 0; i < raw.Length; i++)
+        ArgumentException.ThrowIfNullOrWhiteSpace(headerCommand);
+        if (headerCommand.AsSpan().IndexOfAny("\n\r`") >= 0)
         {
-            if (!IsNoise(raw[i])) continue;
-            drop[i] = true;
-            // The banners are framed by bare "--" lines, which would be all that is left of them.
-            // Other bare "--" lines (comment frames, function bodies) are not touched.
-            if (raw[i].StartsWith(BannerStart, StringComparison.Ordinal))
-            {
-                if (i > 0 && raw[i - 1] == "--") drop[i - 1] = true;
-                if (i + 1 < raw.Length && raw[i + 1] == "--") drop[i + 1] = true;
-            }
+            throw new ArgumentException("The header command must be one line without backticks.", nameof(headerCommand));
         }
 
-        var output = new StringBuilder(rawDump.Length);
-        output.Append(HeaderStart).Append(" by `").Append(headerCommand).Append("` from the migrations; do not edit.\n\n");
+        var lines = rawDump.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        bool Banner(int i) => i >= 0 && i < lines.Length && lines[i].StartsWith(BannerStart, StringComparison.Ordinal);
+        var output = new StringBuilder(rawDump.Length).Append(HeaderStart).Append(" by `").Append(headerCommand).Append("` from the migrations; do not edit.\n\n");
         var previousBlank = true;
-        for (var i = 0; i < raw.Length; i++)
+        for (var i = 0; i < lines.Length; i++)
         {
-            var blank = raw[i].Length == 0;
-            if (drop[i] || (blank && previousBlank)) continue;
-            output.Append(raw[i]).Append('\n');
+            var blank = lines[i].Length == 0;
+            // The banners are framed by bare "--" lines, which would be all that is left of them;
+            // other bare "--" lines (comment frames, function bodies) stay.
+            if (IsNoise(lines[i]) || (lines[i] == "--" && (Banner(i - 1) || Banner(i + 1))) || (blank && previousBlank)) continue;
+            output.Append(lines[i]).Append('\n');
             previousBlank = blank;
         }
 
@@ -111,17 +102,6 @@ public static class SchemaDump
             $"at line {start + 1} the file has {Show(want, start, want.Length - start - end)}, the database has {Show(have, start, have.Length - start - end)}");
     }
 
-    /// <summary>The path of <paramref name="fileName"/> in <paramref name="startFolder"/> or the nearest folder above that has one; null when none does.</summary>
-    public static string? FindUpwards(string fileName, string startFolder)
-    {
-        for (var folder = new DirectoryInfo(startFolder); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, fileName))) return Path.Combine(folder.FullName, fileName);
-        }
-
-        return null;
-    }
-
     private static bool IsNoise(string line) =>
         line.StartsWith(HeaderStart, StringComparison.Ordinal)
         || line.StartsWith(BannerStart, StringComparison.Ordinal)
@@ -133,15 +113,6 @@ public static class SchemaDump
         // (pg_dump keeps the author's indentation), so only a body written flush left could be hit.
         || (line.StartsWith("SET ", StringComparison.Ordinal) && line.EndsWith(';'))
         || line.StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal);
-
-    private static void ValidateHeaderCommand(string headerCommand)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(headerCommand);
-        if (headerCommand.AsSpan().IndexOfAny("\n\r`") >= 0)
-        {
-            throw new ArgumentException("The header command must be one line without backticks.", nameof(headerCommand));
-        }
-    }
 
     private static PgDumpRunner LocalPgDump(int major) => async (target, options, cancellationToken) =>
     {
@@ -169,10 +140,7 @@ public static class SchemaDump
         var dump = await ProcessRunner.RunAsync(PostgresBinaries.Find(major).PgDump, arguments, environment, timeout: TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
         return dump.ExitCode == 0
             ? dump.StandardOutput
-            : throw new InvalidOperationException($"pg_dump failed for database {target.Database}: {FirstLine(dump.StandardError)}");
+            : throw new InvalidOperationException(
+                $"pg_dump failed for database {target.Database}: {dump.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)"}");
     };
-
-    /// <summary>The first non-empty line of a program's output, for one-line messages.</summary>
-    internal static string FirstLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)";
 }
