@@ -59,17 +59,13 @@ public sealed class LocalCluster : IAsyncDisposable
     public bool StartedServer { get; }
 
     /// <summary>
-    /// Opens the cluster in <paramref name="folder"/> (created if missing), creating it on first use:
-    /// waits up to <paramref name="wait"/> while another process uses the folder (saying so once on
-    /// <paramref name="log"/>), then starts the server unless one started by hand already runs there.
+    /// Opens the cluster in <paramref name="folder"/>, creating the folder and the cluster on first
+    /// use (<paramref name="durable"/> false, for a throwaway one, turns fsync and full page writes
+    /// off): waits up to <paramref name="wait"/> while another process uses the folder, saying so once
+    /// on <paramref name="log"/>, then starts the server, unless one started by hand already runs
+    /// there. <paramref name="binaries"/> create a new cluster and run one of their major (default:
+    /// <see cref="PostgresBinaries.Find"/>'s); <paramref name="cancellationToken"/> stops waiting or starting.
     /// </summary>
-    /// <param name="folder">The cluster's folder.</param>
-    /// <param name="wait">How long to wait for another process using the folder.</param>
-    /// <param name="durable">False for a throwaway cluster: fsync and full page writes off.</param>
-    /// <param name="log">Told once when this call waits.</param>
-    /// <param name="binaries">The programs that create a new cluster, and run an existing one of their
-    /// major; default <see cref="PostgresBinaries.Find"/>'s.</param>
-    /// <param name="cancellationToken">Stops waiting or starting.</param>
     /// <exception cref="TimeoutException">Another process used the folder for longer than <paramref name="wait"/>.</exception>
     /// <exception cref="InvalidOperationException">The folder is unusable, or initdb or the server failed; the message says what to do.</exception>
     public static async Task<LocalCluster> OpenAsync(
@@ -242,13 +238,8 @@ public sealed class LocalCluster : IAsyncDisposable
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         File.Delete(passwordFile);
         // Created 0600 from the start: there is no moment in which another user could read it.
-        await using (var stream = new FileStream(passwordFile, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(password + "\n"), cancellationToken).ConfigureAwait(false);
-        }
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using (var stream = new StreamWriter(passwordFile, options)) await stream.WriteLineAsync(password.AsMemory(), cancellationToken).ConfigureAwait(false);
 
         await GiveToClusterUserAsync(passwordFile, cancellationToken).ConfigureAwait(false);
         // initdb learned --no-instructions (no "start the server with ..." hint) in PostgreSQL 14.
