@@ -21,30 +21,19 @@ public static class SchemaDump
     public delegate Task<string> PgDumpRunner(NpgsqlConnectionStringBuilder target, IReadOnlyList<string> options, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Dumps the database behind <paramref name="connectionString"/>, without the migrator's
-    /// <see cref="SchemaMigrator.VersionTable"/>, and returns it normalized.
+    /// Dumps the database behind <paramref name="connectionString"/> (keyword or URL form), without the
+    /// migrator's <see cref="SchemaMigrator.VersionTable"/>, with <paramref name="pgDump"/> (default: the
+    /// installed one of the server's major), and returns it normalized under a header naming
+    /// <paramref name="headerCommand"/>, the command that regenerates it.
     /// </summary>
-    /// <param name="connectionString">The database to dump, keyword or URL form.</param>
-    /// <param name="headerCommand">The command that regenerates the file, for the header line.</param>
-    /// <param name="pgDump">Runs pg_dump; by default the installed one of the server's major version.</param>
-    /// <param name="cancellationToken">Stops pg_dump when cancelled.</param>
     /// <exception cref="InvalidOperationException">No matching pg_dump is installed, or it failed.</exception>
     public static async Task<string> DumpAsync(string connectionString, string headerCommand, PgDumpRunner? pgDump = null, CancellationToken cancellationToken = default)
     {
         var builder = ConnectionStrings.Parse(connectionString);
         _ = builder.Database ?? throw new ArgumentException("The connection string names no database to dump; add Database=... (or /name in a URL).", nameof(connectionString));
-
-        int major;
-        await using (var dataSource = NpgsqlDataSource.Create(builder.ConnectionString))
-        await using (var version = dataSource.CreateCommand("SELECT current_setting('server_version_num')::int"))
-        {
-            major = (int)(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! / 10000;
-        }
-
         // The runner's table has no serial or identity column, so no sequence of its own to leave out too.
         string[] options = ["--schema-only", "--no-owner", "--no-privileges", $"--exclude-table=\"{SchemaMigrator.VersionTable}\""];
-        var raw = await (pgDump ?? LocalPgDump(major))(builder, options, cancellationToken).ConfigureAwait(false);
-        return Normalize(raw, headerCommand);
+        return Normalize(await (pgDump ?? LocalPgDumpAsync)(builder, options, cancellationToken).ConfigureAwait(false), headerCommand);
     }
 
     /// <summary>
@@ -114,12 +103,19 @@ public static class SchemaDump
         || (line.StartsWith("SET ", StringComparison.Ordinal) && line.EndsWith(';'))
         || line.StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal);
 
-    private static PgDumpRunner LocalPgDump(int major) => async (target, options, cancellationToken) =>
+    private static async Task<string> LocalPgDumpAsync(NpgsqlConnectionStringBuilder target, IReadOnlyList<string> options, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrEmpty(target.SslPassword))
         {
             throw new InvalidOperationException(
                 "pg_dump takes the client key's password (SSL Password) only on its command line, which every user of the host can read; use an unencrypted key or verify without --schema-dump");
+        }
+
+        int major;
+        await using (var dataSource = NpgsqlDataSource.Create(target.ConnectionString))
+        await using (var server = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            major = server.PostgreSqlVersion.Major;
         }
 
         // Everything the connection says goes to pg_dump as one quoted libpq string: --dbname takes
@@ -142,5 +138,5 @@ public static class SchemaDump
             ? dump.StandardOutput
             : throw new InvalidOperationException(
                 $"pg_dump failed for database {target.Database}: {dump.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)"}");
-    };
+    }
 }
