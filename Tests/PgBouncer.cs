@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests;
@@ -19,7 +19,6 @@ namespace Coderd.Database.Tests;
 internal sealed class PgBouncer : IAsyncDisposable
 {
     private const string Package = "pgbouncer";
-    private const string RunAs = "postgres";
     private static readonly string[] Locations = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"];
 
     private readonly string _folder;
@@ -64,12 +63,11 @@ internal sealed class PgBouncer : IAsyncDisposable
             while (await reader.ReadAsync(cancellationToken)) secrets.Append(CultureInfo.InvariantCulture, $"\"{reader.GetString(0)}\" \"{reader.GetString(1)}\"\n");
         }
 
-        var tempRoot = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/var/tmp";
-        var folder = Path.Combine(tempRoot, "coderd-pgbouncer-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        var folder = Path.Combine(ThrowawayCluster.Root, "coderd-pgbouncer-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            var port = FreePort();
+            var port = LocalCluster.FreeLoopbackPort();
             var config = Path.Combine(folder, "pgbouncer.ini");
             var pidFile = Path.Combine(folder, "pgbouncer.pid");
             var log = Path.Combine(folder, "pgbouncer.log");
@@ -94,11 +92,9 @@ internal sealed class PgBouncer : IAsyncDisposable
 
                 """, cancellationToken);
 
-            var root = Environment.IsPrivilegedProcess;
-            if (root) await RunAsync("chown", ["-R", $"{RunAs}:{RunAs}", folder]);
-            var started = root
-                ? await RunAsync("runuser", ["-u", RunAs, "--", binary, "-d", config])
-                : await RunAsync(binary, ["-d", config]);
+            // PgBouncer refuses root too: it runs as PostgreSQL's user, and writes its log and pid file here.
+            foreach (var path in new[] { folder, config, Path.Combine(folder, "userlist.txt") }) await LocalCluster.GiveToClusterUserAsync(path, cancellationToken);
+            var started = await LocalCluster.RunAsClusterUserAsync(binary, ["-d", config], cancellationToken);
             if (started.ExitCode != 0) throw new InvalidOperationException($"PgBouncer did not start: {started.StandardError}{Tail(log)}");
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
@@ -129,19 +125,16 @@ internal sealed class PgBouncer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // SIGTERM: PgBouncer closes its client and server connections at once.
-        if (Kill(_pid, 15) == 0)
+        if (Signals.Send(_pid, Signals.Terminate))
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (Directory.Exists($"/proc/{_pid}") && DateTime.UtcNow < deadline) await Task.Delay(20);
             // Nothing more to do if even SIGKILL fails: the folder is removed below either way.
-            if (Directory.Exists($"/proc/{_pid}")) _ = Kill(_pid, 9);
+            if (Directory.Exists($"/proc/{_pid}")) _ = Signals.Send(_pid, Signals.Kill);
         }
 
         Directory.Delete(_folder, recursive: true);
     }
-
-    private static async Task<ProcessRunner.Result> RunAsync(string program, string[] arguments) =>
-        await ProcessRunner.RunAsync(program, arguments, cancellationToken: TestContext.Current.CancellationToken);
 
     private static string Tail(string log) =>
         File.Exists(log) ? " Log: " + string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "";
@@ -159,15 +152,4 @@ internal sealed class PgBouncer : IAsyncDisposable
             return false;
         }
     }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    // DllImport rather than LibraryImport: the generated form needs unsafe code enabled project-wide.
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

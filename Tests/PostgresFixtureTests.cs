@@ -1,5 +1,6 @@
 using Coderd.Database.Migrations;
 using Coderd.Database.Tests.Schema;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests;
@@ -103,9 +104,6 @@ public sealed class PostgresFixtureTests(PostgresFixture postgres, MigratedDatab
         return counts;
     }
 
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql) =>
+        (await Sql.ScalarAsync<T>(connection, sql, TestContext.Current.CancellationToken))!;
 }

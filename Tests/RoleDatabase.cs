@@ -1,3 +1,4 @@
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests;
@@ -53,21 +54,9 @@ internal sealed class RoleDatabase : IAsyncDisposable
     /// <summary>The role name in a connection string made by this class.</summary>
     public static string RoleOf(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Username!;
 
-    public static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(Token);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Token);
-    }
+    public static Task ExecuteAsync(string connectionString, string sql) => Sql.ExecuteAsync(connectionString, sql, Token);
 
-    public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(Token);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Token))!;
-    }
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql) => (await Sql.ScalarAsync<T>(connectionString, sql, Token))!;
 
     public async ValueTask DisposeAsync()
     {

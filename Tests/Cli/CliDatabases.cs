@@ -98,8 +98,7 @@ internal static class CliDatabases
     public static async Task<NpgsqlConnection> HoldLockOnChatsAsync(string connectionString, string applicationName)
     {
         var session = await OpenAsync(connectionString, applicationName);
-        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE chats IN ACCESS SHARE MODE", session);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await Sql.ExecuteAsync(session, "BEGIN; LOCK TABLE chats IN ACCESS SHARE MODE", TestContext.Current.CancellationToken);
         return session;
     }
 

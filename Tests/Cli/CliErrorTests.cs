@@ -1,4 +1,5 @@
 using Coderd.Database.Migrations;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;
@@ -41,10 +42,7 @@ public sealed class CliErrorTests(PostgresFixture fixture)
         // Given another migrator's session holding the migration lock
         var database = await CliDatabases.CreateEmptyAsync(fixture);
         await using var holder = await CliDatabases.OpenAsync(database, applicationName: "other-migrator");
-        await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaMigrator.LockKey})", holder))
-        {
-            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await Sql.ExecuteAsync(holder, $"SELECT pg_advisory_lock({SchemaMigrator.LockKey})", TestContext.Current.CancellationToken);
 
         // When up may wait one second for it
         var run = await CoderdDb.RunAsync("up", "--connection", database, "--lock-wait", "1");

@@ -67,9 +67,6 @@ internal static class CoderdDb
 /// <summary>A running <c>coderd-db</c>; output is collected as it comes.</summary>
 internal sealed class CliProcess : IAsyncDisposable
 {
-    private const int SigTerm = 15;
-    private const int SigInt = 2;
-
     private readonly Process _process;
     private readonly Task<string> _stdout;
     private readonly Task<string> _stderr;
@@ -87,9 +84,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public void Terminate() => Signal(SigTerm);
+    public void Terminate() => Signal(Signals.Terminate);
 
-    public void InterruptWithCtrlC() => Signal(SigInt);
+    public void InterruptWithCtrlC() => Signal(Signals.Interrupt);
 
     /// <summary>SIGKILL: no handler runs, the server has to notice the closed connection.</summary>
     public void KillHard() => _process.Kill();
@@ -124,10 +121,6 @@ internal sealed class CliProcess : IAsyncDisposable
 
     private void Signal(int signal)
     {
-        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        if (!Signals.Send(_process.Id, signal)) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
-
-    // DllImport rather than LibraryImport: the generated form needs unsafe code enabled project-wide.
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Coderd.Database.Server;
-using Coderd.Database.Tests.Constraints;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Cli;

@@ -1,4 +1,4 @@
-using Npgsql;
+using Coderd.Database.Tests.Support;
 using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
@@ -13,10 +13,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
 
         // And a client stuck in a transaction that has read chats
         await using var stuck = await CliDatabases.OpenAsync(database, applicationName: "stuck-client");
-        await using (var read = new NpgsqlCommand("BEGIN; SELECT count(*) FROM chats", stuck))
-        {
-            await read.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await Sql.ExecuteAsync(stuck, "BEGIN; SELECT count(*) FROM chats", TestContext.Current.CancellationToken);
 
         // When up runs with a 1 s lock timeout and a 2 s retry budget
         var run = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
@@ -35,7 +32,7 @@ public sealed class LockTimeoutTests(PostgresFixture fixture)
         Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
 
         // And once the stuck transaction ends, the same command succeeds
-        await using (var commit = new NpgsqlCommand("COMMIT", stuck)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await Sql.ExecuteAsync(stuck, "COMMIT", TestContext.Current.CancellationToken);
         var retry = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-timeout", "1", "--lock-retry-budget", "2");
         Assert.True(retry.ExitCode == 0, retry.ToString());
         Assert.Contains(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);

@@ -1,8 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Coderd.Database.Server;
-using Npgsql;
+using Coderd.Database.Tests.Support;
 using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
@@ -87,70 +85,34 @@ public sealed class ServerRefusalTests(PostgresFixture fixture)
     }
 
     /// <summary>
-    /// A throwaway standby: a fresh cluster started with <c>standby.signal</c> and no primary, so it
-    /// stays in recovery and accepts read-only connections. Trust authentication on a free
-    /// 127.0.0.1 port; run as the <c>postgres</c> OS user when this process is root.
+    /// A throwaway standby: a local cluster restarted with <c>standby.signal</c> and no primary, so it
+    /// stays in recovery and accepts read-only connections.
     /// </summary>
-    private sealed class Standby : IAsyncDisposable
+    private sealed class Standby(LocalCluster cluster) : IAsyncDisposable
     {
-        private readonly PostgresBinaries _binaries;
-        private readonly string _folder;
-
-        private Standby(PostgresBinaries binaries, string folder, int port)
-        {
-            _binaries = binaries;
-            _folder = folder;
-            ConnectionString = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }.ConnectionString;
-        }
-
-        public string ConnectionString { get; }
-
-        private string Data => Path.Combine(_folder, "data");
+        public string ConnectionString => cluster.ConnectionString;
 
         public static async Task<Standby> StartAsync()
         {
-            if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The standby fixture runs on Linux.");
-            var binaries = PostgresBinaries.Find();
-            var folder = Path.Combine("/var/tmp", "coderd-standby-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var port = FreePort();
-            var standby = new Standby(binaries, folder, port);
+            var token = TestContext.Current.CancellationToken;
+            var folder = Path.Combine(ThrowawayCluster.Root, "coderd-standby-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
             try
             {
-                if (Environment.IsPrivilegedProcess) await RunAsync("chown", "postgres:postgres", folder);
-                await AsClusterUserAsync(binaries.InitDb, "-D", standby.Data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions");
-                await AsClusterUserAsync("touch", Path.Combine(standby.Data, "standby.signal"));
-                await AsClusterUserAsync(binaries.PgCtl, "-D", standby.Data, "-l", Path.Combine(folder, "server.log"), "-w", "start",
-                    "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}");
-                return standby;
+                await (await LocalCluster.OpenAsync(folder, TimeSpan.Zero, durable: false, cancellationToken: token)).DisposeAsync();
+                await File.WriteAllTextAsync(Path.Combine(folder, "data", "standby.signal"), "", token);
+                return new Standby(await LocalCluster.OpenAsync(folder, TimeSpan.Zero, durable: false, cancellationToken: token));
             }
             catch
             {
-                await standby.DisposeAsync();
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
                 throw;
             }
         }
 
         public async ValueTask DisposeAsync()
         {
-            if (File.Exists(Path.Combine(Data, "postmaster.pid"))) await AsClusterUserAsync(_binaries.PgCtl, "-D", Data, "-m", "immediate", "-w", "stop");
-            Directory.Delete(_folder, recursive: true);
-        }
-
-        private static Task AsClusterUserAsync(string program, params string[] arguments) =>
-            Environment.IsPrivilegedProcess ? RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments]) : RunAsync(program, arguments);
-
-        private static async Task RunAsync(string program, params string[] arguments)
-        {
-            var result = await ProcessRunner.RunAsync(program, arguments, cancellationToken: TestContext.Current.CancellationToken);
-            if (result.ExitCode != 0) throw new InvalidOperationException($"{program} exited {result.ExitCode}: {result.StandardError}");
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
+            await cluster.DisposeAsync();
+            Directory.Delete(cluster.Folder, recursive: true);
         }
     }
 }

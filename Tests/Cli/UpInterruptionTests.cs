@@ -1,4 +1,4 @@
-using Npgsql;
+using Coderd.Database.Tests.Support;
 using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;
@@ -32,7 +32,7 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);
 
         // And once the blocker is gone, the next deployment job gets the lock and applies it once
-        await using (var commit = new NpgsqlCommand("COMMIT", blocker)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await Sql.ExecuteAsync(blocker, "COMMIT", TestContext.Current.CancellationToken);
         var next = await CoderdDb.RunAsync("up", "--connection", database, "--to", AddMcpServerConfigs.ToString(), "--lock-wait", "5");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Contains($"Applied {AddMcpServerConfigs} ", next.Stdout, StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         Assert.Equal((1L, 1L), (await CliDatabases.WaitingOnChatsAsync(database), await CliDatabases.AdvisoryLocksAsync(database)));
 
         // When the blocking transaction ends, the orphan's ALTER gets its lock and its statements run to their end
-        await using (var commit = new NpgsqlCommand("COMMIT", blocker)) await commit.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await Sql.ExecuteAsync(blocker, "COMMIT", TestContext.Current.CancellationToken);
 
         // Then the orphan ends, leaving the whole migration with its version row, or none of it
         await CliDatabases.WaitUntilAsync(async () => await CliDatabases.AdvisoryLocksAsync(database) == 0, TimeSpan.FromSeconds(30), "the orphaned backend to end");
@@ -108,10 +108,8 @@ public sealed class UpInterruptionTests(PostgresFixture fixture)
         // the transaction (whatever else was sent is skipped), and the backend finds its client gone
         await CliDatabases.WaitUntilAsync(async () => await CliDatabases.AdvisoryLocksAsync(database) == 0, TimeSpan.FromSeconds(30), "the orphaned backend to end");
         Assert.Equal(0L, await CliDatabases.WaitingOnChatsAsync(database));
-        await using (var held = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'chats'::regclass AND granted", blocker))
-        {
-            Assert.Equal(1L, await held.ExecuteScalarAsync(TestContext.Current.CancellationToken));
-        }
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(blocker,
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'chats'::regclass AND granted", TestContext.Current.CancellationToken));
 
         Assert.False(await CliDatabases.TableExistsAsync(database, "mcp_server_configs"));
         Assert.DoesNotContain(AddMcpServerConfigs, (await CliDatabases.RecordedVersionsAsync(database)).Keys);

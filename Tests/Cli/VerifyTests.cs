@@ -1,5 +1,5 @@
 using Coderd.Database.Server;
-using Coderd.Database.Tests.Constraints;
+using Coderd.Database.Tests.Support;
 using static Coderd.Database.Tests.NamedMigrations;
 
 namespace Coderd.Database.Tests.Cli;

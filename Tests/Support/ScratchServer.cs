@@ -21,23 +21,18 @@ namespace Coderd.Database.Tests.Support;
 /// </remarks>
 public sealed class ScratchServer : IAsyncDisposable
 {
-    /// <summary>The image used when a Docker engine is available and no major is asked for; pinned so dumps do not drift.</summary>
-    public const string ContainerImage = "postgres:15.10-alpine";
-
     /// <summary>The variable naming a server to use instead of starting one.</summary>
     public const string UrlVariable = "TEST_DATABASE_URL";
+
+    // The image when no major is asked for; pinned so dumps do not drift.
+    private const string ContainerImage = "postgres:15.10-alpine";
 
     private readonly ThrowawayCluster? _cluster;
     private readonly PostgreSqlContainer? _container;
     private readonly ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
-    private ScratchServer(string adminConnectionString, string version, ThrowawayCluster? cluster, PostgreSqlContainer? container)
-    {
-        AdminConnectionString = adminConnectionString;
-        Version = version;
-        _cluster = cluster;
-        _container = container;
-    }
+    private ScratchServer(string adminConnectionString, string version, ThrowawayCluster? cluster = null, PostgreSqlContainer? container = null) =>
+        (AdminConnectionString, Version, _cluster, _container) = (adminConnectionString, version, cluster, container);
 
     /// <summary>Connection string of a user allowed to create databases; contains the password.</summary>
     public string AdminConnectionString { get; }
@@ -76,58 +71,47 @@ public sealed class ScratchServer : IAsyncDisposable
             }
 
             var given = await ReadVersionAsync(builder.ConnectionString, cancellationToken);
-            await log.WriteLineAsync($"PostgreSQL for this run: {UrlVariable} ({ConnectionStrings.Redact(builder)}), PostgreSQL {given}; nothing started{IgnoredMajor()}.");
-            return new ScratchServer(builder.ConnectionString, given, null, null);
+            // TEST_DATABASE_URL wins over TEST_POSTGRES_MAJOR; saying so beats a silent surprise.
+            var ignored = Environment.GetEnvironmentVariable(PostgresMajors.MajorVariable) is { Length: > 0 } asked ? $" ({PostgresMajors.MajorVariable}={asked} is ignored)" : "";
+            await log.WriteLineAsync($"PostgreSQL for this run: {UrlVariable} ({ConnectionStrings.Redact(builder)}), PostgreSQL {given}; nothing started{ignored}.");
+            return new ScratchServer(builder.ConnectionString, given);
         }
 
         var major = PostgresMajors.Requested();
         if (await DockerAnswersAsync(cancellationToken))
         {
             var image = major is null ? ContainerImage : $"postgres:{major}";
-            var container = new PostgreSqlBuilder(image)
-                // The published port may be reachable from the network, so no well-known password.
-                .WithPassword(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)))
-                .WithCommand("-c", "TimeZone=UTC")
-                .Build();
+            // The published port may be reachable from the network, so no well-known password.
+            var container = new PostgreSqlBuilder(image).WithPassword(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))).WithCommand("-c", "TimeZone=UTC").Build();
             try
             {
                 await container.StartAsync(cancellationToken);
+                var inContainer = await ReadVersionAsync(container.GetConnectionString(), cancellationToken);
+                await log.WriteLineAsync($"PostgreSQL for this run: container {image} ({ConnectionStrings.Redact(container.GetConnectionString())}), PostgreSQL {inContainer}.");
+                return new ScratchServer(container.GetConnectionString(), inContainer, container: container);
             }
             catch
             {
                 await container.DisposeAsync();
                 throw;
             }
-
-            var inContainer = await ReadVersionAsync(container.GetConnectionString(), cancellationToken);
-            await log.WriteLineAsync($"PostgreSQL for this run: container {image} ({ConnectionStrings.Redact(container.GetConnectionString())}), PostgreSQL {inContainer}.");
-            return new ScratchServer(container.GetConnectionString(), inContainer, null, container);
         }
 
         var started = Stopwatch.StartNew();
         var local = await ThrowawayCluster.StartAsync(cancellationToken);
-        string version;
         try
         {
-            version = await ReadVersionAsync(local.Cluster.ConnectionString, cancellationToken);
+            var version = await ReadVersionAsync(local.Cluster.ConnectionString, cancellationToken);
+            await log.WriteLineAsync(
+                $"PostgreSQL for this run: throwaway local cluster (no Docker engine answered), PostgreSQL {version}{(major is null ? "" : $" ({PostgresMajors.MajorVariable})")} on 127.0.0.1:{local.Cluster.Port}, data in {local.Cluster.DataDirectory}, ready in {started.Elapsed.TotalSeconds:0.0} s.");
+            return new ScratchServer(local.Cluster.ConnectionString, version, cluster: local);
         }
         catch
         {
             await local.DisposeAsync();
             throw;
         }
-
-        await log.WriteLineAsync(
-            $"PostgreSQL for this run: throwaway local cluster (no Docker engine answered), PostgreSQL {version}{(major is null ? "" : $" ({PostgresMajors.MajorVariable})")} on 127.0.0.1:{local.Cluster.Port}, data in {local.Cluster.DataDirectory}, ready in {started.Elapsed.TotalSeconds:0.0} s.");
-        return new ScratchServer(local.Cluster.ConnectionString, version, local, null);
     }
-
-    private static async Task<string> ReadVersionAsync(string connectionString, CancellationToken cancellationToken) =>
-        (await Sql.ScalarAsync<string>(connectionString, "SHOW server_version", cancellationToken))!.Split(' ', 2)[0];
-
-    // TEST_DATABASE_URL wins over TEST_POSTGRES_MAJOR; saying so beats a silent surprise.
-    private static string IgnoredMajor() =>
-        Environment.GetEnvironmentVariable(PostgresMajors.MajorVariable) is { Length: > 0 } major ? $" ({PostgresMajors.MajorVariable}={major} is ignored)" : "";
 
     /// <summary>
     /// Creates a database named <paramref name="namePrefix"/> (default <c>coderd_test</c>; a-z, 0-9
@@ -147,7 +131,7 @@ public sealed class ScratchServer : IAsyncDisposable
         if (template is not null) NpgsqlConnection.ClearAllPools();
         await Sql.ExecuteAsync(AdminConnectionString, $"CREATE DATABASE \"{name}\"{(template is null ? "" : $" TEMPLATE \"{template}\"")}", cancellationToken);
         _created[name] = true;
-        return ConnectionStrings.WithDatabase(AdminConnectionString, name);
+        return Database(name);
     }
 
     /// <summary>Drops the database, disconnecting anyone still connected; no error if it is gone.</summary>
@@ -155,7 +139,7 @@ public sealed class ScratchServer : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         // Pooled idle connections to a dropped database would fail on their next use.
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionStrings.WithDatabase(AdminConnectionString, name)));
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(Database(name)));
         await Sql.ExecuteAsync(AdminConnectionString, $"DROP DATABASE IF EXISTS \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\" WITH (FORCE)", cancellationToken);
         _created.TryRemove(name, out _);
     }
@@ -183,6 +167,11 @@ public sealed class ScratchServer : IAsyncDisposable
         if (_cluster is not null) await _cluster.DisposeAsync();
         foreach (var name in IsGiven ? _created.Keys : []) await DropDatabaseAsync(name);
     }
+
+    private string Database(string name) => new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+
+    private static async Task<string> ReadVersionAsync(string connectionString, CancellationToken cancellationToken) =>
+        (await Sql.ScalarAsync<string>(connectionString, "SHOW server_version", cancellationToken))!.Split(' ', 2)[0];
 
     // Docker.DotNet resolves the endpoint as the docker CLI does (DOCKER_HOST, the current context,
     // the default socket); Testcontainers then finds the same engine. Waiting longer than two seconds

@@ -4,10 +4,10 @@ using Coderd.Database.Server;
 namespace Coderd.Database.Tests.Support;
 
 /// <summary>
-/// A <see cref="LocalCluster"/> in a new folder under <c>$TMPDIR</c> (default <c>/var/tmp</c>),
-/// tuned for speed over durability; disposing stops it and deletes the folder. Clusters left behind
-/// by killed runs are removed first. Its PostgreSQL is the major <c>TEST_POSTGRES_MAJOR</c> names
-/// (see <see cref="PostgresMajors"/>), else the newest installed.
+/// A <see cref="LocalCluster"/> in a new folder under <see cref="Root"/>, tuned for speed over
+/// durability, of the major <c>TEST_POSTGRES_MAJOR</c> names (<see cref="PostgresMajors"/>), else
+/// the newest installed; disposing stops it and deletes the folder. Clusters that killed runs left
+/// behind are removed first.
 /// </summary>
 public sealed class ThrowawayCluster : IAsyncDisposable
 {
@@ -28,18 +28,10 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public static async Task<ThrowawayCluster> StartAsync(CancellationToken cancellationToken = default)
     {
         var binaries = PostgresMajors.Requested() is { } major ? await PostgresMajors.BinariesAsync(major, cancellationToken) : null;
-        var root = Root;
-        if (!Directory.Exists(root))
-        {
-            throw new InvalidOperationException($"The temporary folder {root} does not exist; create it or set TMPDIR to one that does.");
-        }
+        if (!Directory.Exists(Root)) throw new InvalidOperationException($"The temporary folder {Root} does not exist; create it or set TMPDIR to one that does.");
+        foreach (var folder in Directory.EnumerateDirectories(Root, FolderPrefix + "*")) await DeleteIfAbandonedAsync(folder);
 
-        foreach (var folder in Directory.EnumerateDirectories(root, FolderPrefix + "*"))
-        {
-            await LocalCluster.TryDeleteAbandonedAsync(folder);
-        }
-
-        var mine = Path.Combine(root, FolderPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        var mine = Path.Combine(Root, FolderPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         try
         {
             return new ThrowawayCluster(await LocalCluster.OpenAsync(mine, TimeSpan.Zero, durable: false, binaries: binaries, cancellationToken: cancellationToken));
@@ -56,5 +48,25 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     {
         await Cluster.DisposeAsync();
         if (Directory.Exists(Cluster.Folder)) Directory.Delete(Cluster.Folder, recursive: true);
+    }
+
+    // A folder whose lock nobody holds was left by a killed run; one being made has no lock file yet.
+    private static async Task DeleteIfAbandonedAsync(string folder)
+    {
+        FileStream held;
+        try
+        {
+            held = new FileStream(Path.Combine(folder, LocalCluster.LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return;
+        }
+
+        await using (held)
+        {
+            await LocalCluster.StopServerAsync(folder, immediate: true);
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -103,8 +103,8 @@ internal sealed class LockStallBenchmark(LocalCluster cluster, TextWriter output
         var template = await CreateDatabaseAsync(template: null);
         var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = template });
         await migrator.UpAsync(BeforeMcp);
-        await ExecuteAsync(template, ChatsWorkload.SeedSql(Chats, Writers));
-        await ExecuteAsync(template, "VACUUM ANALYZE chats");
+        await Sql.ExecuteAsync(template, ChatsWorkload.SeedSql(Chats, Writers));
+        await Sql.ExecuteAsync(template, "VACUUM ANALYZE chats");
         return template;
     }
 
@@ -122,9 +122,9 @@ internal sealed class LockStallBenchmark(LocalCluster cluster, TextWriter output
             await Task.Delay(300);
             await using var report = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { ApplicationName = "monthly-report" }.ConnectionString);
             await report.OpenAsync();
-            await ExecuteAsync(report, "BEGIN; SELECT count(*) FROM chats");
+            await Sql.ExecuteAsync(report, "BEGIN; SELECT count(*) FROM chats");
             var reportEnds = reportHolds is { } holds
-                ? Task.Delay(holds).ContinueWith(_ => ExecuteAsync(report, "COMMIT")).Unwrap()
+                ? Task.Delay(holds).ContinueWith(_ => Sql.ExecuteAsync(report, "COMMIT")).Unwrap()
                 : null;
 
             var log = new CountingLog();
@@ -149,13 +149,13 @@ internal sealed class LockStallBenchmark(LocalCluster cluster, TextWriter output
             }
 
             var took = watch.Elapsed;
-            if (reportEnds is null) await ExecuteAsync(report, "COMMIT");
+            if (reportEnds is null) await Sql.ExecuteAsync(report, "COMMIT");
             else await reportEnds;
             await Task.Delay(300);
             var stalls = new List<double>();
             foreach (var writer in writers) stalls.Add(await writer.StopAsync());
             var attempts = log.Count(GaveUp) + (error is null ? 1 : 0);
-            var applied = await ScalarAsync<bool>(database,
+            var applied = await Sql.ScalarAsync<bool>(database,
                 $"SELECT EXISTS (SELECT FROM schema_version WHERE version = {Mcp}) OR to_regclass('mcp_server_configs') IS NOT NULL " +
                 "OR EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'chats'::regclass AND attname = 'mcp_server_ids')");
             return new Outcome(stalls.Max(), took, attempts, error, report.ProcessID, applied);
@@ -186,30 +186,9 @@ internal sealed class LockStallBenchmark(LocalCluster cluster, TextWriter output
     {
         var name = $"lockstall_{++_databases}";
         var templateName = template is null ? "" : $" TEMPLATE {new NpgsqlConnectionStringBuilder(template).Database}";
-        await ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}{templateName}");
+        await Sql.ExecuteAsync(cluster.ConnectionString, $"CREATE DATABASE {name}{templateName}");
         // Unpooled: an idle pooled session on the template would stop PostgreSQL from copying it.
         return new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = name, Pooling = false }.ConnectionString;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await ExecuteAsync(connection, sql);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>One scenario's figures.</summary>

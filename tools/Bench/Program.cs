@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 using Coderd.Database.Bench;
-using Coderd.Database.Server;
+using Coderd.Database.Tests.Support;
 
 // Verbs: `migrate` (the timing harness of whole processes and migrations), `lockstall` (the
 // migration behind a long transaction, old and new lock strategy side by side), `classify`
@@ -24,13 +24,13 @@ const string Usage = """
 switch (args.FirstOrDefault())
 {
     case "migrate":
-        return await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out, Option("--cli"), Option("--baseline"));
+        return await MigrationBenchmarks.RunAsync(Root(), Console.Out, Option("--cli"), Option("--baseline"));
     case "lockstall":
         return await LockStallBenchmark.RunAsync(Console.Out);
     case "classify":
         return Classify(args[1..]);
     case "all":
-        var migrate = await MigrationBenchmarks.RunAsync(RepositoryRoot(), Console.Out, Option("--cli"), Option("--baseline"));
+        var migrate = await MigrationBenchmarks.RunAsync(Root(), Console.Out, Option("--cli"), Option("--baseline"));
         if (migrate != 0) return migrate;
         var lockStall = await LockStallBenchmark.RunAsync(Console.Out);
         return lockStall != 0 ? lockStall : Classify(["--job", "short"]);
@@ -53,6 +53,6 @@ static int Classify(string[] options)
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 }
 
-static string RepositoryRoot() =>
-    Path.GetDirectoryName(SchemaDump.FindUpwards(SchemaDump.FileName, Directory.GetCurrentDirectory()))
-    ?? throw new InvalidOperationException($"Run the benchmarks from inside the repository (no {SchemaDump.FileName} above the current folder).");
+static string Root() =>
+    RepositoryRoot.Find(Directory.GetCurrentDirectory())
+    ?? throw new InvalidOperationException($"Run the benchmarks from inside the repository (no {RepositoryRoot.SolutionFile} above the current folder).");

@@ -19,13 +19,6 @@ internal static class ConstraintGenerator
     /// <summary>The snapshot of the migrated schema, relative to the repository root; embedded in the Migrations assembly.</summary>
     public const string SnapshotFile = "Migrations/schema-snapshot.json";
 
-    /// <summary>The file that marks the repository root.</summary>
-    public const string SolutionFile = "Coderd.Database.slnx";
-
-    /// <summary>The nearest folder at or above <paramref name="startFolder"/> holding <see cref="SolutionFile"/>; null when none does.</summary>
-    public static string? FindRepositoryRoot(string startFolder) =>
-        Path.GetDirectoryName(SchemaDump.FindUpwards(SolutionFile, startFolder));
-
     /// <summary>
     /// Creates a scratch database on the same server the tests would use (<c>TEST_DATABASE_URL</c>,
     /// else a container, else a throwaway local cluster), migrates it to the latest version, and
@@ -40,10 +33,10 @@ internal static class ConstraintGenerator
     {
         ArgumentNullException.ThrowIfNull(repositoryRoot);
         ArgumentNullException.ThrowIfNull(log);
-        if (!File.Exists(Path.Combine(repositoryRoot, SolutionFile)))
+        if (!File.Exists(Path.Combine(repositoryRoot, RepositoryRoot.SolutionFile)))
         {
             throw new ArgumentException(
-                $"'{repositoryRoot}' is not the repository root (it has no {SolutionFile}); run from the root or pass it.", nameof(repositoryRoot));
+                $"'{repositoryRoot}' is not the repository root (it has no {RepositoryRoot.SolutionFile}); run from the root or pass it.", nameof(repositoryRoot));
         }
 
         // Disposing drops the database (TEST_DATABASE_URL) or stops the container or cluster with it.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Coderd.Database.Generator;
+using Coderd.Database.Tests.Support;
 
 // Regenerates Constraints/Generated/*.g.cs and schema-dump.sql from a scratch database the
 // migrations build on the tests' server choice: dotnet run --project tools/Generator
@@ -10,9 +11,9 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-if (ConstraintGenerator.FindRepositoryRoot(Environment.CurrentDirectory) is not { } root)
+if (RepositoryRoot.Find(Environment.CurrentDirectory) is not { } root)
 {
-    Console.Error.WriteLine($"generator: it rewrites files of the repository, and there is no {ConstraintGenerator.SolutionFile} in {Environment.CurrentDirectory} or above; run it from the checkout.");
+    Console.Error.WriteLine($"generator: it rewrites files of the repository, and there is no {RepositoryRoot.SolutionFile} in {Environment.CurrentDirectory} or above; run it from the checkout.");
     return 2;
 }
 

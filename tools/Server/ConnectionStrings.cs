@@ -12,16 +12,12 @@ namespace Coderd.Database.Server;
 /// libpq key/value strings (<c>host=... dbname=... sslmode=...</c>, what psql and pg_dump take).
 /// </summary>
 /// <remarks>
-/// Every message this class produces is safe to print: it names the part that is wrong and never
-/// holds any text of the input, which may hold a password. Which form it is: a URL by its scheme,
-/// libpq key/value when the first key is a (lower-case) libpq keyword and the first value has no
-/// unquoted <c>;</c>, else Npgsql keywords. <see cref="Uri"/> splits URLs, Npgsql reads its own form,
-/// and <see cref="LibpqKeyValue"/> the libpq one.
+/// Every message names the part that is wrong and holds no text of the input, which may hold a
+/// password. The form is told by a URL's scheme, else by <see cref="LibpqKeyValue.LooksLike"/>, else
+/// it is Npgsql's. Npgsql reads its form, <see cref="LibpqKeyValue"/> libpq's, <see cref="Uri"/> splits URLs.
 /// </remarks>
 public static partial class ConnectionStrings
 {
-    private const string Redacted = "***";
-
     private const string PercentEncode =
         "percent-encode special characters in the user name and password (%40 for @, %3A for :, %2F for /, %3F for ?, %23 for #, %25 for %)";
 
@@ -44,29 +40,23 @@ public static partial class ConnectionStrings
         {
             return scheme.Groups[1].Value.ToLowerInvariant() is "postgres" or "postgresql"
                 ? ParseUrl(text)
-                : throw UrlError("only the schemes postgres:// and postgresql:// are supported");
+                : throw new FormatException("The postgres URL is not valid: only the schemes postgres:// and postgresql:// are supported.");
         }
 
-        return LibpqKeyValue.LooksLike(text) ? ParseKeyValue(text) : ParseKeywords(text);
+        return LibpqKeyValue.LooksLike(text) ? LibpqKeyValue.Parse(text) : ParseKeywords(text);
     }
 
-    /// <summary>
-    /// Whether <paramref name="keyword"/> (an Npgsql keyword, such as <c>Port</c>) was given, as
-    /// opposed to holding its default.
-    /// </summary>
-    public static bool IsSet(NpgsqlConnectionStringBuilder builder, string keyword)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey(keyword);
-    }
+    /// <summary>Whether <paramref name="keyword"/> (an Npgsql keyword, such as <c>Port</c>) was given, as opposed to holding its default.</summary>
+    public static bool IsSet(NpgsqlConnectionStringBuilder builder, string keyword) =>
+        new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey(keyword);
 
     /// <summary>A printable form of the connection string: keyword form, any password replaced by <c>***</c>.</summary>
     public static string Redact(NpgsqlConnectionStringBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var copy = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
-        if (!string.IsNullOrEmpty(copy.Password)) copy.Password = Redacted;
-        if (!string.IsNullOrEmpty(copy.SslPassword)) copy.SslPassword = Redacted;
+        if (!string.IsNullOrEmpty(copy.Password)) copy.Password = "***";
+        if (!string.IsNullOrEmpty(copy.SslPassword)) copy.SslPassword = "***";
         return copy.ConnectionString;
     }
 
@@ -77,13 +67,9 @@ public static partial class ConnectionStrings
         catch (FormatException) { return "(unparseable connection string)"; }
     }
 
-    /// <summary>
-    /// Which database, where, as whom, in one phrase: <c>database "coder" on db:5432 as user "app"</c>;
-    /// never the password.
-    /// </summary>
+    /// <summary>Which database, where, as whom, in one phrase: <c>database "coder" on db:5432 as user "app"</c>; never the password.</summary>
     public static string Describe(NpgsqlConnectionStringBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         var where = builder.Host is { } hosts
             ? string.Join(", ", LibpqParameters.Endpoints(hosts, builder.Port).Select(e => e.Host.StartsWith('/')
                 ? string.Create(CultureInfo.InvariantCulture, $"the socket in {e.Host} (port {e.Port})")
@@ -92,26 +78,15 @@ public static partial class ConnectionStrings
         return $"database \"{builder.Database}\" on {where} as user \"{builder.Username}\"";
     }
 
-    /// <summary>The same server and credentials, pointed at another database; returns the keyword form.</summary>
-    /// <exception cref="FormatException">As for <see cref="Parse"/>.</exception>
-    public static string WithDatabase(string connectionString, string database)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(database);
-        var builder = Parse(connectionString);
-        builder.Database = database;
-        return builder.ConnectionString;
-    }
-
     /// <summary>
     /// The connection as a libpq key/value string, every value quoted, for programs such as pg_dump
-    /// (<c>--dbname</c> takes it whole, so a database named <c>dbname=x</c> stays that name). Only
-    /// what is set is written, and the SSL mode always; the passwords never are: hand them over in <c>PGPASSWORD</c> or a
+    /// (<c>--dbname</c> takes it whole, so a database named <c>dbname=x</c> stays that name): what is
+    /// set, and the SSL mode always, but never a password, which belongs in <c>PGPASSWORD</c> or a
     /// password file, not on a command line every user can read.
     /// </summary>
     /// <exception cref="InvalidOperationException">A setting libpq has no equivalent for.</exception>
     public static string ToLibpq(NpgsqlConnectionStringBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         var pairs = new List<(string Key, string Value)>();
         if (builder.Host is { } hosts)
         {
@@ -122,7 +97,7 @@ public static partial class ConnectionStrings
 
         foreach (var parameter in LibpqParameters.Honoured)
         {
-            if (parameter.Keyword is LibpqParameters.Host or LibpqParameters.Port or "password" or "sslpassword") continue;
+            if (parameter.Keyword is "host" or "port" or "password" or "sslpassword") continue;
             // The SSL mode is always written: libpq would otherwise read PGSSLMODE, which Npgsql ignores.
             if (!IsSet(builder, parameter.NpgsqlKeyword) && parameter.Keyword != "sslmode") continue;
             pairs.Add((parameter.Keyword, parameter.Keyword switch
@@ -160,40 +135,23 @@ public static partial class ConnectionStrings
         }
     }
 
-    private static NpgsqlConnectionStringBuilder ParseKeyValue(string text)
+    private static NpgsqlConnectionStringBuilder ParseUrl(string text)
     {
-        IReadOnlyList<LibpqKeyValue.Pair> pairs;
         try
         {
-            pairs = LibpqKeyValue.Read(text);
+            return ReadUrl(text);
         }
         catch (FormatException e)
         {
-            throw KeyValueError(e.Message);
+            throw new FormatException($"The postgres URL is not valid: {e.Message}.");
         }
-
-        // libpq: a key given twice takes its last value; an empty value is as good as none.
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value, _) in pairs)
-        {
-            if (LibpqParameters.IsRefused(key)) throw KeyValueError($"coderd-db does not support the libpq parameter {key}");
-            if (LibpqParameters.Find(key) is null)
-            {
-                throw KeyValueError("a key is not a libpq connection parameter (not shown: it may be part of a value; a value holding spaces must be in single quotes)");
-            }
-
-            if (value.Length == 0) values.Remove(key);
-            else values[key] = value;
-        }
-
-        return Build(values, part => part, KeyValueError);
     }
 
-    private static NpgsqlConnectionStringBuilder ParseUrl(string text)
+    private static NpgsqlConnectionStringBuilder ReadUrl(string text)
     {
         // System.Uri re-escapes a stray '%' instead of refusing it, and a password it silently keeps
         // wrong is hard to see: libpq refuses them, and so do we.
-        if (BadEscape().IsMatch(text)) throw UrlError($"it has a '%' that is not followed by two hex digits; {PercentEncode}");
+        if (BadEscape().IsMatch(text)) throw new FormatException($"it has a '%' that is not followed by two hex digits; {PercentEncode}");
 
         // Where the authority ends ('/', '?', '#') is decided before any '@': a password with one of
         // those unencoded ends it early, and what follows must not be read as host, port or database.
@@ -205,60 +163,41 @@ public static partial class ConnectionStrings
         var at = authority.LastIndexOf('@');
         if (authority.IndexOf('@', StringComparison.Ordinal) != at || (at < 0 && tail.Contains('@', StringComparison.Ordinal)))
         {
-            throw UrlError($"it is malformed: a '/', '?', '#' or '@' in the user name or password ends them early, so {PercentEncode}; an '@' meant in a parameter is %40");
+            throw new FormatException($"it is malformed: a '/', '?', '#' or '@' in the user name or password ends them early, so {PercentEncode}; an '@' meant in a parameter is %40");
         }
 
-        if (tail.Contains('#', StringComparison.Ordinal)) throw UrlError($"it contains '#'; {PercentEncode}");
+        if (tail.Contains('#', StringComparison.Ordinal)) throw new FormatException($"it contains '#'; {PercentEncode}");
 
         // Several hosts (libpq's host1:port1,host2:port2) are split here, each read by System.Uri.
         var hostList = authority[(at + 1)..].Split(',');
-        var hosts = new List<string>();
-        var ports = new List<int?>();
-        foreach (var entry in hostList)
+        var endpoints = hostList.Select(entry => entry.Length == 0 && hostList.Length > 1 ? throw new FormatException("a host in its list of hosts is empty") : ReadHost(entry)).ToList();
+        if (!Uri.TryCreate(text[..authorityStart] + authority[..(at + 1)] + hostList[0] + tail, UriKind.Absolute, out var uri))
         {
-            if (entry.Length == 0 && hostList.Length > 1) throw UrlError("a host in its list of hosts is empty");
-            var (host, port) = ReadHost(entry);
-            hosts.Add(host);
-            ports.Add(port);
-        }
-
-        var single = text[..authorityStart] + authority[..(at + 1)] + hostList[0] + tail;
-        if (!Uri.TryCreate(single, UriKind.Absolute, out var uri))
-        {
-            throw UrlError($"it is malformed; check the host, and {PercentEncode}");
+            throw new FormatException($"it is malformed; check the host, and {PercentEncode}");
         }
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (hosts.Any(h => h.Length > 0)) values[LibpqParameters.Host] = string.Join(',', hosts);
-        if (ports.Any(p => p is not null)) values[LibpqParameters.Port] = string.Join(',', ports.Select(p => p?.ToString(CultureInfo.InvariantCulture) ?? ""));
-
+        if (endpoints.Any(e => e.Host.Length > 0)) values["host"] = string.Join(',', endpoints.Select(e => e.Host));
+        if (endpoints.Any(e => e.Port is not null)) values["port"] = string.Join(',', endpoints.Select(e => e.Port?.ToString(CultureInfo.InvariantCulture)));
         var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
         var user = colon >= 0 ? uri.UserInfo[..colon] : uri.UserInfo;
         if (user.Length > 0) values["user"] = Decode(user, "the user name");
         if (colon >= 0 && colon + 1 < uri.UserInfo.Length) values["password"] = Decode(uri.UserInfo[(colon + 1)..], "the password");
-
         var path = uri.AbsolutePath.TrimStart('/');
-        if (path.Contains('/', StringComparison.Ordinal)) throw UrlError("the database name contains '/'; percent-encode it as %2F");
+        if (path.Contains('/', StringComparison.Ordinal)) throw new FormatException("the database name contains '/'; percent-encode it as %2F");
         if (path.Length > 0) values["dbname"] = Decode(path, "the database name");
 
         // libpq: query parameters override what the authority and path say.
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0) throw UrlError("a query parameter is not of the form name=value (a value holding '&' or '=' must percent-encode them)");
+            if (equals <= 0) throw new FormatException("a query parameter is not of the form name=value (a value holding '&' or '=' must percent-encode them)");
             var name = Decode(pair[..equals], "a query parameter name");
-            if (LibpqParameters.IsRefused(name)) throw UrlError($"coderd-db does not support the query parameter {name}");
-            if (LibpqParameters.Find(name) is null)
-            {
-                throw UrlError("a query parameter is not a libpq connection parameter (not shown: it may be part of a value; percent-encode '&' and '=' inside values)");
-            }
-
-            var value = Decode(pair[(equals + 1)..], $"the value of {name}");
-            if (value.Length == 0) values.Remove(name);
-            else values[name] = value;
+            LibpqParameters.Check(name, ("query parameter", "a query parameter"), "percent-encode '&' and '=' inside values");
+            LibpqParameters.Set(values, name, Decode(pair[(equals + 1)..], $"the value of {name}"));
         }
 
-        return Build(values, part => $"the {part} of the URL", UrlError);
+        return LibpqParameters.Build(values, part => $"the {part} of the URL");
     }
 
     /// <summary>One <c>host[:port]</c> of a URL's authority, read by System.Uri; the port is checked first so that its error names it.</summary>
@@ -266,58 +205,14 @@ public static partial class ConnectionStrings
     {
         var close = entry.LastIndexOf(']');
         var colon = entry.LastIndexOf(':');
-        int? port = null;
-        if (colon >= 0 && colon > close && (entry.StartsWith('[') || entry.IndexOf(':', StringComparison.Ordinal) == colon))
-        {
-            try
-            {
-                port = LibpqParameters.ParsePorts(entry[(colon + 1)..], "the port")[0];
-            }
-            catch (FormatException e)
-            {
-                throw UrlError(e.Message);
-            }
-        }
-
+        var port = colon >= 0 && colon > close && (entry.StartsWith('[') || entry.IndexOf(':', StringComparison.Ordinal) == colon)
+            ? LibpqParameters.ParsePorts(entry[(colon + 1)..], "the port")[0]
+            : null;
         if (entry.Length == 0) return ("", null);
-        if (!Uri.TryCreate("postgres://" + entry, UriKind.Absolute, out var uri) || uri.UserInfo.Length > 0 || uri.AbsolutePath is not ("/" or ""))
-        {
-            throw UrlError($"a host is malformed; {PercentEncode}");
-        }
-
         // IdnHost is the host without the brackets of an IPv6 address.
-        return (uri.IdnHost, port);
-    }
-
-    /// <summary>The builder from libpq keywords and their values, host and port lists combined.</summary>
-    private static NpgsqlConnectionStringBuilder Build(Dictionary<string, string> values, Func<string, string> part, Func<string, FormatException> error)
-    {
-        var builder = new NpgsqlConnectionStringBuilder();
-        try
-        {
-            if (values.TryGetValue(LibpqParameters.Host, out var hosts))
-            {
-                LibpqParameters.SetEndpoints(builder, hosts, values.GetValueOrDefault(LibpqParameters.Port), part("host"), part("port"));
-            }
-            else if (values.TryGetValue(LibpqParameters.Port, out var ports))
-            {
-                var list = LibpqParameters.ParsePorts(ports, part("port"));
-                if (list.Count > 1) throw new FormatException($"{part("port")} lists several ports but there is no host list");
-                if (list[0] is { } port) builder.Port = port;
-            }
-
-            foreach (var (key, value) in values)
-            {
-                if (key is LibpqParameters.Host or LibpqParameters.Port) continue;
-                LibpqParameters.Apply(builder, LibpqParameters.Find(key)!, value, part(key));
-            }
-        }
-        catch (FormatException e)
-        {
-            throw error(e.Message);
-        }
-
-        return builder;
+        return Uri.TryCreate("postgres://" + entry, UriKind.Absolute, out var uri) && uri.UserInfo.Length == 0 && uri.AbsolutePath is "/" or ""
+            ? (uri.IdnHost, port)
+            : throw new FormatException($"a host is malformed; {PercentEncode}");
     }
 
     // System.Uri hands over its parts escaped and ASCII only, and every '%' in the URL was checked to
@@ -337,13 +232,9 @@ public static partial class ConnectionStrings
         }
         catch (DecoderFallbackException)
         {
-            throw UrlError($"{what} is not valid UTF-8 after percent-decoding");
+            throw new FormatException($"{what} is not valid UTF-8 after percent-decoding");
         }
     }
-
-    private static FormatException UrlError(string problem) => new($"The postgres URL is not valid: {problem}.");
-
-    private static FormatException KeyValueError(string problem) => new($"The libpq connection string (key=value ...) is not valid: {problem}.");
 
     [GeneratedRegex("^([A-Za-z][A-Za-z0-9+.-]*)://")]
     private static partial Regex UrlScheme();

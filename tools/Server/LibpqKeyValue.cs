@@ -1,4 +1,5 @@
 using System.Text;
+using Npgsql;
 
 namespace Coderd.Database.Server;
 
@@ -25,21 +26,28 @@ internal static class LibpqKeyValue
         var position = 0;
         return Next(text, ref position, out var first) is null
             && first is { } pair
-            && LibpqParameters.IsKnown(pair.Key)
+            && (LibpqParameters.Find(pair.Key) is not null || LibpqParameters.IsRefused(pair.Key))
             && (pair.Quoted || !pair.Value.Contains(';', StringComparison.Ordinal));
     }
 
-    /// <summary>Every pair, in order.</summary>
-    /// <exception cref="FormatException">A word without <c>=</c> or an unterminated quote; the message never holds the text.</exception>
-    public static IReadOnlyList<Pair> Read(string text)
+    /// <summary>The builder a libpq key/value string describes.</summary>
+    /// <exception cref="FormatException">The text is malformed or names a parameter coderd-db does not honour; the message never holds the text.</exception>
+    public static NpgsqlConnectionStringBuilder Parse(string text)
     {
-        var pairs = new List<Pair>();
-        var position = 0;
-        while (true)
+        try
         {
-            if (Next(text, ref position, out var pair) is { } problem) throw new FormatException(problem);
-            if (pair is not { } found) return pairs;
-            pairs.Add(found);
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var position = 0; ;)
+            {
+                if (Next(text, ref position, out var pair) is { } problem) throw new FormatException(problem);
+                if (pair is not { } found) return LibpqParameters.Build(values, part => part);
+                LibpqParameters.Check(found.Key, ("libpq parameter", "a key"), "a value holding spaces must be in single quotes");
+                LibpqParameters.Set(values, found.Key, found.Value);
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"The libpq connection string (key=value ...) is not valid: {e.Message}.");
         }
     }
 

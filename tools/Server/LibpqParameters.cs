@@ -4,26 +4,19 @@ using Npgsql;
 namespace Coderd.Database.Server;
 
 /// <summary>
-/// The libpq connection parameters coderd-db understands, one table for all three ways they
-/// arrive: <c>postgres://</c> URL query parameters, libpq key/value strings, and the <c>PG*</c>
-/// environment. Each honoured parameter has its Npgsql keyword; each refused one is named in the
-/// refusal (its name comes from this table, never from the input).
+/// The libpq connection parameters coderd-db understands, one table for the three ways they arrive
+/// (<c>postgres://</c> URL query parameters, libpq key/value strings, the <c>PG*</c> environment),
+/// and the ones it refuses. A refusal names the parameter from this table, never from the input.
 /// </summary>
 internal static class LibpqParameters
 {
-    /// <summary>A libpq parameter coderd-db honours.</summary>
-    /// <param name="Keyword">libpq's keyword (<c>sslmode</c>).</param>
-    /// <param name="Variable">libpq's environment variable, or null when it has none.</param>
-    /// <param name="NpgsqlKeyword">The Npgsql connection string keyword it becomes.</param>
+    /// <summary>A libpq parameter coderd-db honours: libpq's keyword, its environment variable (null for none), the Npgsql keyword it becomes.</summary>
     internal sealed record Parameter(string Keyword, string? Variable, string NpgsqlKeyword);
-
-    public const string Host = "host";
-    public const string Port = "port";
 
     public static readonly IReadOnlyList<Parameter> Honoured =
     [
-        new(Host, "PGHOST", "Host"),
-        new(Port, "PGPORT", "Port"),
+        new("host", "PGHOST", "Host"),
+        new("port", "PGPORT", "Port"),
         new("dbname", "PGDATABASE", "Database"),
         new("user", "PGUSER", "Username"),
         new("password", "PGPASSWORD", "Password"),
@@ -67,8 +60,6 @@ internal static class LibpqParameters
         [SslMode.Require] = "require", [SslMode.VerifyCA] = "verify-ca", [SslMode.VerifyFull] = "verify-full",
     };
 
-    private static readonly Dictionary<string, SslMode> SslModesByName = SslModes.ToDictionary(m => m.Value, m => m.Key, StringComparer.Ordinal);
-
     /// <summary>What libpq accepts for <c>target_session_attrs</c>; Npgsql takes the same words.</summary>
     public static readonly IReadOnlyList<string> SessionAttributes = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"];
 
@@ -76,21 +67,44 @@ internal static class LibpqParameters
 
     public static bool IsRefused(string keyword) => Refused.Any(r => string.Equals(r.Keyword, keyword, StringComparison.Ordinal));
 
-    public static bool IsKnown(string keyword) => Find(keyword) is not null || IsRefused(keyword);
+    /// <summary>Refuses a keyword coderd-db does not honour; <paramref name="what"/> and <paramref name="hint"/> word the refusal.</summary>
+    /// <exception cref="FormatException">A refused keyword, named, or an unknown one, not named: it may be part of a value.</exception>
+    public static void Check(string keyword, (string Refused, string Unknown) what, string hint)
+    {
+        if (IsRefused(keyword)) throw new FormatException($"coderd-db does not support the {what.Refused} {keyword}");
+        if (Find(keyword) is null) throw new FormatException($"{what.Unknown} is not a libpq connection parameter (not shown: it may be part of a value; {hint})");
+    }
 
-    /// <summary>
-    /// Sets one parameter other than host and port on <paramref name="builder"/>; <paramref name="part"/>
-    /// names where the value came from in the message of a refusal (which never holds the value).
-    /// </summary>
-    /// <exception cref="FormatException">The value is not valid for the parameter.</exception>
+    /// <summary>Records a value as libpq does: the last one given wins, and an empty one counts as none.</summary>
+    public static void Set(Dictionary<string, string> values, string keyword, string value)
+    {
+        if (value.Length == 0) values.Remove(keyword);
+        else values[keyword] = value;
+    }
+
+    /// <summary>A builder from libpq keywords and their values; <paramref name="part"/> names where a keyword's value came from.</summary>
+    /// <exception cref="FormatException">A value is not valid; the message names its part, never the value.</exception>
+    public static NpgsqlConnectionStringBuilder Build(IReadOnlyDictionary<string, string> values, Func<string, string> part)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        SetHostAndPort(builder, values.GetValueOrDefault("host"), values.GetValueOrDefault("port"), part("host"), part("port"));
+        foreach (var (keyword, value) in values)
+        {
+            if (keyword is not ("host" or "port")) Apply(builder, Find(keyword)!, value, part(keyword));
+        }
+
+        return builder;
+    }
+
+    /// <summary>Sets one parameter other than host and port; <paramref name="part"/> names where the value came from.</summary>
+    /// <exception cref="FormatException">The value is not valid for the parameter; the message never holds it.</exception>
     public static void Apply(NpgsqlConnectionStringBuilder builder, Parameter parameter, string value, string part)
     {
         switch (parameter.Keyword)
         {
             case "sslmode":
-                builder.SslMode = SslModesByName.TryGetValue(value, out var mode)
-                    ? mode
-                    : throw new FormatException($"{part} is not one of {string.Join(", ", SslModes.Values)}");
+                builder.SslMode = SslModes.Where(m => m.Value == value).Select(m => (SslMode?)m.Key).FirstOrDefault()
+                    ?? throw new FormatException($"{part} is not one of {string.Join(", ", SslModes.Values)}");
                 return;
             case "target_session_attrs":
                 builder.TargetSessionAttributes = SessionAttributes.Contains(value, StringComparer.Ordinal)
@@ -116,29 +130,30 @@ internal static class LibpqParameters
     }
 
     /// <summary>
-    /// Sets <c>Host</c> and <c>Port</c> from libpq's comma-separated lists: one port for every host,
-    /// or one per host (written <c>host:port</c> into Npgsql's host list).
+    /// Sets <c>Host</c> and <c>Port</c> from libpq's comma-separated lists (either may be null): one
+    /// port for every host, or one per host (written <c>host:port</c> into Npgsql's host list).
     /// </summary>
     /// <exception cref="FormatException">An empty host, a port that is not 1 to 65535, or lists of different lengths.</exception>
-    public static void SetEndpoints(NpgsqlConnectionStringBuilder builder, string hosts, string? ports, string hostPart, string portPart)
+    public static void SetHostAndPort(NpgsqlConnectionStringBuilder builder, string? hosts, string? ports, string hostPart, string portPart)
     {
-        var hostList = hosts.Split(',');
+        var hostList = hosts?.Split(',') ?? [];
         if (hostList.Any(h => h.Length == 0)) throw new FormatException($"{hostPart} has an empty entry in its list");
         var portList = ParsePorts(ports, portPart);
+        if (hosts is null && portList.Count > 1) throw new FormatException($"{portPart} lists several ports, which go only with a list of as many hosts in {hostPart}");
         if (portList.Count == 1)
         {
-            builder.Host = hosts;
+            if (hosts is not null) builder.Host = hosts;
             if (portList[0] is { } port) builder.Port = port;
-            return;
         }
-
-        if (portList.Count != hostList.Length)
+        else if (portList.Count == hostList.Length)
+        {
+            builder.Host = string.Join(',', hostList.Zip(portList, (host, port) => port is null ? host : WithPort(host, port.Value)));
+        }
+        else
         {
             throw new FormatException(string.Create(CultureInfo.InvariantCulture,
                 $"{portPart} lists {portList.Count} ports for {hostList.Length} hosts; give one port, or one per host"));
         }
-
-        builder.Host = string.Join(',', hostList.Zip(portList, (host, port) => port is null ? host : WithPort(host, port.Value)));
     }
 
     /// <summary>Ports as libpq lists them; an empty entry (or no list at all) is the default, null.</summary>

@@ -13,33 +13,30 @@ namespace Coderd.Database.Server;
 /// </summary>
 /// <remarks>
 /// The folder holds <c>data/</c> (the cluster, with <c>server.log</c>), <c>password</c> (0600,
-/// generated once), <c>coderd-db.lock</c> (locked by the process using the folder, so that a second
-/// one waits for it) and <c>coderd-owner.pid</c> (while a server this class started runs). A server
-/// found running without that file was started by hand: it is used and left running. PostgreSQL
-/// refuses to run as root, so as root the folder belongs to the OS user <c>postgres</c> and the
-/// server programs run through <c>runuser</c>.
+/// generated once), <see cref="LockFile"/> and, while a server this class started runs,
+/// <see cref="OwnerFile"/>. A server found running without it was started by hand: it is used and
+/// left running. PostgreSQL refuses to run as root, so as root the folder belongs to the OS user
+/// <c>postgres</c> and the server programs run as that user.
 /// </remarks>
 public sealed class LocalCluster : IAsyncDisposable
 {
-    private const string ClusterUser = "postgres";
-    private const string OwnerFile = "coderd-owner.pid";
-    private const string LockFile = "coderd-db.lock";
-    private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>Locked by the process using the folder; the kernel drops the lock when that process dies, however it dies.</summary>
+    public const string LockFile = "coderd-db.lock";
 
+    /// <summary>Written before this class starts the server, deleted once it stopped it: left behind, it marks the server of a killed run.</summary>
+    public const string OwnerFile = "coderd-owner.pid";
+
+    private const string ClusterUser = "postgres";
+    private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
     // Where util-linux puts runuser on the distributions we know.
     private static readonly string[] RunUserPaths = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"];
 
-    private readonly PostgresBinaries _binaries;
     private readonly FileStream _folderLock;
-    private int _stopped;
+    private int _disposed;
 
-    private LocalCluster(PostgresBinaries binaries, string folder, FileStream folderLock, string host, int port, string password, bool startedServer)
+    private LocalCluster(string folder, FileStream folderLock, int majorVersion, string host, int port, string password, bool startedServer)
     {
-        _binaries = binaries;
-        _folderLock = folderLock;
-        Folder = folder;
-        Port = port;
-        StartedServer = startedServer;
+        (Folder, _folderLock, MajorVersion, Port, StartedServer) = (folder, folderLock, majorVersion, port, startedServer);
         ConnectionString = new NpgsqlConnectionStringBuilder { Host = host, Port = port, Username = ClusterUser, Password = password, Database = "postgres" }.ConnectionString;
     }
 
@@ -50,30 +47,25 @@ public sealed class LocalCluster : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The PostgreSQL major version of the cluster.</summary>
-    public int MajorVersion => _binaries.MajorVersion;
+    public int MajorVersion { get; }
 
     /// <summary>The cluster's folder.</summary>
     public string Folder { get; }
 
     /// <summary>The cluster's data directory (holds <c>server.log</c>).</summary>
-    public string DataDirectory => Path.Combine(Folder, "data");
+    public string DataDirectory => Data(Folder);
 
-    /// <summary>True when this instance started the server and stops it when disposed; false when
-    /// it found a server started by hand, which it leaves running.</summary>
+    /// <summary>True when this instance started the server and stops it when disposed; false for a server started by hand, left running.</summary>
     public bool StartedServer { get; }
 
     /// <summary>
-    /// Opens the cluster in <paramref name="folder"/>, creating it on first use: waits while another
-    /// process uses the folder, then starts the server unless one started by hand already runs there.
+    /// Opens the cluster in <paramref name="folder"/>, creating the folder and the cluster on first
+    /// use (<paramref name="durable"/> false, for a throwaway one, turns fsync and full page writes
+    /// off): waits up to <paramref name="wait"/> while another process uses the folder, saying so once
+    /// on <paramref name="log"/>, then starts the server, unless one started by hand already runs
+    /// there. <paramref name="binaries"/> create a new cluster and run one of their major (default:
+    /// <see cref="PostgresBinaries.Find"/>'s); <paramref name="cancellationToken"/> stops waiting or starting.
     /// </summary>
-    /// <param name="folder">The cluster's folder; created if missing.</param>
-    /// <param name="wait">How long to wait for another process using the folder.</param>
-    /// <param name="durable">False for a throwaway cluster: fsync and full page writes off.</param>
-    /// <param name="log">Told once when the folder is in use and this call waits.</param>
-    /// <param name="binaries">The server programs that create a new cluster; default the newest
-    /// installed (<see cref="PostgresBinaries.Find"/>). An existing cluster runs with them when they are
-    /// of its major version, else with the installed programs of its version.</param>
-    /// <param name="cancellationToken">Stops waiting or starting.</param>
     /// <exception cref="TimeoutException">Another process used the folder for longer than <paramref name="wait"/>.</exception>
     /// <exception cref="InvalidOperationException">The folder is unusable, or initdb or the server failed; the message says what to do.</exception>
     public static async Task<LocalCluster> OpenAsync(
@@ -96,78 +88,67 @@ public sealed class LocalCluster : IAsyncDisposable
             throw new InvalidOperationException($"Cannot create the folder {folder} ({e.Message.TrimEnd('.')}); choose a folder you can write to.", e);
         }
 
-        await RequireReachableAsync(folder, cancellationToken).ConfigureAwait(false);
+        if (Environment.IsPrivilegedProcess && (await RunAsClusterUserAsync("test", ["-w", folder, "-a", "-x", folder], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL runs as '{ClusterUser}', which cannot write to {folder} or reach it through its parent folders; use a folder outside /root, such as one under /var/tmp.");
+        }
+
         var folderLock = await LockAsync(folder, wait, log, cancellationToken).ConfigureAwait(false);
         try
         {
             var (programs, password) = await InitializeAsync(folder, durable, binaries, cancellationToken).ConfigureAwait(false);
-            var data = Path.Combine(folder, "data");
-            if (ServerProcessId(data) is not null)
+            if (ServerProcessId(folder) is not null)
             {
                 if (!File.Exists(Path.Combine(folder, OwnerFile)))
                 {
-                    var (host, port) = ListeningOn(data);
-                    return new LocalCluster(programs, folder, folderLock, host, port, password, startedServer: false);
+                    var (host, port) = ListeningOn(folder);
+                    return new LocalCluster(folder, folderLock, programs.MajorVersion, host, port, password, startedServer: false);
                 }
 
-                // Started by a run that died before stopping it: ours to restart, by the programs that started it.
-                await StopServerAsync(RunningBinaries(data) ?? programs, folder, immediate: false).ConfigureAwait(false);
+                await StopServerAsync(folder, immediate: false).ConfigureAwait(false);
             }
 
             await File.WriteAllTextAsync(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n", cancellationToken).ConfigureAwait(false);
             var started = await StartServerAsync(programs, folder, durable, cancellationToken).ConfigureAwait(false);
-            return new LocalCluster(programs, folder, folderLock, "127.0.0.1", started, password, startedServer: true);
+            return new LocalCluster(folder, folderLock, programs.MajorVersion, "127.0.0.1", started, password, startedServer: true);
         }
         catch
         {
-            if (ServerProcessId(Path.Combine(folder, "data")) is null) File.Delete(Path.Combine(folder, OwnerFile));
+            if (ServerProcessId(folder) is null) File.Delete(Path.Combine(folder, OwnerFile));
             await folderLock.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     /// <summary>
-    /// Stops the server and deletes <paramref name="folder"/> when no process uses it (its process
-    /// was killed); returns false, touching nothing, when one does or the folder is no cluster's.
+    /// Stops the server running in the cluster <paramref name="folder"/>, if any, with the programs that
+    /// started it; <paramref name="immediate"/> skips the shutdown checkpoint, for a cluster about to be deleted.
     /// </summary>
-    public static async Task<bool> TryDeleteAbandonedAsync(string folder)
+    /// <exception cref="InvalidOperationException">pg_ctl failed and the server still runs.</exception>
+    public static async Task StopServerAsync(string folder, bool immediate)
     {
-        FileStream held;
-        try
+        if (ServerProcessId(folder) is null) return;
+        var result = await RunAsClusterUserAsync(RunningPgCtl(folder),
+            ["stop", "-D", Data(folder), "-m", immediate ? "immediate" : "fast", "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        if (result.ExitCode != 0 && ServerProcessId(folder) is not null)
         {
-            held = new FileStream(Path.Combine(folder, LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            throw new InvalidOperationException($"pg_ctl stop failed for {Data(folder)}: {LastLines(result.StandardError, 2)}");
         }
-        catch (IOException)
-        {
-            return false;
-        }
-
-        await using (held.ConfigureAwait(false))
-        {
-            var data = Path.Combine(folder, "data");
-            if (ServerProcessId(data) is not null && ReadMajorVersion(data) is { } major)
-            {
-                await StopServerAsync(RunningBinaries(data) ?? PostgresBinaries.Find(major), folder, immediate: true).ConfigureAwait(false);
-            }
-
-            Directory.Delete(folder, recursive: true);
-        }
-
-        return true;
     }
 
     /// <summary>Stops the server if this instance started it (fast shutdown: sessions are
     /// disconnected) and lets the next process use the folder. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         try
         {
             // Pooled connections would otherwise linger as broken sockets to a server that is gone.
             NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
             if (StartedServer)
             {
-                await StopServerAsync(_binaries, Folder, immediate: false).ConfigureAwait(false);
+                await StopServerAsync(Folder, immediate: false).ConfigureAwait(false);
                 File.Delete(Path.Combine(Folder, OwnerFile));
             }
         }
@@ -177,7 +158,40 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    // The kernel drops the lock when its process dies, however it dies: nothing stale to clean up.
+    /// <summary>
+    /// Runs <paramref name="program"/> as the OS user PostgreSQL runs as: this process's own, or
+    /// <c>postgres</c> through <c>runuser</c> when this process is root. The working directory is
+    /// <c>/</c>, which that user can enter (initdb and pg_ctl resolve theirs).
+    /// </summary>
+    public static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var runUser = !Environment.IsPrivilegedProcess ? null : RunUserPaths.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException($"Running as root needs runuser (util-linux) to run PostgreSQL as '{ClusterUser}'; install util-linux or run as a normal user.");
+        return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
+            new Dictionary<string, string?> { ["LC_ALL"] = "C" }, "/", ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
+    }
+
+    /// <summary>Gives <paramref name="path"/> to the OS user PostgreSQL runs as, when this process is root.</summary>
+    /// <exception cref="InvalidOperationException">chown failed.</exception>
+    public static async Task GiveToClusterUserAsync(string path, CancellationToken cancellationToken = default)
+    {
+        if (!Environment.IsPrivilegedProcess) return;
+        var result = await ProcessRunner.RunAsync("chown", [ClusterUser + ":", path], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"Running as root, the cluster must belong to the OS user '{ClusterUser}', but chown failed ({LastLines(result.StandardError, 1)}); create that user (useradd --system {ClusterUser}) or run as a normal user.");
+        }
+    }
+
+    /// <summary>A TCP port of 127.0.0.1 that nothing listens on right now (another process may take it).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static async Task<FileStream> LockAsync(string folder, TimeSpan wait, TextWriter? log, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
@@ -187,16 +201,15 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 return new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException e)
+            catch (IOException) when (watch.Elapsed < wait)
             {
-                if (watch.Elapsed >= wait)
-                {
-                    throw new TimeoutException(
-                        $"The PostgreSQL cluster in {folder} was in use by another process for {wait.TotalSeconds:0} s; wait for it to finish or use another folder.", e);
-                }
-
                 if (!told && log is not null) await log.WriteLineAsync($"Waiting for another process using the PostgreSQL cluster in {folder} ...").ConfigureAwait(false);
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new TimeoutException(
+                    $"The PostgreSQL cluster in {folder} was in use by another process for {wait.TotalSeconds:0} s; wait for it to finish or use another folder.", e);
             }
         }
     }
@@ -205,12 +218,13 @@ public sealed class LocalCluster : IAsyncDisposable
     private static async Task<(PostgresBinaries Binaries, string Password)> InitializeAsync(
         string folder, bool durable, PostgresBinaries? given, CancellationToken cancellationToken)
     {
-        var data = Path.Combine(folder, "data");
+        var data = Data(folder);
         var passwordFile = Path.Combine(folder, "password");
-        if (ReadMajorVersion(data) is { } major)
+        if (File.Exists(Path.Combine(data, "PG_VERSION")))
         {
+            var major = MajorOf(folder);
             return File.Exists(passwordFile)
-                ? (given?.MajorVersion == major ? given : PostgresBinaries.Find(major), File.ReadAllText(passwordFile).Trim())
+                ? (given?.MajorVersion == major ? given : PostgresBinaries.Find(major), (await File.ReadAllTextAsync(passwordFile, cancellationToken).ConfigureAwait(false)).Trim())
                 : throw new InvalidOperationException($"{passwordFile} is missing, so the cluster in {folder} cannot be logged into; delete the folder to start afresh.");
         }
 
@@ -224,13 +238,8 @@ public sealed class LocalCluster : IAsyncDisposable
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         File.Delete(passwordFile);
         // Created 0600 from the start: there is no moment in which another user could read it.
-        await using (var stream = new FileStream(passwordFile, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(password + "\n"), cancellationToken).ConfigureAwait(false);
-        }
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using (var stream = new StreamWriter(passwordFile, options)) await stream.WriteLineAsync(password.AsMemory(), cancellationToken).ConfigureAwait(false);
 
         await GiveToClusterUserAsync(passwordFile, cancellationToken).ConfigureAwait(false);
         // initdb learned --no-instructions (no "start the server with ..." hint) in PostgreSQL 14.
@@ -240,16 +249,13 @@ public sealed class LocalCluster : IAsyncDisposable
             .. binaries.MajorVersion >= 14 ? ["--no-instructions"] : Array.Empty<string>(),
             .. durable ? Array.Empty<string>() : ["--no-sync"],
         ];
-        var result = await RunAsClusterUserAsync(binaries.InitDb, arguments, folder, cancellationToken).ConfigureAwait(false);
-        return result.ExitCode == 0
-            ? (binaries, password)
-            : throw new InvalidOperationException($"initdb failed in {folder}: {LastLines(result.StandardError, 3)}");
+        var result = await RunAsClusterUserAsync(binaries.InitDb, arguments, cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 ? (binaries, password) : throw new InvalidOperationException($"initdb failed in {folder}: {LastLines(result.StandardError, 3)}");
     }
 
     private static async Task<int> StartServerAsync(PostgresBinaries binaries, string folder, bool durable, CancellationToken cancellationToken)
     {
-        var data = Path.Combine(folder, "data");
-        var logFile = Path.Combine(data, "server.log");
+        var logFile = Path.Combine(Data(folder), "server.log");
         for (var attempt = 1; ; attempt++)
         {
             // Only this run's log matters, and a persistent cluster's would otherwise grow forever.
@@ -260,83 +266,37 @@ public sealed class LocalCluster : IAsyncDisposable
             var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c TimeZone=UTC -c log_timezone=UTC"
                 + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             var result = await RunAsClusterUserAsync(binaries.PgCtl,
-                ["start", "-D", data, "-l", logFile, "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-o", options],
-                folder, cancellationToken).ConfigureAwait(false);
+                ["start", "-D", Data(folder), "-l", logFile, "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-o", options],
+                cancellationToken).ConfigureAwait(false);
             if (result.ExitCode == 0) return port;
             var log = File.Exists(logFile) ? LastLines(await File.ReadAllTextAsync(logFile, cancellationToken).ConfigureAwait(false), 6) : "(no log written)";
             // Another process may take the port between our probe and the server's bind.
             if (attempt < 3 && log.Contains("could not bind", StringComparison.Ordinal)) continue;
-            throw new InvalidOperationException($"PostgreSQL did not start in {data}: {LastLines(result.StandardError, 2)} Server log: {log}");
+            throw new InvalidOperationException($"PostgreSQL did not start in {Data(folder)}: {LastLines(result.StandardError, 2)} Server log: {log}");
         }
     }
 
-    private static async Task StopServerAsync(PostgresBinaries binaries, string folder, bool immediate)
-    {
-        var data = Path.Combine(folder, "data");
-        if (ServerProcessId(data) is null) return;
-        string[] arguments = ["stop", "-D", data, "-m", immediate ? "immediate" : "fast", "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)];
-        var result = await RunAsClusterUserAsync(binaries.PgCtl, arguments, folder, CancellationToken.None).ConfigureAwait(false);
-        if (result.ExitCode != 0 && ServerProcessId(data) is not null)
-        {
-            throw new InvalidOperationException($"pg_ctl stop failed for {data}: {LastLines(result.StandardError, 2)}");
-        }
-    }
+    private static string Data(string folder) => Path.Combine(folder, "data");
 
-    // The working directory must be one the cluster user can enter: initdb and pg_ctl resolve it.
-    private static Task<ProcessRunner.Result> RunAsClusterUserAsync(string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
-    {
-        var runUser = !Environment.IsPrivilegedProcess ? null : RunUserPaths.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("Running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'; install util-linux or run as a normal user.");
-        return ProcessRunner.RunAsync(runUser ?? program, runUser is null ? arguments : ["-u", ClusterUser, "--", program, .. arguments],
-            new Dictionary<string, string?> { ["LC_ALL"] = "C" }, workingDirectory, ServerTimeout + TimeSpan.FromSeconds(10), cancellationToken);
-    }
+    private static int MajorOf(string folder) => int.Parse(File.ReadAllText(Path.Combine(Data(folder), "PG_VERSION")), CultureInfo.InvariantCulture);
 
-    private static async Task GiveToClusterUserAsync(string path, CancellationToken cancellationToken)
+    // The pg_ctl beside the running server's program, which postmaster.opts names first: wherever
+    // it was installed, even when no installed version of that major remains.
+    private static string RunningPgCtl(string folder)
     {
-        if (!Environment.IsPrivilegedProcess) return;
-        var result = await ProcessRunner.RunAsync("chown", [ClusterUser + ":", path], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"Running as root, the cluster must belong to the OS user '{ClusterUser}', but chown failed ({LastLines(result.StandardError, 1)}); create that user (useradd --system {ClusterUser}) or run as a normal user.");
-        }
-    }
-
-    private static async Task RequireReachableAsync(string folder, CancellationToken cancellationToken)
-    {
-        if (Environment.IsPrivilegedProcess && (await RunAsClusterUserAsync("test", ["-w", folder, "-a", "-x", folder], "/", cancellationToken).ConfigureAwait(false)).ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"PostgreSQL runs as '{ClusterUser}', which cannot write to {folder} or reach it through its parent folders; use a folder outside /root, such as one under /var/tmp.");
-        }
-    }
-
-    private static int? ReadMajorVersion(string data) =>
-        File.Exists(Path.Combine(data, "PG_VERSION")) ? int.Parse(File.ReadAllText(Path.Combine(data, "PG_VERSION")).Trim(), CultureInfo.InvariantCulture) : null;
-
-    // postmaster.opts starts with the path of the running server's program: its pg_ctl is beside it,
-    // wherever it was installed, even when no installed version of that major remains.
-    private static PostgresBinaries? RunningBinaries(string data)
-    {
-        try
-        {
-            var line = File.ReadLines(Path.Combine(data, "postmaster.opts")).FirstOrDefault() ?? "";
-            var end = line.IndexOf(" \"", StringComparison.Ordinal);
-            var folder = Path.GetDirectoryName(end < 0 ? line.Trim() : line[..end]);
-            return folder is { Length: > 0 } && File.Exists(Path.Combine(folder, "pg_ctl")) ? PostgresBinaries.InFolder(folder) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            return null;
-        }
+        var opts = Path.Combine(Data(folder), "postmaster.opts");
+        var line = File.Exists(opts) ? File.ReadLines(opts).FirstOrDefault() ?? "" : "";
+        var end = line.IndexOf(" \"", StringComparison.Ordinal);
+        var pgCtl = Path.Combine(Path.GetDirectoryName(end < 0 ? line.Trim() : line[..end]) ?? "", "pg_ctl");
+        return Path.IsPathRooted(pgCtl) && File.Exists(pgCtl) ? pgCtl : PostgresBinaries.Find(MajorOf(folder)).PgCtl;
     }
 
     // postmaster.pid: pid, data directory, start time, port, socket directory, first listen address, ...
-    private static string[] PidFileLines(string data)
+    private static string[] PidFile(string folder)
     {
         try
         {
-            return File.ReadAllLines(Path.Combine(data, "postmaster.pid"));
+            return File.ReadAllLines(Path.Combine(Data(folder), "postmaster.pid"));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -344,9 +304,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static int? ServerProcessId(string data)
+    private static int? ServerProcessId(string folder)
     {
-        if (PidFileLines(data) is not [var first, ..] || !int.TryParse(first, CultureInfo.InvariantCulture, out var pid)) return null;
+        if (PidFile(folder) is not [var first, ..] || !int.TryParse(first, CultureInfo.InvariantCulture, out var pid)) return null;
         try
         {
             // The name guards against a pid reused by an unrelated process since the file was written.
@@ -359,24 +319,16 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static (string Host, int Port) ListeningOn(string data)
+    private static (string Host, int Port) ListeningOn(string folder)
     {
-        var lines = PidFileLines(data);
+        var lines = PidFile(folder);
         var address = lines.Length > 5 ? lines[5].Trim() : "";
-        if (address.Length == 0 || lines.Length < 4 || !int.TryParse(lines[3], CultureInfo.InvariantCulture, out var port))
+        if (address.Length == 0 || !int.TryParse(lines[3], CultureInfo.InvariantCulture, out var port))
         {
-            throw new InvalidOperationException($"The PostgreSQL running in {data} does not listen on TCP; stop it, or restart it with -c listen_addresses=127.0.0.1.");
+            throw new InvalidOperationException($"The PostgreSQL running in {Data(folder)} does not listen on TCP; stop it, or restart it with -c listen_addresses=127.0.0.1.");
         }
 
         return (address is "*" or "0.0.0.0" or "localhost" ? "127.0.0.1" : address == "::" ? "::1" : address, port);
-    }
-
-    /// <summary>A TCP port of 127.0.0.1 that nothing listens on right now (another process may take it).</summary>
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // Messages stay on one line: the lines are joined with " | ".

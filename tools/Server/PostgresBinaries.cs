@@ -1,10 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Coderd.Database.Server;
 
 /// <summary>
-/// The PostgreSQL programs of one major version: the folder given to <see cref="InFolder"/> if any,
+/// The PostgreSQL programs of one major version: in the folder given to <see cref="InFolder"/> if any,
 /// then Debian's versioned folders (<c>/usr/lib/postgresql/&lt;N&gt;/bin</c>), then PATH.
 /// </summary>
 /// <remarks>
@@ -15,11 +16,7 @@ public sealed partial class PostgresBinaries
 {
     private const string VersionedRoot = "/usr/lib/postgresql";
 
-    private PostgresBinaries(int majorVersion, string? folder = null)
-    {
-        MajorVersion = majorVersion;
-        Folder = folder;
-    }
+    private PostgresBinaries(int majorVersion, string? folder = null) => (MajorVersion, Folder) = (majorVersion, folder);
 
     /// <summary>The major version every program returned by this instance belongs to.</summary>
     public int MajorVersion { get; }
@@ -29,24 +26,21 @@ public sealed partial class PostgresBinaries
 
     /// <summary>Full path of <c>initdb</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string InitDb => Require("initdb", $"postgresql-{MajorVersion}");
+    public string InitDb => Require("initdb", "postgresql");
 
     /// <summary>Full path of <c>pg_ctl</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string PgCtl => Require("pg_ctl", $"postgresql-{MajorVersion}");
+    public string PgCtl => Require("pg_ctl", "postgresql");
 
     /// <summary>Full path of <c>pg_dump</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string PgDump => Require("pg_dump", $"postgresql-client-{MajorVersion}");
+    public string PgDump => Require("pg_dump", "postgresql-client");
 
     /// <summary>Full path of <c>psql</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not installed for this version.</exception>
-    public string Psql => Require("psql", $"postgresql-client-{MajorVersion}");
+    public string Psql => Require("psql", "postgresql-client");
 
-    /// <summary>
-    /// The programs of <paramref name="majorVersion"/>, or with <c>null</c> of the newest version
-    /// that has a server (<c>postgres</c>) installed.
-    /// </summary>
+    /// <summary>The programs of <paramref name="majorVersion"/>, or with <c>null</c> of the newest version that has a server installed.</summary>
     /// <exception cref="InvalidOperationException">No server is installed (only when <paramref name="majorVersion"/> is null).</exception>
     public static PostgresBinaries Find(int? majorVersion = null)
     {
@@ -56,21 +50,16 @@ public sealed partial class PostgresBinaries
             return new PostgresBinaries(major);
         }
 
-        var versioned = Directory.Exists(VersionedRoot)
-            ? Directory.EnumerateDirectories(VersionedRoot)
-                .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && File.Exists(Path.Combine(d, "bin", "postgres")) ? n : 0)
-                .Max(n => (int?)n) ?? 0
-            : 0;
-        if (versioned > 0) return new PostgresBinaries(versioned);
-        if (OnPath("postgres").Select(ReadMajorVersion).FirstOrDefault() is { } onPath) return new PostgresBinaries(onPath);
-        throw new InvalidOperationException(
-            $"No PostgreSQL server found in {VersionedRoot}/*/bin or on PATH; install one (apt-get install postgresql-15) or put its bin folder on PATH.");
+        return Installed("postgres").FirstOrDefault() is { Major: > 0 } newest ? new PostgresBinaries(newest.Major)
+            : OnPath("postgres").Select(ReadMajorVersion).FirstOrDefault() is { } onPath ? new PostgresBinaries(onPath)
+            : throw new InvalidOperationException(
+                $"No PostgreSQL server found in {VersionedRoot}/*/bin or on PATH; install one (apt-get install postgresql-15) or put its bin folder on PATH.");
     }
 
     /// <summary>
-    /// The programs in <paramref name="binFolder"/> (a server unpacked anywhere, such as a package
-    /// that ships only <c>initdb</c>, <c>pg_ctl</c> and <c>postgres</c>), of the major version its
-    /// <c>postgres</c> reports. A program the folder lacks is looked up as <see cref="Find"/> does.
+    /// The programs in <paramref name="binFolder"/> (a server unpacked anywhere, such as a package that
+    /// ships only <c>initdb</c>, <c>pg_ctl</c> and <c>postgres</c>), of the major its <c>postgres</c>
+    /// reports; a program the folder lacks is looked up as <see cref="Find"/> does.
     /// </summary>
     /// <exception cref="InvalidOperationException">The folder holds no <c>postgres</c> that runs.</exception>
     public static PostgresBinaries InFolder(string binFolder)
@@ -82,50 +71,34 @@ public sealed partial class PostgresBinaries
             : throw new InvalidOperationException($"{folder} holds no PostgreSQL server that runs (no postgres, or `postgres --version` failed); point to the bin folder of a PostgreSQL installation.");
     }
 
-    /// <summary>
-    /// The newest installed <paramref name="program"/> of any major version (Debian's versioned
-    /// folders, then PATH), or null. For client programs that work with servers of other majors,
-    /// as <c>psql</c> does.
-    /// </summary>
-    public static string? FindAnyVersion(string program)
-    {
-        var versioned = Directory.Exists(VersionedRoot)
-            ? Directory.EnumerateDirectories(VersionedRoot)
-                .Select(d => (Major: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0, Path: Path.Combine(d, "bin", program)))
-                .Where(c => c.Major > 0 && File.Exists(c.Path))
-                .OrderByDescending(c => c.Major)
-                .Select(c => c.Path)
-                .FirstOrDefault()
-            : null;
-        return versioned ?? OnPath(program).FirstOrDefault();
-    }
+    /// <summary>The newest installed <paramref name="program"/> of any major, or null: for a client, such as <c>psql</c>, that works with servers of other majors.</summary>
+    public static string? FindAnyVersion(string program) => Installed(program).FirstOrDefault().Path ?? OnPath(program).FirstOrDefault();
 
     /// <summary>Whether <paramref name="program"/> of this major version is installed, and where.</summary>
-    public bool TryGet(string program, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(program);
-        path = Locate(program);
-        return path is not null;
-    }
+    public bool TryGet(string program, [NotNullWhen(true)] out string? path) => (path = Locate(program)) is not null;
 
     private string Require(string program, string package) =>
         Locate(program) ?? throw new InvalidOperationException(
-            $"{program} for PostgreSQL {MajorVersion} not found in {(Folder is null ? "" : Folder + ", ")}{VersionedRoot}/{MajorVersion}/bin or on PATH; install {package} or put its bin folder on PATH.");
+            $"{program} for PostgreSQL {MajorVersion} not found in {(Folder is null ? "" : Folder + ", ")}{VersionedRoot}/{MajorVersion}/bin or on PATH; install {package}-{MajorVersion} or put its bin folder on PATH.");
 
     private string? Locate(string program)
     {
         if (Folder is not null && File.Exists(Path.Combine(Folder, program))) return Path.Combine(Folder, program);
         var versioned = Path.Combine(VersionedRoot, MajorVersion.ToString(CultureInfo.InvariantCulture), "bin", program);
-        if (File.Exists(versioned)) return versioned;
-        // Asking each candidate for its version costs a process start, but only happens off Debian's layout.
-        return OnPath(program).FirstOrDefault(candidate => ReadMajorVersion(candidate) == MajorVersion);
+        // Asking each candidate on PATH for its version costs a process start, but only happens off Debian's layout.
+        return File.Exists(versioned) ? versioned : OnPath(program).FirstOrDefault(candidate => ReadMajorVersion(candidate) == MajorVersion);
     }
+
+    // Debian's versioned folders that hold program, newest first.
+    private static IEnumerable<(int Major, string? Path)> Installed(string program) =>
+        (Directory.Exists(VersionedRoot) ? Directory.EnumerateDirectories(VersionedRoot) : [])
+            .Select(d => (Major: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0, Path: (string?)Path.Combine(d, "bin", program)))
+            .Where(c => c.Major > 0 && File.Exists(c.Path))
+            .OrderByDescending(c => c.Major);
 
     private static IEnumerable<string> OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .Where(File.Exists)
-            .Distinct(StringComparer.Ordinal);
+            .Select(dir => Path.Combine(dir, program)).Where(File.Exists).Distinct(StringComparer.Ordinal);
 
     private static int? ReadMajorVersion(string program)
     {

@@ -6,37 +6,26 @@ namespace Coderd.Database.Server;
 /// <summary>Runs a program to completion and captures what it printed.</summary>
 public static class ProcessRunner
 {
-    /// <summary>How a program ended.</summary>
+    /// <summary>How a program ended: its exit code and everything it wrote to stdout and stderr.</summary>
     /// <param name="ExitCode">Its exit code.</param>
-    /// <param name="StandardOutput">Everything it wrote to stdout.</param>
-    /// <param name="StandardError">Everything it wrote to stderr.</param>
+    /// <param name="StandardOutput">What it wrote to stdout.</param>
+    /// <param name="StandardError">What it wrote to stderr.</param>
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
-    /// <summary>Runs <paramref name="fileName"/> with arguments passed as a list (never through a shell) and a closed stdin.</summary>
-    /// <param name="fileName">The program; a bare name is looked up on PATH.</param>
-    /// <param name="arguments">Passed one by one, so no quoting is needed.</param>
-    /// <param name="environment">Variables added to (or, with a null value, removed from) the
-    /// inherited environment; the way to hand over secrets instead of the command line.</param>
-    /// <param name="workingDirectory">Null for the current one.</param>
-    /// <param name="timeout">Default two minutes.</param>
-    /// <param name="cancellationToken">Kills the program when cancelled.</param>
-    /// <exception cref="TimeoutException">It ran longer than <paramref name="timeout"/> and was killed.</exception>
-    public static async Task<Result> RunAsync(
-        string fileName,
-        IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string?>? environment = null,
-        string? workingDirectory = null,
-        TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs <paramref name="fileName"/> (a bare name is looked up on PATH) with <paramref name="arguments"/>
+    /// passed one by one, never through a shell, and stdin closed, so that a prompt fails instead of
+    /// hanging. <paramref name="environment"/> adds variables to the inherited ones, or removes those
+    /// with a null value: the way to hand over a secret instead of the command line. Cancelling kills it.
+    /// </summary>
+    /// <exception cref="TimeoutException">It ran longer than <paramref name="timeout"/> (default two minutes) and was killed.</exception>
+    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null,
+        string? workingDirectory = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var startInfo = new ProcessStartInfo(fileName, arguments)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = workingDirectory ?? "",
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8, StandardErrorEncoding = Encoding.UTF8, WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
@@ -45,7 +34,6 @@ public static class ProcessRunner
         }
 
         using var process = Process.Start(startInfo)!;
-        // Nothing is ever fed to these programs; a closed stdin makes any prompt fail instead of hang.
         process.StandardInput.Close();
         var limit = timeout ?? TimeSpan.FromMinutes(2);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

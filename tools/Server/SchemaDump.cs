@@ -21,31 +21,19 @@ public static class SchemaDump
     public delegate Task<string> PgDumpRunner(NpgsqlConnectionStringBuilder target, IReadOnlyList<string> options, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Dumps the database behind <paramref name="connectionString"/>, without the migrator's
-    /// <see cref="SchemaMigrator.VersionTable"/>, and returns it normalized.
+    /// Dumps the database behind <paramref name="connectionString"/> (keyword or URL form), without the
+    /// migrator's <see cref="SchemaMigrator.VersionTable"/>, with <paramref name="pgDump"/> (default: the
+    /// installed one of the server's major), and returns it normalized under a header naming
+    /// <paramref name="headerCommand"/>, the command that regenerates it.
     /// </summary>
-    /// <param name="connectionString">The database to dump, keyword or URL form.</param>
-    /// <param name="headerCommand">The command that regenerates the file, for the header line.</param>
-    /// <param name="pgDump">Runs pg_dump; by default the installed one of the server's major version.</param>
-    /// <param name="cancellationToken">Stops pg_dump when cancelled.</param>
     /// <exception cref="InvalidOperationException">No matching pg_dump is installed, or it failed.</exception>
     public static async Task<string> DumpAsync(string connectionString, string headerCommand, PgDumpRunner? pgDump = null, CancellationToken cancellationToken = default)
     {
-        ValidateHeaderCommand(headerCommand);
         var builder = ConnectionStrings.Parse(connectionString);
         _ = builder.Database ?? throw new ArgumentException("The connection string names no database to dump; add Database=... (or /name in a URL).", nameof(connectionString));
-
-        int major;
-        await using (var dataSource = NpgsqlDataSource.Create(builder.ConnectionString))
-        await using (var version = dataSource.CreateCommand("SELECT current_setting('server_version_num')::int"))
-        {
-            major = (int)(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! / 10000;
-        }
-
         // The runner's table has no serial or identity column, so no sequence of its own to leave out too.
         string[] options = ["--schema-only", "--no-owner", "--no-privileges", $"--exclude-table=\"{SchemaMigrator.VersionTable}\""];
-        var raw = await (pgDump ?? LocalPgDump(major))(builder, options, cancellationToken).ConfigureAwait(false);
-        return Normalize(raw, headerCommand);
+        return Normalize(await (pgDump ?? LocalPgDumpAsync)(builder, options, cancellationToken).ConfigureAwait(false), headerCommand);
     }
 
     /// <summary>
@@ -56,31 +44,23 @@ public static class SchemaDump
     public static string Normalize(string rawDump, string headerCommand)
     {
         ArgumentNullException.ThrowIfNull(rawDump);
-        ValidateHeaderCommand(headerCommand);
-
-        var raw = rawDump.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        var drop = new bool[raw.Length];
-        for (var i = 0; i < raw.Length; i++)
+        ArgumentException.ThrowIfNullOrWhiteSpace(headerCommand);
+        if (headerCommand.AsSpan().IndexOfAny("\n\r`") >= 0)
         {
-            if (!IsNoise(raw[i])) continue;
-            drop[i] = true;
-            // The banners are framed by bare "--" lines, which would be all that is left of them.
-            // Other bare "--" lines (comment frames, function bodies) are not touched.
-            if (raw[i].StartsWith(BannerStart, StringComparison.Ordinal))
-            {
-                if (i > 0 && raw[i - 1] == "--") drop[i - 1] = true;
-                if (i + 1 < raw.Length && raw[i + 1] == "--") drop[i + 1] = true;
-            }
+            throw new ArgumentException("The header command must be one line without backticks.", nameof(headerCommand));
         }
 
-        var output = new StringBuilder(rawDump.Length);
-        output.Append(HeaderStart).Append(" by `").Append(headerCommand).Append("` from the migrations; do not edit.\n\n");
+        var lines = rawDump.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        bool Banner(int i) => i >= 0 && i < lines.Length && lines[i].StartsWith(BannerStart, StringComparison.Ordinal);
+        var output = new StringBuilder(rawDump.Length).Append(HeaderStart).Append(" by `").Append(headerCommand).Append("` from the migrations; do not edit.\n\n");
         var previousBlank = true;
-        for (var i = 0; i < raw.Length; i++)
+        for (var i = 0; i < lines.Length; i++)
         {
-            var blank = raw[i].Length == 0;
-            if (drop[i] || (blank && previousBlank)) continue;
-            output.Append(raw[i]).Append('\n');
+            var blank = lines[i].Length == 0;
+            // The banners are framed by bare "--" lines, which would be all that is left of them;
+            // other bare "--" lines (comment frames, function bodies) stay.
+            if (IsNoise(lines[i]) || (lines[i] == "--" && (Banner(i - 1) || Banner(i + 1))) || (blank && previousBlank)) continue;
+            output.Append(lines[i]).Append('\n');
             previousBlank = blank;
         }
 
@@ -111,17 +91,6 @@ public static class SchemaDump
             $"at line {start + 1} the file has {Show(want, start, want.Length - start - end)}, the database has {Show(have, start, have.Length - start - end)}");
     }
 
-    /// <summary>The path of <paramref name="fileName"/> in <paramref name="startFolder"/> or the nearest folder above that has one; null when none does.</summary>
-    public static string? FindUpwards(string fileName, string startFolder)
-    {
-        for (var folder = new DirectoryInfo(startFolder); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, fileName))) return Path.Combine(folder.FullName, fileName);
-        }
-
-        return null;
-    }
-
     private static bool IsNoise(string line) =>
         line.StartsWith(HeaderStart, StringComparison.Ordinal)
         || line.StartsWith(BannerStart, StringComparison.Ordinal)
@@ -134,21 +103,19 @@ public static class SchemaDump
         || (line.StartsWith("SET ", StringComparison.Ordinal) && line.EndsWith(';'))
         || line.StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal);
 
-    private static void ValidateHeaderCommand(string headerCommand)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(headerCommand);
-        if (headerCommand.AsSpan().IndexOfAny("\n\r`") >= 0)
-        {
-            throw new ArgumentException("The header command must be one line without backticks.", nameof(headerCommand));
-        }
-    }
-
-    private static PgDumpRunner LocalPgDump(int major) => async (target, options, cancellationToken) =>
+    private static async Task<string> LocalPgDumpAsync(NpgsqlConnectionStringBuilder target, IReadOnlyList<string> options, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrEmpty(target.SslPassword))
         {
             throw new InvalidOperationException(
                 "pg_dump takes the client key's password (SSL Password) only on its command line, which every user of the host can read; use an unencrypted key or verify without --schema-dump");
+        }
+
+        int major;
+        await using (var dataSource = NpgsqlDataSource.Create(target.ConnectionString))
+        await using (var server = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            major = server.PostgreSqlVersion.Major;
         }
 
         // Everything the connection says goes to pg_dump as one quoted libpq string: --dbname takes
@@ -169,10 +136,7 @@ public static class SchemaDump
         var dump = await ProcessRunner.RunAsync(PostgresBinaries.Find(major).PgDump, arguments, environment, timeout: TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
         return dump.ExitCode == 0
             ? dump.StandardOutput
-            : throw new InvalidOperationException($"pg_dump failed for database {target.Database}: {FirstLine(dump.StandardError)}");
-    };
-
-    /// <summary>The first non-empty line of a program's output, for one-line messages.</summary>
-    internal static string FirstLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)";
+            : throw new InvalidOperationException(
+                $"pg_dump failed for database {target.Database}: {dump.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)"}");
+    }
 }

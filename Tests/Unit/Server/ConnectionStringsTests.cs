@@ -285,17 +285,4 @@ public sealed class ConnectionStringsTests
 
         Assert.Equal(Secret, builder.Password);
     }
-
-    [Fact]
-    public void WithDatabaseChangesOnlyTheDatabase()
-    {
-        var changed = ConnectionStrings.Parse(ConnectionStrings.WithDatabase($"postgres://app:{Secret}@db:6543/coder?sslmode=require", "other"));
-
-        Assert.Equal("other", changed.Database);
-        Assert.Equal("db", changed.Host);
-        Assert.Equal(6543, changed.Port);
-        Assert.Equal("app", changed.Username);
-        Assert.Equal(Secret, changed.Password);
-        Assert.Equal(SslMode.Require, changed.SslMode);
-    }
 }
