@@ -5,19 +5,22 @@ using Npgsql;
 namespace Coderd.Database.Migrations;
 
 /// <summary>
-/// A session whose transaction blocked a migration's statement. What <c>pg_stat_activity</c> hides
-/// from a role that may not see another role's sessions (state, transaction start) is null here.
-/// Its query text is never read: it can hold row values.
+/// A session whose transaction blocked a migration's statement, or a prepared transaction (which
+/// belongs to no session: <c>pg_blocking_pids</c> says 0 for it). What <c>pg_stat_activity</c>
+/// hides from a role that may not see another role's sessions (state, transaction start) is null
+/// here. Its query text is never read: it can hold row values.
 /// </summary>
-/// <param name="Pid">The backend's process id.</param>
+/// <param name="Pid">The backend's process id; 0 for a prepared transaction.</param>
 /// <param name="ApplicationName">Its <c>application_name</c>; null or empty when unset.</param>
 /// <param name="State">Its state, e.g. <c>idle in transaction</c>; null when hidden.</param>
-/// <param name="TransactionAge">How long its transaction has been open; null when hidden.</param>
+/// <param name="TransactionAge">How long its transaction has been open (a prepared one: since it was prepared); null when hidden.</param>
 /// <param name="VirtualTransaction">Its transaction's virtual id, which names that transaction (not the session) while it lasts.</param>
-internal sealed record BlockingSession(int Pid, string? ApplicationName, string? State, TimeSpan? TransactionAge, string? VirtualTransaction)
+/// <param name="PreparedAs">A prepared transaction's global id (<c>pg_prepared_xacts.gid</c>); null for a session.</param>
+internal sealed record BlockingSession(int Pid, string? ApplicationName, string? State, TimeSpan? TransactionAge, string? VirtualTransaction, string? PreparedAs = null)
 {
     public override string ToString()
     {
+        if (Pid == 0) return DescribePrepared(PreparedAs, TransactionAge);
         var application = string.IsNullOrEmpty(ApplicationName) ? "no application_name" : ApplicationName;
         var age = TransactionAge is { } a
             ? string.Create(CultureInfo.InvariantCulture, $"transaction open {a.TotalSeconds:0.#} s")
@@ -25,17 +28,33 @@ internal sealed record BlockingSession(int Pid, string? ApplicationName, string?
         return string.Create(CultureInfo.InvariantCulture, $"pid {Pid} ({application}, {State ?? "state unknown"}, {age})");
     }
 
+    /// <summary>
+    /// A prepared transaction, which holds its locks until someone ends it by its id: it has no
+    /// session to wait for, and waiting does not end it.
+    /// </summary>
+    public static string DescribePrepared(string? gid, TimeSpan? age)
+    {
+        var since = age is { } a ? string.Create(CultureInfo.InvariantCulture, $"prepared {a.TotalSeconds:0} s ago") : "prepared earlier";
+        return gid is null
+            ? $"a prepared transaction ({since}; pg_prepared_xacts lists it, COMMIT PREPARED or ROLLBACK PREPARED ends it)"
+            : $"the prepared transaction {Quote(gid)} ({since}; it holds its locks until COMMIT PREPARED {Quote(gid)} or ROLLBACK PREPARED {Quote(gid)})";
+    }
+
+    /// <summary>A SQL string literal, as those statements take the id.</summary>
+    private static string Quote(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
     /// <summary>The sessions, longest transaction first, or what to say when there are none.</summary>
     public static string Describe(IReadOnlyList<BlockingSession> sessions) =>
         sessions.Count == 0 ? "a session not seen in time to be named" : string.Join(", ", sessions);
 
-    /// <summary>Reads rows of (pid, application_name, state, transaction age in seconds, virtualxid) from column <paramref name="first"/> on.</summary>
+    /// <summary>Reads rows of (pid, application_name, state, transaction age in seconds, virtualxid, prepared gid) from column <paramref name="first"/> on.</summary>
     public static BlockingSession Read(NpgsqlDataReader reader, int first) => new(
         reader.GetInt32(first),
         reader.IsDBNull(first + 1) ? null : reader.GetString(first + 1),
         reader.IsDBNull(first + 2) ? null : reader.GetString(first + 2),
         reader.IsDBNull(first + 3) ? null : TimeSpan.FromSeconds(reader.GetDouble(first + 3)),
-        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4));
+        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5));
 }
 
 /// <summary>What a migration's statement was queued for, and the sessions ahead of it.</summary>
@@ -54,6 +73,8 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
     private const string SessionColumns =
         "a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.xact_start)::pg_catalog.float8";
 
+    // A blocker pg_blocking_pids calls 0 is a prepared transaction: x is its lock on what the
+    // migrator waits for (a prepared transaction's locks have no pid), p names it.
     // The scalar subqueries are one-time filters: pg_locks and pg_blocking_pids, which briefly lock
     // the lock manager, are read only while the session really waits for a lock. The migrator's
     // backend is $1, or, when the migrator could not ask (0: its transaction went in one round
@@ -69,19 +90,28 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
                           WHERE w.wait_event_type = 'Lock' AND w.datname = pg_catalog.current_database())
               AND {RunnerSql.IsMigrationLock})) AS pid
         )
-        SELECT l.locktype, l.relation::pg_catalog.regclass::pg_catalog.text, l.mode, b.pid, {SessionColumns}, v.virtualxid
+        SELECT l.locktype, l.relation::pg_catalog.regclass::pg_catalog.text, l.mode, b.pid,
+          a.application_name, a.state, extract(epoch FROM pg_catalog.now() - COALESCE(a.xact_start, p.prepared))::pg_catalog.float8,
+          v.virtualxid, p.gid
         FROM pg_catalog.pg_locks l
         CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(l.pid)) AS b(pid)
         LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = b.pid
         LEFT JOIN pg_catalog.pg_locks v ON v.pid = b.pid AND v.locktype = 'virtualxid' AND v.granted
+        LEFT JOIN pg_catalog.pg_locks x ON b.pid = 0 AND x.pid IS NULL AND x.granted
+          AND x.locktype = l.locktype AND x.database IS NOT DISTINCT FROM l.database
+          AND x.relation IS NOT DISTINCT FROM l.relation AND x.page IS NOT DISTINCT FROM l.page
+          AND x.tuple IS NOT DISTINCT FROM l.tuple AND x.transactionid IS NOT DISTINCT FROM l.transactionid
+          AND x.classid IS NOT DISTINCT FROM l.classid AND x.objid IS NOT DISTINCT FROM l.objid
+          AND x.objsubid IS NOT DISTINCT FROM l.objsubid
+        LEFT JOIN ({RunnerSql.PreparedTransactions}) p ON p.virtualtransaction = x.virtualtransaction
         WHERE (SELECT s.wait_event_type FROM pg_catalog.pg_stat_activity s WHERE s.pid = (SELECT me.pid FROM me)) = 'Lock'
           AND l.pid = (SELECT me.pid FROM me) AND NOT l.granted
-        ORDER BY a.xact_start NULLS LAST, b.pid
+        ORDER BY COALESCE(a.xact_start, p.prepared) NULLS LAST, b.pid
         """;
 
     // Every transaction holds the lock on its own virtual id until it ends.
     private const string StillOpenSql = $"""
-        SELECT v.pid, {SessionColumns}, v.virtualxid
+        SELECT v.pid, {SessionColumns}, v.virtualxid, NULL::pg_catalog.text
         FROM pg_catalog.pg_locks v LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = v.pid
         WHERE v.locktype = 'virtualxid' AND v.granted AND v.virtualxid = ANY($1)
         ORDER BY a.xact_start NULLS LAST, v.pid
@@ -112,7 +142,7 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
                     ? $"{reader.GetString(2)} on a {reader.GetString(0)}"
                     : $"{reader.GetString(2)} on {reader.GetString(1)}";
                 var blocker = BlockingSession.Read(reader, 3);
-                if (blockers.TrueForAll(b => b.Pid != blocker.Pid)) blockers.Add(blocker);
+                if (!blockers.Contains(blocker)) blockers.Add(blocker);
             }
 
             return waitedFor is null ? null : new LockWait(waitedFor, blockers);

@@ -141,14 +141,29 @@ internal static class RunnerSql
         """);
 
     /// <summary>
+    /// The prepared transactions (gid, when prepared) by the virtual transaction id their locks
+    /// carry in <c>pg_locks</c>, where they have no pid: the one their lock on their own xid has.
+    /// Joined, not correlated: a subquery over <c>pg_locks</c> per row costs a lock-table read each.
+    /// </summary>
+    public const string PreparedTransactions = """
+        SELECT t.virtualtransaction, p.gid, p.prepared
+        FROM pg_catalog.pg_locks t JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = t.transactionid
+        WHERE t.pid IS NULL AND t.locktype = 'transactionid'
+        """;
+
+    /// <summary>
     /// Who holds the migration lock, whether in a session or a transaction. The activity columns
-    /// are null for another role's session unless the migrator may read all statistics.
+    /// are null for another role's session unless the migrator may read all statistics; the pid
+    /// is null for a prepared transaction, named by its gid instead.
     /// </summary>
     public static readonly string LockHolder = $"""
-        SELECT h.pid, a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.backend_start)::pg_catalog.float8
-        FROM pg_catalog.pg_locks h LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
+        SELECT h.pid, a.application_name, a.state, extract(epoch FROM pg_catalog.now() - a.backend_start)::pg_catalog.float8,
+          p.gid, extract(epoch FROM pg_catalog.now() - p.prepared)::pg_catalog.float8
+        FROM pg_catalog.pg_locks h
+        LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
+        LEFT JOIN ({PreparedTransactions}) p ON h.pid IS NULL AND p.virtualtransaction = h.virtualtransaction
         WHERE {IsMigrationLock}
-        ORDER BY h.pid
+        ORDER BY h.pid NULLS LAST
         LIMIT 1
         """;
 }

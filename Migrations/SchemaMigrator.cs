@@ -997,6 +997,12 @@ public sealed class SchemaMigrator
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
         await reader.NextResultAsync();
         if (!await reader.ReadAsync()) return "a session that has just released it";
+        if (reader.IsDBNull(0))
+        {
+            return BlockingSession.DescribePrepared(
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : TimeSpan.FromSeconds(reader.GetDouble(5)));
+        }
+
         var application = reader.IsDBNull(1) || reader.GetString(1).Length == 0 ? "no application_name" : reader.GetString(1);
         var state = reader.IsDBNull(2) ? "state unknown" : reader.GetString(2);
         var age = reader.IsDBNull(3)

@@ -61,7 +61,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>
     /// Opens the cluster in <paramref name="folder"/>, creating the folder and the cluster on first
     /// use (<paramref name="durable"/> false, for a throwaway one, turns fsync and full page writes
-    /// off): waits up to <paramref name="wait"/> while another process uses the folder, saying so once
+    /// off and allows the prepared transactions tests hold locks with): waits up to <paramref name="wait"/> while another process uses the folder, saying so once
     /// on <paramref name="log"/>, then starts the server, unless one started by hand already runs
     /// there. <paramref name="binaries"/> create a new cluster and run one of their major (default:
     /// <see cref="PostgresBinaries.Find"/>'s); <paramref name="cancellationToken"/> stops waiting or starting.
@@ -264,7 +264,7 @@ public sealed class LocalCluster : IAsyncDisposable
             // pg_ctl hands these to /bin/sh, hence the quoted empty value. No Unix socket: nothing
             // here needs one, and a socket path would tie the cluster to a folder the user can reach.
             var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c TimeZone=UTC -c log_timezone=UTC"
-                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_prepared_transactions=4");
             var result = await RunAsClusterUserAsync(binaries.PgCtl,
                 ["start", "-D", Data(folder), "-l", logFile, "-w", "-s", "-t", ServerTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-o", options],
                 cancellationToken).ConfigureAwait(false);
