@@ -97,14 +97,16 @@ internal sealed class PgBouncer : IAsyncDisposable
             var started = await LocalCluster.RunAsClusterUserAsync(binary, ["-d", config], cancellationToken);
             if (started.ExitCode != 0) throw new InvalidOperationException($"PgBouncer did not start: {started.StandardError}{Tail(log)}");
 
+            // The pid file exists, empty, for a moment before PgBouncer writes its pid into it.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-            while (!Listens(port) || !File.Exists(pidFile))
+            int pid;
+            while (!Listens(port) || !File.Exists(pidFile)
+                   || !int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken), NumberStyles.None | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out pid))
             {
-                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"PgBouncer did not listen on 127.0.0.1:{port} within 15 s.{Tail(log)}");
+                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"PgBouncer did not listen on 127.0.0.1:{port} and write its pid within 15 s.{Tail(log)}");
                 await Task.Delay(50, cancellationToken);
             }
 
-            var pid = int.Parse((await File.ReadAllTextAsync(pidFile, cancellationToken)).Trim(), CultureInfo.InvariantCulture);
             return new PgBouncer(folder, port, pid);
         }
         catch
