@@ -1,9 +1,14 @@
 using System.Text.Json.Nodes;
+using Coderd.Database.Constraints;
 using Coderd.Database.Migrations;
 
 namespace Coderd.Database.Tests.Schema;
 
-/// <summary>The snapshot of a freshly migrated database and its differences from the spec, read once for <see cref="SchemaFidelityTests"/>.</summary>
+/// <summary>
+/// The snapshot of a database migrated up to the migration the spec describes (the MCP one, not
+/// whichever is newest: a later migration changes the schema, not the spec) and its differences
+/// from the spec, read once for <see cref="SchemaFidelityTests"/>.
+/// </summary>
 public sealed class MigratedSnapshot(PostgresFixture postgres) : IAsyncLifetime
 {
     internal SchemaSnapshot Snapshot { get; private set; } = null!;
@@ -12,9 +17,10 @@ public sealed class MigratedSnapshot(PostgresFixture postgres) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await postgres.CreateMigratedDatabaseAsync("coderd_snapshot");
+        var connectionString = await postgres.CreateEmptyDatabaseAsync("coderd_snapshot");
         try
         {
+            await new SchemaMigrator(new MigratorOptions { ConnectionString = connectionString }).UpAsync(NamedMigrations.AddMcpServerConfigs);
             Snapshot = await SchemaAssert.SnapshotAsync(connectionString);
         }
         finally
@@ -89,6 +95,23 @@ public sealed class SchemaFidelityTests(MigratedSnapshot migrated) : IClassFixtu
 
         Assert.True(JsonNode.DeepEquals(spec, JsonNode.Parse(migrated.Snapshot.ToJson())),
             $"The snapshot of the migrated database is not coderd-schema.json; the other tests of {nameof(SchemaFidelityTests)} name the facts.");
+    }
+
+    [Fact]
+    public void EveryConstraintOfTheSpecIsAMemberOfItsEnum()
+    {
+        var constraints = Spec.Snapshot.Facts.Tables.SelectMany(t => t.Constraints).ToList();
+        var checks = constraints.Where(c => c.Type == "c").Select(c => c.Name).ToList();
+        var uniques = constraints.Where(c => c.Type is "p" or "u").Select(c => c.Name)
+            .Concat(Spec.Snapshot.Facts.Tables.SelectMany(t => t.Indexes).Where(i => i.Def.StartsWith("CREATE UNIQUE INDEX", StringComparison.Ordinal)).Select(i => i.Name))
+            .ToList();
+        var foreignKeys = constraints.Where(c => c.Type == "f").Select(c => c.Name).ToList();
+
+        // The change the spec describes generated 26 CHECK, 143 UNIQUE and 123 FOREIGN KEY members.
+        Assert.Equal((26, 143, 123), (checks.Count, uniques.Count, foreignKeys.Count));
+        Assert.All(checks, name => Assert.True(ConstraintNames.TryParseCheck(name, out _), name));
+        Assert.All(uniques, name => Assert.True(ConstraintNames.TryParseUnique(name, out _), name));
+        Assert.All(foreignKeys, name => Assert.True(ConstraintNames.TryParseForeignKey(name, out _), name));
     }
 
     [Fact]
