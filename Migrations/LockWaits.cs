@@ -117,6 +117,13 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
         ORDER BY a.xact_start NULLS LAST, v.pid
         """;
 
+    /// <summary>
+    /// How long a look may take. A server answers it in milliseconds; a session pooler whose server
+    /// connections are all taken (one per job, the migrator's own) queues it unanswered, and the
+    /// migration's outcome waits for the look: it is given up then, for the rest of the run.
+    /// </summary>
+    private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(2);
+
     private NpgsqlConnection? _connection;
     private bool _failed;
 
@@ -130,13 +137,14 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
         if (_failed) return null;
         try
         {
-            _connection ??= await dataSource.OpenConnectionAsync();
+            using var within = new CancellationTokenSource(AnswerWithin);
+            _connection ??= await dataSource.OpenConnectionAsync(within.Token);
             await using var batch = Pinned(_connection, ObserveSql, pid ?? 0);
-            await using var reader = await batch.ExecuteReaderAsync();
-            await reader.NextResultAsync();
+            await using var reader = await batch.ExecuteReaderAsync(within.Token);
+            await reader.NextResultAsync(within.Token);
             string? waitedFor = null;
             var blockers = new List<BlockingSession>();
-            while (await reader.ReadAsync())
+            while (await reader.ReadAsync(within.Token))
             {
                 waitedFor ??= reader.IsDBNull(1)
                     ? $"{reader.GetString(2)} on a {reader.GetString(0)}"
@@ -147,9 +155,9 @@ internal sealed class LockObserver(NpgsqlDataSource dataSource) : IAsyncDisposab
 
             return waitedFor is null ? null : new LockWait(waitedFor, blockers);
         }
-        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or InvalidOperationException or InvalidCastException)
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or InvalidOperationException or InvalidCastException)
         {
-            // E.g. max_connections reached; the migration goes on without names.
+            // E.g. max_connections reached, or a pooler queueing this session; the migration goes on without names.
             _failed = true;
             return null;
         }

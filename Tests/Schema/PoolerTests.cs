@@ -144,6 +144,33 @@ public sealed class PoolerTests(PostgresFixture postgres) : IAsyncDisposable
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"Gave up after {watch.Elapsed.TotalSeconds:0.0} s.");
     }
 
+    [Fact]
+    public async Task BlockerLookQueuedInAFullSessionPoolHoldsTheMigrationUpForSecondsNotTheCommandTimeout()
+    {
+        // Given a database before the MCP migration behind a session pooler with one server
+        // connection (the migrator's own, so the second session that looks for blockers is queued),
+        // and a report holding chats on a direct connection
+        var (database, direct) = await _databases.CreateAsync();
+        await direct.UpAsync(NamedMigrations.ValidateChatSpendLimits, Token);
+        await using var bouncer = await PgBouncer.StartAsync(database, "session", poolSize: 1);
+        await using var report = await OpenAsync(new NpgsqlConnectionStringBuilder(database) { ApplicationName = "monthly-report" }.ConnectionString);
+        await ExecuteAsync(report, "BEGIN; SELECT count(*) FROM chats");
+
+        // When the MCP migration runs through the pooler (command timeout 30 s), its first attempt
+        // times out on the report's lock, and the report ends a second later
+        var migrator = new SchemaMigrator(new MigratorOptions { ConnectionString = WithCommandTimeout(bouncer.Route(database), 30), LockTimeout = TimeSpan.FromMilliseconds(300) });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var up = Task.Run(() => migrator.UpAsync(NamedMigrations.AddMcpServerConfigs, Token), Token);
+        await Task.WhenAny(up, Task.Delay(TimeSpan.FromSeconds(1), Token));
+        await ExecuteAsync(report, "COMMIT");
+        var applied = await up;
+
+        // Then the migration is applied, held up by the unanswered look for a few seconds at most,
+        // not for the 30 s command timeout
+        Assert.Equal(NamedMigrations.AddMcpServerConfigs, Assert.Single(applied).Version);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"Applied after {watch.Elapsed.TotalSeconds:0.0} s.");
+    }
+
     private static string WithCommandTimeout(string connectionString, int seconds) =>
         new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = seconds }.ConnectionString;
 
